@@ -1,0 +1,3 @@
+from m2bridge.cli.main import main
+
+raise SystemExit(main())

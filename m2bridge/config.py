@@ -1,0 +1,256 @@
+"""Settings from the environment and config files, with the trust rule applied.
+
+Order (later wins): defaults < the user's config.toml < the project's .m2bridge.toml < environment.
+A project file may set only model, protocol and tool policy: a cloned repo must not be able to
+redirect the API key to another host or start programs. Keys come only from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from m2bridge.errors import ConfigError
+
+__all__ = [
+    "CHINA_HOST",
+    "GLOBAL_HOST",
+    "PROJECT_FILE",
+    "Settings",
+    "load_settings",
+    "user_config_path",
+]
+
+GLOBAL_HOST = "https://api.minimax.io"
+CHINA_HOST = "https://api.minimaxi.com"
+PROJECT_FILE = ".m2bridge.toml"
+DEFAULT_MODEL = "MiniMax-M2"
+
+_PROJECT_KEYS = frozenset({"model", "api", "tools"})
+_USER_KEYS = frozenset(
+    {
+        "api",
+        "model",
+        "host",
+        "base_url",
+        "tools",
+        "max_steps",
+        "max_tokens",
+        "context_window",
+        "compact_at",
+        "keep_recent_turns",
+        "temperature",
+        "top_p",
+        "connect_timeout",
+        "read_timeout",
+        "max_retries",
+        "mcpServers",
+    }
+)
+_SECRET_WORDS = ("key", "token", "secret", "password")
+
+
+@dataclass(frozen=True)
+class Settings:
+    api: Literal["anthropic", "openai"] = "anthropic"
+    model: str = DEFAULT_MODEL
+    host: str = GLOBAL_HOST
+    base_url: str | None = None
+    api_key: str | None = None
+    home: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("m2bridge")))
+    max_steps: int = 100
+    max_tokens: int = 16_384
+    context_window: int = 204_800
+    compact_at: float = 0.8
+    keep_recent_turns: int = 6
+    temperature: float = 1.0
+    top_p: float = 0.95
+    connect_timeout: float = 10.0
+    # Also the stream's idle limit: a read that waits longer than this fails.
+    read_timeout: float = 300.0
+    max_retries: int = 4
+    tools_deny: tuple[str, ...] = ()
+    mcp_servers: Mapping[str, Any] = field(default_factory=dict)
+    # Where each value came from, for `doctor`; and what was ignored, for the user.
+    sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def uses_minimax_host(self) -> bool:
+        return self.base_url is None
+
+    @property
+    def endpoint(self) -> str:
+        """The full URL of the chat endpoint for the chosen protocol."""
+        if self.base_url is not None:
+            base = self.base_url.rstrip("/")
+            return f"{base}/v1/messages" if self.api == "anthropic" else f"{base}/chat/completions"
+        host = self.host.rstrip("/")
+        return f"{host}/anthropic/v1/messages" if self.api == "anthropic" else f"{host}/v1/chat/completions"
+
+    @property
+    def region(self) -> str:
+        netloc = urlsplit(self.host).hostname or ""
+        if netloc.endswith("minimaxi.com"):
+            return "China"
+        if netloc.endswith("minimax.io"):
+            return "global"
+        return "custom"
+
+    @property
+    def sessions_db(self) -> Path:
+        return self.home / "sessions.db"
+
+    def require_key(self) -> str | None:
+        """The key to send, or a ConfigError saying how to set one (self-hosted servers may need none)."""
+        if self.api_key:
+            return self.api_key
+        if self.base_url is not None:
+            return None
+        raise ConfigError(
+            "No MiniMax API key: set MINIMAX_API_KEY (export MINIMAX_API_KEY=...), or point "
+            "M2BRIDGE_BASE_URL at a self-hosted OpenAI- or Anthropic-compatible server."
+        )
+
+
+def user_config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    override = env.get("M2BRIDGE_CONFIG")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_config_dir("m2bridge")) / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read {path}: {exc}. Fix or remove the file.") from exc
+
+
+def _filtered(
+    data: Mapping[str, Any], allowed: frozenset[str], where: str
+) -> tuple[dict[str, Any], list[str]]:
+    kept: dict[str, Any] = {}
+    warnings: list[str] = []
+    for name, value in data.items():
+        lowered = name.lower()
+        if any(word in lowered for word in _SECRET_WORDS):
+            warnings.append(f"{where}: '{name}' ignored: keys come only from the environment.")
+        elif name not in allowed:
+            warnings.append(f"{where}: '{name}' is not allowed there and was ignored.")
+        else:
+            kept[name] = value
+    return kept, warnings
+
+
+def _check_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}.")
+    return value.rstrip("/")
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    try:
+        if kind is bool:
+            return str(value).lower() in ("1", "true", "yes")
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Setting {name} must be a {kind.__name__}, got {value!r}.") from exc
+
+
+_NUMERIC: dict[str, type] = {
+    "max_steps": int,
+    "max_tokens": int,
+    "context_window": int,
+    "compact_at": float,
+    "keep_recent_turns": int,
+    "temperature": float,
+    "top_p": float,
+    "connect_timeout": float,
+    "read_timeout": float,
+    "max_retries": int,
+}
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    workspace: Path | None = None,
+) -> Settings:
+    """Build settings; raises ConfigError with a fix when a value is unusable."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    warnings: list[str] = []
+
+    user_path = user_config_path(env)
+    user, notes = _filtered(_read_toml(user_path), _USER_KEYS, str(user_path))
+    warnings += notes
+    for name, value in user.items():
+        values[name] = value
+        sources[name] = str(user_path)
+
+    if workspace is not None:
+        project_path = workspace / PROJECT_FILE
+        project, notes = _filtered(_read_toml(project_path), _PROJECT_KEYS, str(project_path))
+        warnings += notes
+        for name, value in project.items():
+            values[name] = value
+            sources[name] = str(project_path)
+
+    for var, name in (
+        ("MINIMAX_API_HOST", "host"),
+        ("M2BRIDGE_BASE_URL", "base_url"),
+        ("M2BRIDGE_API", "api"),
+        ("M2BRIDGE_MODEL", "model"),
+    ):
+        if env.get(var):
+            values[name] = env[var]
+            sources[name] = var
+
+    settings = Settings()
+    updates: dict[str, Any] = {}
+    for name, kind in _NUMERIC.items():
+        if name in values:
+            updates[name] = _coerce(name, values[name], kind)
+    if "host" in values:
+        updates["host"] = _check_url("MINIMAX_API_HOST", str(values["host"]))
+    if values.get("base_url"):
+        updates["base_url"] = _check_url("M2BRIDGE_BASE_URL", str(values["base_url"]))
+    if "model" in values:
+        updates["model"] = str(values["model"])
+    api = str(values.get("api") or ("openai" if updates.get("base_url") else "anthropic")).lower()
+    if api not in ("anthropic", "openai"):
+        raise ConfigError(f"M2BRIDGE_API must be 'anthropic' or 'openai', got {api!r}.")
+    updates["api"] = cast(Literal["anthropic", "openai"], api)
+    tools = values.get("tools")
+    if isinstance(tools, Mapping) and isinstance(tools.get("deny"), list):
+        updates["tools_deny"] = tuple(str(t) for t in tools["deny"])
+    if isinstance(values.get("mcpServers"), Mapping):
+        updates["mcp_servers"] = dict(values["mcpServers"])
+
+    # The MiniMax key goes only to the MiniMax host; a self-hosted server gets its own key, if any.
+    if updates.get("base_url"):
+        updates["api_key"] = env.get("M2BRIDGE_API_KEY") or None
+    else:
+        updates["api_key"] = env.get("MINIMAX_API_KEY") or None
+    if env.get("M2BRIDGE_HOME"):
+        updates["home"] = Path(env["M2BRIDGE_HOME"]).expanduser()
+
+    settings = replace(settings, **updates, sources=sources, warnings=tuple(warnings))
+    if not 0 < settings.temperature <= 1:
+        raise ConfigError("temperature must be in (0, 1] for MiniMax-M2.")
+    if settings.max_steps < 1:
+        raise ConfigError("max_steps must be at least 1.")
+    return settings

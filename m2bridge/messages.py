@@ -1,0 +1,130 @@
+"""The one internal model of a conversation.
+
+A session is an append-only list of turns. Assistant turns keep the exact provider message
+(`provider_message`) so they go back value-identical on the protocol they arrived on; the
+normalised `blocks` serve display, the agent loop and best-effort conversion to another protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+__all__ = [
+    "AssistantBlock",
+    "AssistantTurn",
+    "CompactionTurn",
+    "ContextTurn",
+    "Protocol",
+    "TextBlock",
+    "ThinkingBlock",
+    "ToolCall",
+    "ToolResult",
+    "ToolResultsTurn",
+    "Turn",
+    "TurnAdapter",
+    "Usage",
+    "UserTurn",
+]
+
+Protocol = Literal["anthropic", "openai"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Usage(_Model):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class ThinkingBlock(_Model):
+    type: Literal["thinking"] = "thinking"
+    text: str
+    signature: str | None = None
+
+
+class TextBlock(_Model):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ToolCall(_Model):
+    type: Literal["tool_call"] = "tool_call"
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    # Set when the model's argument text was not a JSON object; the call is refused, not guessed.
+    arguments_error: str | None = None
+
+
+AssistantBlock = Annotated[ThinkingBlock | TextBlock | ToolCall, Field(discriminator="type")]
+
+
+class ToolResult(_Model):
+    tool_call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+
+class UserTurn(_Model):
+    kind: Literal["user"] = "user"
+    text: str
+
+
+class ContextTurn(_Model):
+    """Context a surface attached to the next user turn (editor state); not the user's words."""
+
+    kind: Literal["context"] = "context"
+    source: str
+    text: str
+
+
+class AssistantTurn(_Model):
+    kind: Literal["assistant"] = "assistant"
+    protocol: Protocol
+    model: str
+    blocks: list[AssistantBlock]
+    # The message exactly as it must be sent back on `protocol` (role included).
+    provider_message: dict[str, Any]
+    stop_reason: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    # Cancelled or cut off: stored and shown, never sent back.
+    incomplete: bool = False
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [b for b in self.blocks if isinstance(b, ToolCall)]
+
+    @property
+    def text(self) -> str:
+        return "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
+
+    @property
+    def thinking(self) -> str:
+        return "\n".join(b.text for b in self.blocks if isinstance(b, ThinkingBlock))
+
+
+class ToolResultsTurn(_Model):
+    kind: Literal["tool_results"] = "tool_results"
+    results: list[ToolResult]
+
+
+class CompactionTurn(_Model):
+    """A summary standing in for every turn before `replaces_before` (a turn index)."""
+
+    kind: Literal["compaction"] = "compaction"
+    summary: str
+    replaces_before: int
+    tokens_before: int = 0
+
+
+Turn = Annotated[
+    UserTurn | ContextTurn | AssistantTurn | ToolResultsTurn | CompactionTurn,
+    Field(discriminator="kind"),
+]
+
+TurnAdapter: TypeAdapter[Turn] = TypeAdapter(Turn)

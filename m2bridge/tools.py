@@ -1,0 +1,54 @@
+"""The tool protocol the agent loop runs and `mcp_tools` implements: one implementation, two front doors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["Approver", "Tool", "ToolOutcome", "ToolSpec", "Workspace"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """What the model is told about a tool."""
+
+    name: str
+    description: str
+    input_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    # Destructive tools (write, edit, run) need approval; read-only ones never do.
+    destructive: bool = False
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    content: str
+    is_error: bool = False
+    # Files a tool produced (media), recorded in the session as artifacts: {"path", "url", "kind"}.
+    artifacts: tuple[Mapping[str, str], ...] = ()
+
+
+@runtime_checkable
+class Tool(Protocol):
+    @property
+    def spec(self) -> ToolSpec: ...
+
+    async def call(self, arguments: Mapping[str, Any]) -> ToolOutcome: ...
+
+
+# Asked before a destructive tool runs: (tool name, arguments) -> allowed?
+Approver = Callable[[str, Mapping[str, Any]], Awaitable[bool]]
+
+
+@runtime_checkable
+class Workspace(Protocol):
+    """Files as tools see them: the disk for the terminal and MCP, the editor's buffers for the LSP."""
+
+    @property
+    def roots(self) -> tuple[str, ...]: ...
+
+    async def read_text(self, path: str) -> str: ...
+
+    async def write_text(self, path: str, text: str) -> None: ...
+
+    async def list_dir(self, path: str) -> list[str]: ...
