@@ -1,0 +1,285 @@
+"""The Anthropic-compatible messages protocol: rendering history and assembling streamed blocks.
+
+Assistant turns that arrived on this protocol go back as their stored `provider_message`, untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from m2bridge.client.errors import api_error_from_body
+from m2bridge.client.events import StreamEvent, TextDelta, ThinkingDelta, ToolCallStarted, UsageUpdate
+from m2bridge.client.request import ModelRequest, context_text, summary_text
+from m2bridge.client.sse import ServerSentEvent
+from m2bridge.client.wire import Assembler
+from m2bridge.config import Settings
+from m2bridge.errors import ModelError
+from m2bridge.messages import (
+    AssistantBlock,
+    AssistantTurn,
+    CompactionTurn,
+    ContextTurn,
+    TextBlock,
+    ThinkingBlock,
+    ToolCall,
+    ToolResultsTurn,
+    Usage,
+    UserTurn,
+)
+
+__all__ = ["AnthropicAssembler", "AnthropicWire", "render_messages"]
+
+_API_VERSION = "2023-06-01"
+
+
+def _assistant_message(turn: AssistantTurn) -> dict[str, Any]:
+    if turn.protocol == "anthropic":
+        return turn.provider_message
+    # Best-effort conversion from the other protocol: unsigned thinking cannot be replayed as a block.
+    content: list[dict[str, Any]] = []
+    for block in turn.blocks:
+        if isinstance(block, ThinkingBlock) and block.signature:
+            content.append({"type": "thinking", "thinking": block.text, "signature": block.signature})
+        elif isinstance(block, TextBlock) and block.text:
+            content.append({"type": "text", "text": block.text})
+        elif isinstance(block, ToolCall):
+            content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.arguments})
+    return {"role": "assistant", "content": content or [{"type": "text", "text": ""}]}
+
+
+def render_messages(request: ModelRequest) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+
+    def add_user(blocks: list[dict[str, Any]]) -> None:
+        # Consecutive user content (context, a turn after a skipped incomplete answer) joins one message.
+        if messages and messages[-1]["role"] == "user":
+            messages[-1]["content"].extend(blocks)
+        else:
+            messages.append({"role": "user", "content": blocks})
+
+    for turn in request.turns:
+        if isinstance(turn, UserTurn):
+            add_user([{"type": "text", "text": turn.text}])
+        elif isinstance(turn, ContextTurn):
+            add_user([{"type": "text", "text": context_text(turn.source, turn.text)}])
+        elif isinstance(turn, CompactionTurn):
+            add_user([{"type": "text", "text": summary_text(turn.summary)}])
+        elif isinstance(turn, ToolResultsTurn):
+            add_user(
+                [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": r.tool_call_id,
+                        "content": r.content,
+                        **({"is_error": True} if r.is_error else {}),
+                    }
+                    for r in turn.results
+                ]
+            )
+        elif isinstance(turn, AssistantTurn) and not turn.incomplete:
+            messages.append(_assistant_message(turn))
+    return messages
+
+
+class AnthropicWire:
+    name = "anthropic"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def headers(self, key: str | None) -> dict[str, str]:
+        headers = {"content-type": "application/json", "anthropic-version": _API_VERSION}
+        if key:
+            headers["x-api-key"] = key
+        return headers
+
+    def body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.settings.model,
+            "max_tokens": request.max_tokens,
+            "messages": render_messages(request),
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "stream": stream,
+        }
+        if request.system:
+            body["system"] = request.system
+        if request.tools:
+            body["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": dict(t.input_schema)}
+                for t in request.tools
+            ]
+        return body
+
+    def assembler(self, request: ModelRequest, model: str) -> AnthropicAssembler:
+        return AnthropicAssembler(self.settings, model)
+
+
+class AnthropicAssembler(Assembler):
+    def __init__(self, settings: Settings, model: str) -> None:
+        self._settings = settings
+        self._model = model
+        self._blocks: dict[int, dict[str, Any]] = {}
+        self._json_parts: dict[int, list[str]] = {}
+        self._closed: set[int] = set()
+        self._stop_reason: str | None = None
+        self._usage = Usage()
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    @property
+    def empty(self) -> bool:
+        return not self._blocks
+
+    def feed_json(self, body: Any) -> list[StreamEvent]:
+        if not isinstance(body, dict) or not isinstance(body.get("content"), list):
+            raise ModelError(
+                "The model server's answer has no content list.", code="bad_response", retryable=True
+            )
+        events: list[StreamEvent] = []
+        for index, block in enumerate(body["content"]):
+            self._blocks[index] = block
+            self._closed.add(index)
+            events += _display_events(block)
+        self._stop_reason = body.get("stop_reason")
+        self._take_usage(body.get("usage"))
+        events.append(UsageUpdate(self._usage.input_tokens, self._usage.output_tokens))
+        self._done = True
+        return events
+
+    def _take_usage(self, usage: Any) -> None:
+        if isinstance(usage, dict):
+            self._usage = Usage(
+                input_tokens=int(usage.get("input_tokens") or self._usage.input_tokens),
+                output_tokens=int(usage.get("output_tokens") or self._usage.output_tokens),
+            )
+
+    def feed_sse(self, sse: ServerSentEvent) -> list[StreamEvent]:
+        try:
+            data = json.loads(sse.data)
+        except ValueError:
+            return []
+        kind = data.get("type", sse.event) if isinstance(data, dict) else sse.event
+        if kind == "error" or (isinstance(data, dict) and "base_resp" in data and "type" not in data):
+            raise self._stream_error(data)
+        if kind == "message_start":
+            self._take_usage(data.get("message", {}).get("usage"))
+            return [UsageUpdate(self._usage.input_tokens, self._usage.output_tokens)]
+        if kind == "content_block_start":
+            index = int(data["index"])
+            block = dict(data.get("content_block") or {})
+            self._blocks[index] = block
+            if block.get("type") == "tool_use":
+                self._json_parts[index] = []
+                return [ToolCallStarted(str(block.get("name", "")))]
+            return []
+        if kind == "content_block_delta":
+            return self._apply_delta(int(data["index"]), data.get("delta") or {})
+        if kind == "content_block_stop":
+            self._close_block(int(data["index"]))
+            return []
+        if kind == "message_delta":
+            self._stop_reason = (data.get("delta") or {}).get("stop_reason", self._stop_reason)
+            self._take_usage(data.get("usage"))
+            return [UsageUpdate(self._usage.input_tokens, self._usage.output_tokens)]
+        if kind == "message_stop":
+            self._done = True
+        return []
+
+    def _stream_error(self, data: Any) -> ModelError:
+        if (api := api_error_from_body(data, self._settings, {})) is not None:
+            return api
+        error = data.get("error") if isinstance(data, dict) else None
+        message = error.get("message", "unknown") if isinstance(error, dict) else str(data)
+        kind = error.get("type", "") if isinstance(error, dict) else ""
+        retryable = kind in ("overloaded_error", "api_error", "rate_limit_error")
+        return ModelError(f"The model stream failed: {message}", code="stream_error", retryable=retryable)
+
+    def _apply_delta(self, index: int, delta: dict[str, Any]) -> list[StreamEvent]:
+        block = self._blocks.setdefault(index, {"type": "text", "text": ""})
+        kind = delta.get("type")
+        if kind == "thinking_delta":
+            piece = str(delta.get("thinking", ""))
+            block["thinking"] = block.get("thinking", "") + piece
+            return [ThinkingDelta(piece)] if piece else []
+        if kind == "signature_delta":
+            block["signature"] = (block.get("signature") or "") + str(delta.get("signature", ""))
+        elif kind == "text_delta":
+            piece = str(delta.get("text", ""))
+            block["text"] = block.get("text", "") + piece
+            return [TextDelta(piece)] if piece else []
+        elif kind == "input_json_delta":
+            self._json_parts.setdefault(index, []).append(str(delta.get("partial_json", "")))
+        return []
+
+    def _close_block(self, index: int) -> None:
+        block = self._blocks.get(index)
+        if block is not None and block.get("type") == "tool_use" and index in self._json_parts:
+            text = "".join(self._json_parts.pop(index))
+            try:
+                block["input"] = json.loads(text) if text.strip() else block.get("input", {})
+            except ValueError:
+                block["input_error"] = text
+        self._closed.add(index)
+
+    def turn(self, *, incomplete: bool) -> AssistantTurn:
+        content: list[dict[str, Any]] = []
+        blocks: list[AssistantBlock] = []
+        for index in sorted(self._blocks):
+            block = self._blocks[index]
+            if block.get("type") == "tool_use" and (index not in self._closed or "input_error" in block):
+                if not incomplete:
+                    blocks.append(_tool_call(block))
+                    content.append({k: v for k, v in block.items() if k != "input_error"})
+                continue  # an unfinished tool call in a cut turn is dropped, never run
+            content.append(block)
+            blocks += _normalised(block)
+        return AssistantTurn(
+            protocol="anthropic",
+            model=self._model,
+            blocks=blocks,
+            provider_message={"role": "assistant", "content": content},
+            stop_reason="cancelled" if incomplete and self._stop_reason is None else self._stop_reason,
+            usage=self._usage,
+            incomplete=incomplete,
+        )
+
+
+def _tool_call(block: dict[str, Any]) -> ToolCall:
+    arguments = block.get("input")
+    error = None
+    if "input_error" in block or not isinstance(arguments, dict):
+        error = f"the tool arguments were not a JSON object: {str(block.get('input_error', arguments))[:200]}"
+        arguments = {}
+    return ToolCall(
+        id=str(block.get("id", "")),
+        name=str(block.get("name", "")),
+        arguments=arguments,
+        arguments_error=error,
+    )
+
+
+def _normalised(block: dict[str, Any]) -> list[AssistantBlock]:
+    kind = block.get("type")
+    if kind == "thinking":
+        return [ThinkingBlock(text=str(block.get("thinking", "")), signature=block.get("signature") or None)]
+    if kind == "text":
+        return [TextBlock(text=str(block.get("text", "")))]
+    if kind == "tool_use":
+        return [_tool_call(block)]
+    return []  # other block kinds (redacted thinking) travel in provider_message only
+
+
+def _display_events(block: dict[str, Any]) -> list[StreamEvent]:
+    kind = block.get("type")
+    if kind == "thinking" and block.get("thinking"):
+        return [ThinkingDelta(str(block["thinking"]))]
+    if kind == "text" and block.get("text"):
+        return [TextDelta(str(block["text"]))]
+    if kind == "tool_use":
+        return [ToolCallStarted(str(block.get("name", "")))]
+    return []

@@ -1,0 +1,180 @@
+"""One model client over both wire protocols: streaming, retries, error mapping.
+
+A request becomes an `Exchange`: iterate it for stream events, then read `.turn`. Retries happen
+only while nothing has reached the caller; once output has been shown, a failure keeps what arrived
+(`partial()`) and is reported instead of repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import anyio
+import httpx
+
+from m2bridge.client.errors import api_error_from_body, error_from_response, error_from_transport
+from m2bridge.client.events import StreamEvent
+from m2bridge.client.request import ModelRequest
+from m2bridge.client.sse import iter_sse
+from m2bridge.client.wire import Assembler, WireProtocol, wire_for
+from m2bridge.config import Settings
+from m2bridge.errors import ModelError
+from m2bridge.messages import AssistantTurn
+
+__all__ = ["Exchange", "ModelClient", "backoff_delay"]
+
+_MAX_BACKOFF = 30.0
+_MAX_RETRY_AFTER = 120.0
+
+
+def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Full-jitter exponential backoff; a server's Retry-After is a floor."""
+    jittered = random.uniform(0.5, 1.0) * min(_MAX_BACKOFF, 0.5 * 2**attempt)
+    if retry_after is not None:
+        return max(min(retry_after, _MAX_RETRY_AFTER), jittered if retry_after == 0 else 0.0)
+    return jittered
+
+
+class ModelClient:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.wire: WireProtocol = wire_for(settings)
+        self._key = settings.require_key()
+        self._sleep = sleep
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout, read=settings.read_timeout, write=60.0, pool=30.0
+            ),
+            # Environment proxies would see the key; a user who needs one sets it deliberately.
+            trust_env=False,
+        )
+
+    @property
+    def protocol(self) -> str:
+        return self.wire.name
+
+    def exchange(self, request: ModelRequest, *, stream: bool = True) -> Exchange:
+        return Exchange(self, request, stream=stream)
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> ModelClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # Used by Exchange: one attempt, yielding events as they are decoded.
+    async def _attempt(
+        self, request: ModelRequest, assembler: Assembler, stream: bool
+    ) -> AsyncIterator[StreamEvent]:
+        body = self.wire.body(request, stream=stream)
+        headers = self.wire.headers(self._key)
+        try:
+            async with self._http.stream(
+                "POST", self.settings.endpoint, content=json.dumps(body), headers=headers
+            ) as response:
+                assembler.trace_id = response.headers.get("trace-id")
+                if response.status_code >= 400:
+                    text = (await response.aread()).decode("utf-8", "replace")
+                    raise error_from_response(response.status_code, text, response.headers, self.settings)
+                content_type = response.headers.get("content-type", "")
+                if stream and "text/event-stream" in content_type:
+                    async for sse in iter_sse(response.aiter_lines()):
+                        for event in assembler.feed_sse(sse):
+                            yield event
+                        if assembler.done:
+                            break
+                else:
+                    payload = _json_or_error(await response.aread(), response.status_code)
+                    if (api := api_error_from_body(payload, self.settings, response.headers)) is not None:
+                        raise api
+                    for event in assembler.feed_json(payload):
+                        yield event
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, self.settings) from exc
+        if not assembler.done:
+            raise ModelError(
+                "The connection closed mid-answer; what arrived is kept and marked incomplete.",
+                code="stream_cut",
+                trace_id=assembler.trace_id,
+                retryable=True,
+            )
+
+
+def _json_or_error(raw: bytes, status: int) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ModelError(
+            f"The model server sent something that is not JSON (HTTP {status}): {raw[:200]!r}",
+            code="bad_response",
+            retryable=True,
+        ) from exc
+
+
+class Exchange:
+    """One model turn: iterate for events; `.turn` once complete, `partial()` if it stopped early."""
+
+    def __init__(self, client: ModelClient, request: ModelRequest, *, stream: bool) -> None:
+        self._client = client
+        self._request = request
+        self._stream = stream
+        self._assembler: Assembler | None = None
+        self.turn: AssistantTurn | None = None
+        self.retries = 0
+
+    @property
+    def trace_id(self) -> str | None:
+        return self._assembler.trace_id if self._assembler else None
+
+    def partial(self) -> AssistantTurn | None:
+        """What arrived before a failure or cancel, marked incomplete; None if nothing did."""
+        if self.turn is not None:
+            return self.turn
+        if self._assembler is None or self._assembler.empty:
+            return None
+        return self._assembler.turn(incomplete=True)
+
+    async def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        settings = self._client.settings
+        attempt = 0
+        while True:
+            assembler = self._client.wire.assembler(self._request, settings.model)
+            self._assembler = assembler
+            emitted = False
+            try:
+                async for event in self._client._attempt(self._request, assembler, self._stream):
+                    emitted = True
+                    yield event
+            except ModelError as err:
+                if err.trace_id is None:
+                    err.trace_id = assembler.trace_id
+                if emitted or not err.retryable or attempt >= settings.max_retries:
+                    raise
+                await self._client._sleep(backoff_delay(attempt, err.retry_after))
+                attempt += 1
+                self.retries = attempt
+                continue
+            self.turn = assembler.turn(incomplete=False)
+            return
+
+    async def run(self, on_event: Callable[[StreamEvent], None] | None = None) -> AssistantTurn:
+        """Drain the exchange; the convenience path for callers that only want the turn."""
+        async for event in self:
+            if on_event is not None:
+                on_event(event)
+        assert self.turn is not None
+        return self.turn

@@ -1,0 +1,329 @@
+"""The OpenAI-compatible chat-completions protocol, in MiniMax's three ways of carrying thinking:
+`reasoning_details` (with `reasoning_split`), `<think>` inside content, and vLLM's `reasoning_content`;
+plus M2's native `<minimax:tool_call>` markup from servers without a tool parser.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from m2bridge.client.errors import api_error_from_body
+from m2bridge.client.events import StreamEvent, TextDelta, ThinkingDelta, ToolCallStarted, UsageUpdate
+from m2bridge.client.native_tools import has_tool_markup, parse_tool_calls, split_thinking
+from m2bridge.client.request import ModelRequest, context_text, summary_text
+from m2bridge.client.sse import ServerSentEvent
+from m2bridge.client.think_router import Accumulator, ThinkRouter
+from m2bridge.client.wire import Assembler
+from m2bridge.config import Settings
+from m2bridge.errors import ModelError
+from m2bridge.messages import (
+    AssistantBlock,
+    AssistantTurn,
+    CompactionTurn,
+    ContextTurn,
+    TextBlock,
+    ThinkingBlock,
+    ToolCall,
+    ToolResultsTurn,
+    Usage,
+    UserTurn,
+)
+
+__all__ = ["OpenAIAssembler", "OpenAIWire", "render_messages"]
+
+
+def _assistant_message(turn: AssistantTurn) -> dict[str, Any]:
+    if turn.protocol == "openai":
+        return turn.provider_message
+    # Best-effort conversion from the other protocol: thinking rides in <think> tags.
+    thinking = turn.thinking
+    content = f"<think>\n{thinking}\n</think>\n\n{turn.text}" if thinking else turn.text
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if turn.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+            }
+            for c in turn.tool_calls
+        ]
+    return message
+
+
+def render_messages(request: ModelRequest) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    if request.system:
+        messages.append({"role": "system", "content": request.system})
+
+    def add_user(text: str) -> None:
+        if messages and messages[-1]["role"] == "user":
+            messages[-1]["content"] += "\n\n" + text
+        else:
+            messages.append({"role": "user", "content": text})
+
+    for turn in request.turns:
+        if isinstance(turn, UserTurn):
+            add_user(turn.text)
+        elif isinstance(turn, ContextTurn):
+            add_user(context_text(turn.source, turn.text))
+        elif isinstance(turn, CompactionTurn):
+            add_user(summary_text(turn.summary))
+        elif isinstance(turn, ToolResultsTurn):
+            messages += [
+                {"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content} for r in turn.results
+            ]
+        elif isinstance(turn, AssistantTurn) and not turn.incomplete:
+            messages.append(_assistant_message(turn))
+    return messages
+
+
+class OpenAIWire:
+    name = "openai"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def reasoning_split(self) -> bool:
+        return self.settings.uses_minimax_host
+
+    def headers(self, key: str | None) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+        return headers
+
+    def body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.settings.model,
+            "messages": render_messages(request),
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "stream": stream,
+        }
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        if self.reasoning_split:
+            body["reasoning_split"] = True
+        if request.tools:
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": dict(t.input_schema),
+                    },
+                }
+                for t in request.tools
+            ]
+        return body
+
+    def assembler(self, request: ModelRequest, model: str) -> OpenAIAssembler:
+        schemas = {t.name: dict(t.input_schema) for t in request.tools}
+        return OpenAIAssembler(self.settings, model, schemas, expect_think_tags=not self.reasoning_split)
+
+
+class OpenAIAssembler(Assembler):
+    def __init__(
+        self, settings: Settings, model: str, schemas: dict[str, Any], *, expect_think_tags: bool
+    ) -> None:
+        self._settings = settings
+        self._model = model
+        self._schemas = schemas
+        self._content = Accumulator()
+        self._reasoning_content: Accumulator | None = None
+        self._details: dict[int, dict[str, Any]] = {}
+        self._detail_text: dict[int, Accumulator] = {}
+        self._calls: dict[int, dict[str, Any]] = {}
+        self._router = ThinkRouter(expect_thinking=expect_think_tags)
+        self._message: dict[str, Any] | None = None  # a non-streamed message, kept as received
+        self._finish: str | None = None
+        self._usage = Usage()
+        self._done = False
+        self._saw_data = False
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    @property
+    def empty(self) -> bool:
+        return not self._saw_data
+
+    def _take_usage(self, usage: Any) -> UsageUpdate | None:
+        if not isinstance(usage, dict):
+            return None
+        self._usage = Usage(
+            input_tokens=int(usage.get("prompt_tokens") or 0),
+            output_tokens=int(usage.get("completion_tokens") or 0),
+        )
+        return UsageUpdate(self._usage.input_tokens, self._usage.output_tokens)
+
+    def feed_json(self, body: Any) -> list[StreamEvent]:
+        choices = body.get("choices") if isinstance(body, dict) else None
+        if not choices or not isinstance(choices[0].get("message"), dict):
+            raise ModelError("The model server's answer has no message.", code="bad_response", retryable=True)
+        self._message = {k: v for k, v in choices[0]["message"].items() if v is not None and v != []}
+        self._finish = choices[0].get("finish_reason")
+        self._saw_data = True
+        self._done = True
+        turn = self.turn(incomplete=False)
+        events: list[StreamEvent] = []
+        if turn.thinking:
+            events.append(ThinkingDelta(turn.thinking))
+        if turn.text:
+            events.append(TextDelta(turn.text))
+        events += [ToolCallStarted(c.name) for c in turn.tool_calls]
+        if (usage := self._take_usage(body.get("usage"))) is not None:
+            events.append(usage)
+        return events
+
+    def feed_sse(self, sse: ServerSentEvent) -> list[StreamEvent]:
+        if sse.data.strip() == "[DONE]":
+            self._done = True
+            return []
+        try:
+            chunk = json.loads(sse.data)
+        except ValueError:
+            return []
+        if not isinstance(chunk, dict):
+            return []
+        if (api := api_error_from_body(chunk, self._settings, {})) is not None:
+            raise api
+        if isinstance(chunk.get("error"), dict):
+            raise ModelError(f"The model stream failed: {chunk['error'].get('message')}", code="stream_error")
+        events: list[StreamEvent] = []
+        if (usage := self._take_usage(chunk.get("usage"))) is not None:
+            events.append(usage)
+        for choice in chunk.get("choices") or []:
+            self._saw_data = True
+            events += self._apply_delta(choice.get("delta") or {})
+            if choice.get("finish_reason"):
+                self._finish = choice["finish_reason"]
+        return events
+
+    def _apply_delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for item in delta.get("reasoning_details") or []:
+            index = int(item.get("index", 0))
+            detail = self._details.setdefault(index, {k: v for k, v in item.items() if k != "text"})
+            new = self._detail_text.setdefault(index, Accumulator()).feed(str(item.get("text") or ""))
+            detail["text"] = self._detail_text[index].text
+            self._router.reasoning_seen()
+            if new:
+                events.append(ThinkingDelta(new))
+        if delta.get("reasoning_content"):
+            self._reasoning_content = self._reasoning_content or Accumulator()
+            self._router.reasoning_seen()
+            if new := self._reasoning_content.feed(str(delta["reasoning_content"])):
+                events.append(ThinkingDelta(new))
+        if delta.get("content"):
+            events += self._router.feed(self._content.feed(str(delta["content"])))
+        for part in delta.get("tool_calls") or []:
+            index = int(part.get("index", len(self._calls)))
+            call = self._calls.get(index)
+            function = part.get("function") or {}
+            if call is None:
+                call = {
+                    "id": part.get("id", ""),
+                    "type": part.get("type", "function"),
+                    "name": "",
+                    "arguments": "",
+                }
+                self._calls[index] = call
+            if part.get("id"):
+                call["id"] = part["id"]
+            if function.get("name"):
+                call["name"] += function["name"]
+                events.append(ToolCallStarted(call["name"]))
+            call["arguments"] += function.get("arguments") or ""
+        return events
+
+    def _streamed_message(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": self._content.text}
+        if self._calls:
+            message["tool_calls"] = [
+                {
+                    "id": c["id"],
+                    "type": c["type"],
+                    "function": {"name": c["name"], "arguments": c["arguments"]},
+                }
+                for _, c in sorted(self._calls.items())
+            ]
+        if self._details:
+            message["reasoning_details"] = [self._details[i] for i in sorted(self._details)]
+        if self._reasoning_content is not None:
+            message["reasoning_content"] = self._reasoning_content.text
+        return message
+
+    def turn(self, *, incomplete: bool) -> AssistantTurn:
+        message = self._message if self._message is not None else self._streamed_message()
+        content = message.get("content") or ""
+        thinking: str | None
+        if message.get("reasoning_details"):
+            thinking = "".join(str(d.get("text") or "") for d in message["reasoning_details"])
+            answer = content
+        elif message.get("reasoning_content"):
+            thinking, answer = str(message["reasoning_content"]), content
+        else:
+            thinking, answer = split_thinking(content)
+        blocks: list[AssistantBlock] = []
+        if thinking:
+            blocks.append(ThinkingBlock(text=thinking))
+        calls = [_tool_call(c) for c in message.get("tool_calls") or []]
+        if not calls and has_tool_markup(answer):
+            parsed = parse_tool_calls(answer, self._schemas)
+            answer = parsed.text
+            calls = [
+                ToolCall(
+                    id=f"call_{uuid.uuid4().hex[:16]}",
+                    name=c.name,
+                    arguments=c.arguments if not c.error else {},
+                    arguments_error=c.error,
+                )
+                for c in parsed.calls
+            ]
+        if answer:
+            blocks.append(TextBlock(text=answer))
+        if not incomplete:
+            blocks += calls
+        return AssistantTurn(
+            protocol="openai",
+            model=self._model,
+            blocks=blocks,
+            provider_message=message,
+            stop_reason=_stop_reason(self._finish, incomplete, bool(calls)),
+            usage=self._usage,
+            incomplete=incomplete,
+        )
+
+
+def _stop_reason(finish: str | None, incomplete: bool, has_calls: bool) -> str | None:
+    if incomplete and finish is None:
+        return "cancelled"
+    if has_calls:
+        return "tool_use"
+    return {"stop": "end_turn", "length": "max_tokens"}.get(finish or "", finish)
+
+
+def _tool_call(raw: dict[str, Any]) -> ToolCall:
+    function = raw.get("function") or {}
+    text = function.get("arguments") or ""
+    error = None
+    try:
+        arguments = json.loads(text) if text.strip() else {}
+    except ValueError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        error, arguments = f"the tool arguments were not a JSON object: {text[:200]}", {}
+    return ToolCall(
+        id=str(raw.get("id", "")),
+        name=str(function.get("name", "")),
+        arguments=arguments,
+        arguments_error=error,
+    )
