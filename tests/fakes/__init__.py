@@ -1,0 +1,1 @@
+"""Test doubles for the services m2bridge talks to."""
