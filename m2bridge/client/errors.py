@@ -166,7 +166,8 @@ def error_from_transport(exc: Exception, settings: Settings) -> ModelError:
         return ModelError(f"Timed out talking to {url}.", code="timeout", retryable=True)
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return ModelError(
-            f"The connection to {url} broke mid-answer ({exc.__class__.__name__}).",
+            f"The connection to {url} broke mid-answer ({exc.__class__.__name__}); "
+            "what arrived is kept, marked incomplete.",
             code="stream_cut",
             retryable=True,
         )

@@ -186,7 +186,7 @@ class OpenAIAssembler(Assembler):
     def feed_sse(self, sse: ServerSentEvent) -> list[StreamEvent]:
         if sse.data.strip() == "[DONE]":
             self._done = True
-            return []
+            return self._router.flush()
         try:
             chunk = json.loads(sse.data)
         except ValueError:

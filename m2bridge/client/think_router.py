@@ -53,6 +53,15 @@ class ThinkRouter:
         if self._state == "start":
             self._state = "answer"
 
+    def flush(self) -> list[StreamEvent]:
+        """At the end of the stream, show what was held back as a possible half tag."""
+        text, self._pending = self._pending, ""
+        if not text or self._state == "tools":
+            return []
+        if self._state in ("think", "think_open"):
+            return [ThinkingDelta(text)]
+        return [TextDelta(text.lstrip() if self._trim_answer_start else text)]
+
     def feed(self, new: str) -> list[StreamEvent]:
         self._pending += new
         events: list[StreamEvent] = []
@@ -67,10 +76,15 @@ class ThinkRouter:
         if self._state == "start":
             stripped = text.lstrip()
             if stripped.startswith(_OPEN):
-                self._state, self._pending = "think", stripped[len(_OPEN) :].removeprefix("\n")
+                self._state, self._pending = "think_open", stripped[len(_OPEN) :]
             elif stripped and not _OPEN.startswith(stripped):
                 # M2's prompt opens <think> itself, so untagged content is thinking until </think>.
                 self._state = "think"
+            return []
+        if self._state == "think_open":
+            # The newline right after <think> belongs to the tag; it may arrive in the next chunk.
+            if text:
+                self._state, self._pending = "think", text.removeprefix("\n")
             return []
         if self._state == "think":
             end = text.find(_CLOSE)

@@ -1,0 +1,60 @@
+from m2bridge.agent.context import choose_boundary, context_estimate, window
+from m2bridge.messages import (
+    AssistantTurn,
+    CompactionTurn,
+    TextBlock,
+    ToolCall,
+    ToolResult,
+    ToolResultsTurn,
+    Usage,
+    UserTurn,
+)
+
+
+def assistant(text="ok", calls=(), usage=Usage()):
+    blocks = [TextBlock(text=text), *calls]
+    return AssistantTurn(
+        protocol="anthropic", model="m", blocks=blocks, provider_message={"x": text}, usage=usage
+    )
+
+
+def tool_round(i):
+    call = ToolCall(id=f"c{i}", name="read", arguments={"i": i})
+    return [
+        assistant(f"step {i}" * 50, [call]),
+        ToolResultsTurn(results=[ToolResult(tool_call_id=f"c{i}", name="read", content="x" * 400)]),
+    ]
+
+
+def test_window_sends_everything_without_compaction():
+    turns = [UserTurn(text="a"), assistant()]
+    assert window(turns) == (0, turns)
+
+
+def test_window_sends_the_summary_then_turns_from_its_boundary():
+    turns = [UserTurn(text="a"), assistant(), UserTurn(text="b"), assistant()]
+    summary = CompactionTurn(summary="s", replaces_before=2)
+    start, sent = window([*turns, summary])
+    assert start == 2 and sent == [summary, turns[2], turns[3]]
+
+
+def test_estimate_starts_from_the_last_exact_usage_figure():
+    turns = [
+        UserTurn(text="a"),
+        assistant(usage=Usage(input_tokens=1000, output_tokens=50)),
+        UserTurn(text="b" * 350),
+    ]
+    assert 1050 + 100 <= context_estimate(turns) <= 1050 + 120
+
+
+def test_boundary_never_splits_a_tool_call_from_its_result():
+    turns = [UserTurn(text="go")]
+    for i in range(20):
+        turns += tool_round(i)
+    boundary = choose_boundary(turns, keep_tokens=600)
+    assert boundary is not None and 0 < boundary < len(turns)
+    assert not isinstance(turns[boundary], ToolResultsTurn)
+
+
+def test_nothing_to_compact_in_a_tiny_history():
+    assert choose_boundary([UserTurn(text="hi")], keep_tokens=10) is None
