@@ -65,7 +65,7 @@ class ModelEndpoint:
         if not self._wire.authorized(headers, fake.api_key):
             await outlet.json(401, error_body(401, INVALID_KEY, "invalid api key"))
             return
-        verdict = check_request(body, self._protocol, fake.ledger)
+        verdict = check_request(body, self._protocol, fake.ledger, accept_converted=fake.accept_converted)
         problems = [parse_problem] if parse_problem else verdict.problems
         if problems:
             for problem in problems:

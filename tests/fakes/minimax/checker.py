@@ -21,7 +21,9 @@ class Verdict:
     parent: EmittedTurn | None
 
 
-def check_request(body: dict[str, Any], protocol: WireProtocol, ledger: Ledger) -> Verdict:
+def check_request(
+    body: dict[str, Any], protocol: WireProtocol, ledger: Ledger, *, accept_converted: bool = False
+) -> Verdict:
     shape: Callable[[dict[str, Any]], list[str]]
     shape, entries_of = (
         (anthropic_problems, anthropic_entries)
@@ -32,7 +34,7 @@ def check_request(body: dict[str, Any], protocol: WireProtocol, ledger: Ledger) 
     if problems:
         return Verdict(problems, None)
     entries = entries_of(body["messages"])
-    matched, problems = _identify_all(entries, protocol, ledger)
+    matched, problems = _identify_all(entries, protocol, ledger, accept_converted)
     if problems:
         return Verdict(problems, None)
     problems = _chain_problems(entries, matched, ledger) + _tool_result_problems(entries, matched)
@@ -79,8 +81,23 @@ def _find_turn(
     return (following or same or [None])[-1]
 
 
+def _converted(message: dict[str, Any], protocol: WireProtocol, ledger: Ledger) -> EmittedTurn | None:
+    """A turn emitted on the other protocol, converted: same tool ids, and its thinking text carried
+    in <think> tags when going to OpenAI (to Anthropic, unsigned thinking cannot travel)."""
+    other: WireProtocol = "openai" if protocol == "anthropic" else "anthropic"
+    turn = _find_turn(message, other, ledger, None)
+    if turn is None or sorted(_tool_ids(message)) != sorted(turn.tool_ids):
+        return None
+    if protocol == "openai":
+        thinking = [b["thinking"] for b in turn.canonical["content"] if b.get("type") == "thinking"]
+        content = str(message.get("content") or "")
+        if any(f"<think>\n{t}\n</think>" not in content for t in thinking):
+            return None
+    return turn
+
+
 def _identify_all(
-    entries: list[Entry], protocol: WireProtocol, ledger: Ledger
+    entries: list[Entry], protocol: WireProtocol, ledger: Ledger, accept_converted: bool = False
 ) -> tuple[list[tuple[int, EmittedTurn]], list[str]]:
     matched: list[tuple[int, EmittedTurn]] = []
     problems: list[str] = []
@@ -89,6 +106,9 @@ def _identify_all(
             continue
         where = f"messages[{entry.index}]"
         turn = _find_turn(entry.message, protocol, ledger, matched[-1][1] if matched else None)
+        if turn is None and accept_converted and (converted := _converted(entry.message, protocol, ledger)):
+            matched.append((position, converted))
+            continue
         if turn is None:
             problems.append(f"{where}: assistant message the fake never sent (altered or invented)")
             continue

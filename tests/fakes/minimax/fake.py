@@ -36,6 +36,8 @@ class FakeMiniMax:
         self.openai_thinking: OpenAIThinking = openai_thinking
         self.stream_style: StreamStyle = stream_style
         self.token_delay = 0.0
+        # A session that switched protocol sends earlier turns converted, not verbatim; tests of that opt in.
+        self.accept_converted = False
         self.chunk_size = 8
         self.responder: Responder | None = None
         self.requests: list[RequestInfo] = []

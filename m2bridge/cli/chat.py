@@ -1,0 +1,168 @@
+"""`m2bridge chat`: one turn with -p (optionally as one JSON object), or an interactive conversation."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+
+from m2bridge.agent import AgentEvent, TurnResult
+from m2bridge.agent.events import TextDelta
+from m2bridge.cli.render import TerminalRenderer
+from m2bridge.cli.runtime import Runtime, open_runtime
+from m2bridge.client.model import ModelClient
+from m2bridge.errors import M2BridgeError
+from m2bridge.sessions import SessionInfo
+from m2bridge.tools import Tool
+
+__all__ = ["run_chat"]
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    if args.prompt is not None:
+        return _one_shot(args)
+    return asyncio.run(_interactive(args))
+
+
+def _load_tools(runtime: Runtime) -> list[Tool]:
+    """The repo and terminal tools, when the mcp_tools surface is installed."""
+    return []
+
+
+# -p ---------------------------------------------------------------------------------------------
+def _one_shot(args: argparse.Namespace) -> int:
+    session_id: str | None = None
+    try:
+        runtime = open_runtime(quiet=args.json)
+        info = runtime.find_session(args.session, args.continue_)
+        runtime.settings.require_key()
+        if info is None:
+            info = runtime.new_session(args.prompt)
+        session_id = info.id
+        result = asyncio.run(_one_turn(runtime, info, args))
+    except M2BridgeError as err:
+        result = TurnResult(session_id=session_id or "", stop_reason="error", error=err)
+        if not session_id:
+            return _report(args, result, session_known=False)
+    return _report(args, result, session_known=True)
+
+
+async def _one_turn(runtime: Runtime, info: SessionInfo, args: argparse.Namespace) -> TurnResult:
+    console = Console(file=sys.stderr, highlight=False)
+    renderer = TerminalRenderer(console, show_thinking=False)
+
+    def on_event(event: AgentEvent) -> None:
+        if args.json:
+            return
+        if isinstance(event, TextDelta):
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        else:
+            renderer(event)
+
+    async def approve(name: str, arguments: Mapping[str, Any]) -> bool:
+        return bool(args.yes)
+
+    async with ModelClient(runtime.settings) as client:
+        agent = runtime.agent(client, tools=_load_tools(runtime), approver=approve, on_event=on_event)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, agent.cancel)
+        loop.add_signal_handler(signal.SIGTERM, agent.cancel)
+        try:
+            return await agent.run_turn(info.id, args.prompt)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _report(args: argparse.Namespace, result: TurnResult, *, session_known: bool) -> int:
+    payload = result.as_json()
+    if not session_known:
+        payload["session_id"] = None
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        if result.text and not result.text.endswith("\n"):
+            print()
+        if result.error is not None:
+            print(f"m2bridge: {result.error}", file=sys.stderr)
+        elif result.stop_reason == "max_steps":
+            print(f"m2bridge: stopped at the step limit ({result.steps} steps).", file=sys.stderr)
+    return 1 if result.error is not None else 0
+
+
+# interactive ------------------------------------------------------------------------------------
+_HELP = (
+    "/think toggles thinking · /new starts a new session · /session shows its id · "
+    "/exit quits · Ctrl-C stops a turn"
+)
+
+
+async def _interactive(args: argparse.Namespace) -> int:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+
+    runtime = open_runtime()
+    runtime.settings.require_key()
+    info = runtime.find_session(args.session, args.continue_)
+    console = Console(highlight=False)
+    renderer = TerminalRenderer(console)
+    runtime.settings.home.mkdir(parents=True, exist_ok=True)
+    prompts: PromptSession[str] = PromptSession(
+        history=FileHistory(str(runtime.settings.home / "chat_history"))
+    )
+
+    async def approve(name: str, arguments: Mapping[str, Any]) -> bool:
+        if args.yes:
+            return True
+        answer = await prompts.prompt_async(f"Allow {name} {json.dumps(dict(arguments))[:200]}? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    console.print(f"m2bridge chat · {runtime.settings.model} · {runtime.workspace}", style="bold")
+    if info is not None:
+        console.print(f"continuing session {info.id} ({info.turns} turns)", style="dim")
+    console.print(_HELP, style="dim")
+    async with ModelClient(runtime.settings) as client:
+        agent = runtime.agent(client, tools=_load_tools(runtime), approver=approve, on_event=renderer)
+        while True:
+            try:
+                line = await prompts.prompt_async("> ")
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                return 0
+            text = line.strip()
+            if not text:
+                continue
+            if text in ("/exit", "/quit"):
+                return 0
+            if text == "/think":
+                renderer.show_thinking = not renderer.show_thinking
+                console.print(f"thinking {'shown' if renderer.show_thinking else 'hidden'}", style="dim")
+                continue
+            if text == "/new":
+                info = None
+                console.print("new session", style="dim")
+                continue
+            if text == "/session":
+                console.print(info.id if info else "no session yet", style="dim")
+                continue
+            if info is None:
+                info = runtime.new_session(text)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGINT, agent.cancel)
+            try:
+                result = await agent.run_turn(info.id, text)
+            finally:
+                loop.remove_signal_handler(signal.SIGINT)
+            renderer.end_turn(result.context_tokens, runtime.settings.context_window)
+            if result.error is not None:
+                console.print(f"m2bridge: {result.error}", style="red")
+            elif result.stop_reason == "cancelled":
+                console.print("(stopped; what arrived is kept)", style="yellow")

@@ -1,0 +1,101 @@
+"""`m2bridge doctor`: check what a working setup needs and say what to fix."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+
+import httpx
+from rich.console import Console
+from rich.text import Text
+
+from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings, load_settings, user_config_path
+from m2bridge.errors import M2BridgeError
+from m2bridge.workspace import detect_workspace
+
+__all__ = ["run_doctor"]
+
+Check = tuple[bool, str]
+
+
+def _key(settings: Settings) -> Check:
+    if settings.base_url is not None:
+        state = "set" if settings.api_key else "not set (fine if the server needs none)"
+        return True, f"self-hosted server {settings.base_url}; M2BRIDGE_API_KEY {state}"
+    if settings.api_key:
+        return True, "MINIMAX_API_KEY is set"
+    return False, "MINIMAX_API_KEY is not set: export MINIMAX_API_KEY=... (or set M2BRIDGE_BASE_URL)"
+
+
+def _region(settings: Settings) -> Check:
+    if settings.base_url is not None:
+        return True, "region: not applicable (self-hosted)"
+    if settings.region == "custom":
+        return (
+            True,
+            f"host {settings.host} is neither {GLOBAL_HOST} nor {CHINA_HOST} (fine for a proxy or test)",
+        )
+    return True, (
+        f"region {settings.region} ({settings.host}); a key only works on its own region's host: "
+        f"keys from the China platform need MINIMAX_API_HOST={CHINA_HOST}"
+    )
+
+
+def _host(settings: Settings) -> Check:
+    try:
+        with httpx.Client(timeout=5.0, trust_env=False) as client:
+            response = client.get(settings.endpoint.rsplit("/", 1)[0])
+        return True, f"{settings.endpoint} reachable (HTTP {response.status_code})"
+    except httpx.HTTPError as exc:
+        return (
+            False,
+            f"{settings.endpoint} unreachable ({exc.__class__.__name__}): check the network or the host",
+        )
+
+
+def _protocol(settings: Settings) -> Check:
+    how = "reasoning_split" if settings.api == "openai" and settings.uses_minimax_host else "native blocks"
+    if settings.api == "openai" and not settings.uses_minimax_host:
+        how = "<think> tags, reasoning_content or native tool markup, whichever arrives"
+    return True, f"protocol {settings.api}, model {settings.model}, thinking via {how}"
+
+
+def _store(settings: Settings) -> Check:
+    from m2bridge.sessions import SessionStore
+
+    try:
+        store = SessionStore(settings.sessions_db)
+        count = len(store.list(limit=100_000))
+        store.close()
+        with sqlite3.connect(settings.sessions_db) as db:
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+    except (M2BridgeError, sqlite3.Error, OSError) as exc:
+        return False, f"session store {settings.sessions_db}: {exc}"
+    return verdict == "ok", f"session store {settings.sessions_db}: {count} sessions, integrity {verdict}"
+
+
+def _tools(settings: Settings) -> Check:
+    missing = [name for name in ("git",) if shutil.which(name) is None]
+    if missing:
+        return False, f"missing programs: {', '.join(missing)} (install them for the git tools)"
+    return True, "git found"
+
+
+def run_doctor() -> int:
+    console = Console(highlight=False)
+    try:
+        settings = load_settings(workspace=detect_workspace())
+    except M2BridgeError as err:
+        console.print(Text(f"✗ config: {err}", style="red"))
+        return 1
+    console.print(Text(f"config file: {user_config_path()}", style="dim"))
+    for warning in settings.warnings:
+        console.print(Text(f"! {warning}", style="yellow"))
+    checks: list[Callable[[Settings], Check]] = [_key, _region, _protocol, _host, _store, _tools]
+    failed = 0
+    for check in checks:
+        ok, message = check(settings)
+        failed += not ok
+        console.print(Text(f"{'✓' if ok else '✗'} {message}", style="green" if ok else "red"))
+    return 1 if failed else 0

@@ -1,0 +1,96 @@
+"""`m2bridge` entry point: parse arguments, dispatch, and turn failures into exit codes.
+
+Exit codes: 0 success, 1 runtime failure (one-line cause on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from m2bridge import __version__
+from m2bridge.errors import M2BridgeError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="m2bridge", description="MiniMax-M2 from any editor or terminal.")
+    parser.add_argument("--version", action="version", version=f"m2bridge {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = commands.add_parser("chat", help="talk to M2 in the terminal (or one turn with -p)")
+    which = chat.add_mutually_exclusive_group()
+    which.add_argument("--session", metavar="ID", help="continue this session (an id or a unique prefix)")
+    which.add_argument(
+        "--continue", dest="continue_", action="store_true", help="continue this project's latest"
+    )
+    chat.add_argument("-p", "--prompt", metavar="PROMPT", help="send one prompt, print the answer, exit")
+    chat.add_argument("--json", action="store_true", help="with -p: print exactly one JSON object")
+    chat.add_argument("--yes", action="store_true", help="allow destructive tools without asking")
+
+    sessions = commands.add_parser("sessions", help="list, show, export, fork or remove stored sessions")
+    actions = sessions.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="sessions, newest first")
+    listing.add_argument("--json", action="store_true")
+    for name, text in (
+        ("show", "one session's turns, thinking marked"),
+        ("export", "one session as JSON, every stored field"),
+        ("fork", "copy a session's history into a new session"),
+        ("rm", "remove a session"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("id", metavar="ID")
+        action.add_argument("--json", action="store_true")
+
+    commands.add_parser("doctor", help="check key, region, host, protocol, store and tools")
+
+    mcp = commands.add_parser("mcp", help="the MCP server (stdio by default)")
+    mcp.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    commands.add_parser("lsp", help="the language server, on stdio")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if args.json and args.command == "chat" and not args.prompt:
+        parser.error("--json needs -p PROMPT")
+    try:
+        if args.command == "chat":
+            from m2bridge.cli.chat import run_chat
+
+            return run_chat(args)
+        if args.command == "sessions":
+            from m2bridge.cli.sessions import run_sessions
+
+            return run_sessions(args)
+        if args.command == "doctor":
+            from m2bridge.cli.doctor import run_doctor
+
+            return run_doctor()
+        if args.command == "mcp":
+            return _run_surface("mcp_tools.cli", "mcp", list(args.rest))
+        if args.command == "lsp":
+            return _run_surface("lsp.cli", "lsp", [])
+    except M2BridgeError as err:
+        print(f"m2bridge: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _run_surface(module: str, name: str, argv: list[str]) -> int:
+    import importlib
+
+    try:
+        surface = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        print(f"m2bridge: the {name} surface is not available in this install ({exc}).", file=sys.stderr)
+        return 1
+    return int(surface.main(argv))

@@ -1,0 +1,75 @@
+"""What every model command needs: settings, workspace, store, client, agent."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from m2bridge.agent import Agent, AgentEvent
+from m2bridge.agent.prompt import system_prompt
+from m2bridge.client.model import ModelClient
+from m2bridge.config import Settings, load_settings
+from m2bridge.errors import SessionNotFound
+from m2bridge.sessions import SessionInfo, SessionStore
+from m2bridge.tools import Approver, Tool
+from m2bridge.workspace import detect_workspace
+
+__all__ = ["Runtime", "open_runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    workspace: Path
+    store: SessionStore
+
+    def find_session(self, session: str | None, continue_latest: bool) -> SessionInfo | None:
+        if session:
+            return self.store.resolve(session)
+        if continue_latest:
+            latest = self.store.latest(str(self.workspace))
+            if latest is None:
+                raise SessionNotFound(
+                    f"No session to continue for {self.workspace}; start one with `m2bridge chat`."
+                )
+            return latest
+        return None
+
+    def new_session(self, title: str) -> SessionInfo:
+        return self.store.create(
+            workspace=str(self.workspace),
+            protocol=self.settings.api,
+            model=self.settings.model,
+            title=title[:80],
+        )
+
+    def agent(
+        self,
+        client: ModelClient,
+        *,
+        tools: Sequence[Tool] = (),
+        approver: Approver | None = None,
+        on_event: Callable[[AgentEvent], None] | None = None,
+    ) -> Agent:
+        return Agent(
+            settings=self.settings,
+            client=client,
+            store=self.store,
+            system=system_prompt(self.workspace),
+            tools=tools,
+            approver=approver,
+            on_event=on_event,
+            owner=f"cli:{os.getpid()}",
+        )
+
+
+def open_runtime(*, quiet: bool = False) -> Runtime:
+    workspace = detect_workspace()
+    settings = load_settings(workspace=workspace)
+    if not quiet:
+        for warning in settings.warnings:
+            print(f"m2bridge: {warning}", file=sys.stderr)
+    return Runtime(settings=settings, workspace=workspace, store=SessionStore(settings.sessions_db))

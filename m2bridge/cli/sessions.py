@@ -1,0 +1,156 @@
+"""`m2bridge sessions list|show|export|fork|rm`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from m2bridge.cli.runtime import open_runtime
+from m2bridge.messages import (
+    AssistantTurn,
+    CompactionTurn,
+    ContextTurn,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultsTurn,
+    TurnAdapter,
+    UserTurn,
+)
+from m2bridge.sessions import LoadedSession, SessionInfo
+
+__all__ = ["display_turns", "run_sessions"]
+
+
+def _when(stamp: float) -> str:
+    return dt.datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+
+
+def _info_json(info: SessionInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "title": info.title,
+        "workspace": info.workspace,
+        "protocol": info.protocol,
+        "model": info.model,
+        "created": info.created,
+        "updated": info.updated,
+        "turns": info.turns,
+        "context_tokens": info.context_tokens,
+    }
+
+
+def display_turns(loaded: LoadedSession) -> list[dict[str, Any]]:
+    """Turns for display: thinking marked, the compaction boundary and incomplete turns flagged."""
+    boundary = max(
+        (s.turn.replaces_before for s in loaded.turns if isinstance(s.turn, CompactionTurn)), default=None
+    )
+    out: list[dict[str, Any]] = []
+    for stored in loaded.turns:
+        turn = stored.turn
+        item: dict[str, Any] = {"index": stored.index, "created": stored.created, "kind": turn.kind}
+        if boundary is not None and stored.index < boundary:
+            item["summarised"] = True
+        if isinstance(turn, UserTurn):
+            item["text"] = turn.text
+        elif isinstance(turn, ContextTurn):
+            item.update(source=turn.source, text=turn.text)
+        elif isinstance(turn, AssistantTurn):
+            item["blocks"] = [
+                {"type": "thinking", "text": b.text}
+                if isinstance(b, ThinkingBlock)
+                else {"type": "text", "text": b.text}
+                if isinstance(b, TextBlock)
+                else {"type": "tool_call", "id": b.id, "name": b.name, "arguments": b.arguments}
+                for b in turn.blocks
+            ]
+            item.update(incomplete=turn.incomplete, stop_reason=turn.stop_reason, protocol=turn.protocol)
+        elif isinstance(turn, ToolResultsTurn):
+            item["results"] = [r.model_dump() for r in turn.results]
+        elif isinstance(turn, CompactionTurn):
+            item.update(summary=turn.summary, replaces_before=turn.replaces_before)
+        out.append(item)
+    return out
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    runtime = open_runtime(quiet=args.json)
+    store = runtime.store
+    console = Console(highlight=False)
+    if args.action == "list":
+        infos = store.list()
+        if args.json:
+            print(json.dumps([_info_json(i) for i in infos], ensure_ascii=False))
+            return 0
+        table = Table("id", "updated", "turns", "title", "workspace", box=None)
+        for info in infos:
+            here = "*" if info.workspace == str(runtime.workspace) else ""
+            table.add_row(info.id, _when(info.updated), str(info.turns), info.title, info.workspace + here)
+        console.print(table if infos else "no sessions yet")
+        return 0
+    info = store.resolve(args.id)
+    if args.action == "fork":
+        forked = store.fork(info.id)
+        print(json.dumps(_info_json(forked)) if args.json else forked.id)
+        return 0
+    if args.action == "rm":
+        store.remove(info.id)
+        print(json.dumps({"removed": info.id}) if args.json else f"removed {info.id}")
+        return 0
+    loaded = store.load(info.id)
+    if args.action == "export":
+        turns = [
+            {"index": s.index, "created": s.created, "turn": json.loads(TurnAdapter.dump_json(s.turn))}
+            for s in loaded.turns
+        ]
+        print(json.dumps({"session": _info_json(loaded.info), "turns": turns}, ensure_ascii=False, indent=1))
+        return 0
+    turns = display_turns(loaded)
+    if args.json:
+        print(json.dumps({"session": _info_json(loaded.info), "turns": turns}, ensure_ascii=False))
+        return 0
+    _print_turns(console, loaded.info, turns)
+    for warning in loaded.warnings:
+        console.print(Text(f"[m2bridge] {warning}", style="yellow"))
+    return 0
+
+
+def _print_turns(console: Console, info: SessionInfo, turns: list[dict[str, Any]]) -> None:
+    console.print(
+        Text(f"session {info.id} · {info.title} · {info.workspace} · {info.protocol}", style="bold")
+    )
+    for item in turns:
+        faint = " dim" if item.get("summarised") else ""
+        kind = item["kind"]
+        if kind == "user":
+            console.print(Text(f"\nyou: {item['text']}", style="bold" + faint))
+        elif kind == "context":
+            console.print(Text(f"[context from {item['source']}] {item['text'][:200]}", style="dim"))
+        elif kind == "assistant":
+            label = "M2 (incomplete)" if item["incomplete"] else "M2"
+            for block in item["blocks"]:
+                if block["type"] == "thinking":
+                    console.print(Text(f"{label} thinking: {block['text']}", style="dim italic"))
+                elif block["type"] == "text":
+                    console.print(Text(f"{label}: {block['text']}", style=faint.strip() or ""))
+                else:
+                    args = json.dumps(block["arguments"], ensure_ascii=False)[:120]
+                    console.print(Text(f"⚙ {block['name']} {args}", style="cyan" + faint))
+        elif kind == "tool_results":
+            for result in item["results"]:
+                mark = "✗" if result["is_error"] else "✓"
+                first = (result["content"].strip().splitlines() or [""])[0][:120]
+                console.print(Text(f"  {mark} {result['name']}: {first}", style="dim"))
+        elif kind == "compaction":
+            console.print(
+                Text(
+                    f"──── turns before #{item['replaces_before']} are summarised above this line; "
+                    f"M2 sees this summary instead ────\n{item['summary']}",
+                    style="magenta",
+                )
+            )
