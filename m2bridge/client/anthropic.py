@@ -121,6 +121,8 @@ class AnthropicAssembler(Assembler):
         self._settings = settings
         self._model = model
         self._blocks: dict[int, dict[str, Any]] = {}
+        # Streamed text is kept as parts and joined once: repeated concatenation is quadratic.
+        self._parts: dict[tuple[int, str], list[str]] = {}
         self._json_parts: dict[int, list[str]] = {}
         self._closed: set[int] = set()
         self._stop_reason: str | None = None
@@ -200,21 +202,35 @@ class AnthropicAssembler(Assembler):
         return ModelError(f"The model stream failed: {message}", code="stream_error", retryable=retryable)
 
     def _apply_delta(self, index: int, delta: dict[str, Any]) -> list[StreamEvent]:
-        block = self._blocks.setdefault(index, {"type": "text", "text": ""})
+        self._blocks.setdefault(index, {"type": "text", "text": ""})
         kind = delta.get("type")
         if kind == "thinking_delta":
             piece = str(delta.get("thinking", ""))
-            block["thinking"] = block.get("thinking", "") + piece
+            self._part(index, "thinking").append(piece)
             return [ThinkingDelta(piece)] if piece else []
         if kind == "signature_delta":
-            block["signature"] = (block.get("signature") or "") + str(delta.get("signature", ""))
+            self._part(index, "signature").append(str(delta.get("signature", "")))
         elif kind == "text_delta":
             piece = str(delta.get("text", ""))
-            block["text"] = block.get("text", "") + piece
+            self._part(index, "text").append(piece)
             return [TextDelta(piece)] if piece else []
         elif kind == "input_json_delta":
             self._json_parts.setdefault(index, []).append(str(delta.get("partial_json", "")))
         return []
+
+    def _part(self, index: int, field: str) -> list[str]:
+        parts = self._parts.get((index, field))
+        if parts is None:
+            # Whatever content_block_start carried comes first.
+            parts = self._parts[(index, field)] = [str(self._blocks[index].get(field) or "")]
+        return parts
+
+    def _joined(self, index: int) -> dict[str, Any]:
+        block = dict(self._blocks[index])
+        for (at, field), parts in self._parts.items():
+            if at == index:
+                block[field] = "".join(parts)
+        return block
 
     def _close_block(self, index: int) -> None:
         block = self._blocks.get(index)
@@ -230,7 +246,7 @@ class AnthropicAssembler(Assembler):
         content: list[dict[str, Any]] = []
         blocks: list[AssistantBlock] = []
         for index in sorted(self._blocks):
-            block = self._blocks[index]
+            block = self._joined(index)
             if block.get("type") == "tool_use" and (index not in self._closed or "input_error" in block):
                 if not incomplete:
                     blocks.append(_tool_call(block))

@@ -18,7 +18,7 @@ import httpx
 from m2bridge.client.errors import api_error_from_body, error_from_response, error_from_transport
 from m2bridge.client.events import StreamEvent
 from m2bridge.client.request import ModelRequest
-from m2bridge.client.sse import iter_sse
+from m2bridge.client.sse import SSEDecoder
 from m2bridge.client.wire import Assembler, WireProtocol, wire_for
 from m2bridge.config import Settings
 from m2bridge.errors import ModelError
@@ -92,11 +92,19 @@ class ModelClient:
                     raise error_from_response(response.status_code, text, response.headers, self.settings)
                 content_type = response.headers.get("content-type", "")
                 if stream and "text/event-stream" in content_type:
-                    async for sse in iter_sse(response.aiter_lines()):
+                    decoder = SSEDecoder()
+                    async for line in response.aiter_lines():
+                        sse = decoder.feed(line)
+                        if sse is None:
+                            continue
                         for event in assembler.feed_sse(sse):
                             yield event
                         if assembler.done:
                             break
+                    else:
+                        if (sse := decoder.flush()) is not None:
+                            for event in assembler.feed_sse(sse):
+                                yield event
                 else:
                     payload = _json_or_error(await response.aread(), response.status_code)
                     if (api := api_error_from_body(payload, self.settings, response.headers)) is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-__all__ = ["ServerSentEvent", "iter_sse"]
+__all__ = ["SSEDecoder", "ServerSentEvent", "iter_sse"]
 
 
 @dataclass(frozen=True)
@@ -14,23 +14,38 @@ class ServerSentEvent:
     data: str
 
 
-async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
-    event = ""
-    data: list[str] = []
-    async for raw in lines:
+class SSEDecoder:
+    """Feed lines; get an event when one is complete. Synchronous, so the hot loop adds no await."""
+
+    def __init__(self) -> None:
+        self._event = ""
+        self._data: list[str] = []
+
+    def feed(self, raw: str) -> ServerSentEvent | None:
         line = raw.rstrip("\r\n")
         if not line:
-            if data:
-                yield ServerSentEvent(event or "message", "\n".join(data))
-            event, data = "", []
-            continue
-        if line.startswith(":"):
-            continue  # a comment, used as keep-alive
+            return self.flush()
+        if line[0] == ":":
+            return None  # a comment, used as keep-alive
         name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "event":
-            event = value
-        elif name == "data":
-            data.append(value)
-    if data:
-        yield ServerSentEvent(event or "message", "\n".join(data))
+        if value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        return None
+
+    def flush(self) -> ServerSentEvent | None:
+        event = ServerSentEvent(self._event or "message", "\n".join(self._data)) if self._data else None
+        self._event, self._data = "", []
+        return event
+
+
+async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
+    decoder = SSEDecoder()
+    async for raw in lines:
+        if (event := decoder.feed(raw)) is not None:
+            yield event
+    if (event := decoder.flush()) is not None:
+        yield event

@@ -18,19 +18,28 @@ class Accumulator:
     """The full text of one streamed field; `feed` returns the part that is new."""
 
     def __init__(self) -> None:
-        self.text = ""
+        # Parts joined on demand: repeated concatenation of a long text is quadratic.
+        self._parts: list[str] = []
         self._cumulative: bool | None = None
+
+    @property
+    def text(self) -> str:
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
 
     def feed(self, piece: str) -> str:
         if not piece:
             return ""
-        if self._cumulative is None and self.text:
-            self._cumulative = len(piece) > len(self.text) and piece.startswith(self.text)
-        if self._cumulative and piece.startswith(self.text):
-            new = piece[len(self.text) :]
-            self.text = piece
-            return new
-        self.text += piece
+        if self._cumulative is None and self._parts:
+            current = self.text
+            self._cumulative = len(piece) > len(current) and piece.startswith(current)
+        if self._cumulative:
+            current = self.text
+            if piece.startswith(current):
+                self._parts = [piece]
+                return piece[len(current) :]
+        self._parts.append(piece)
         return piece
 
 
