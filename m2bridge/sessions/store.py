@@ -1,0 +1,557 @@
+"""The session store: every turn of every conversation, kept exactly as received, in one SQLite file.
+
+Several processes (editor, terminal, MCP server) share one store file; each opens its own
+`SessionStore`. Two mechanisms keep them from stepping on each other:
+
+* optimistic concurrency: `append` names the head (next index) the caller loaded; if another process
+  appended meanwhile, the append is refused with `SessionMovedOn` and nothing is written;
+* turn leases: a process about to run a turn takes a short, renewable lease on the session
+  (`acquire`), so a second process is told the session is busy (`SessionBusy`) instead of racing
+  it. A lease whose holder died simply expires and is taken over.
+
+Durability: WAL journal with `synchronous=FULL`, so `append` returns only once the turns are on disk;
+all turns of one `append` land in one transaction or not at all. The schema itself refuses gaps,
+overwrites and edits of turns (see `schema.py`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import os
+import re
+import secrets
+import sqlite3
+import string
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import get_args
+
+from pydantic import ValidationError
+
+from m2bridge.errors import SessionBusy, SessionError, SessionMovedOn, SessionNotFound
+from m2bridge.messages import Turn, TurnAdapter
+from m2bridge.sessions.schema import check_version, migrate
+
+__all__ = [
+    "BUSY_TIMEOUT",
+    "Lease",
+    "LoadedSession",
+    "SessionInfo",
+    "SessionStore",
+    "StoredTurn",
+]
+
+logger = logging.getLogger("m2bridge.sessions")
+
+# How long a write waits for another process's write transaction before giving up. Transactions
+# here last milliseconds, so reaching this means something is badly stuck.
+BUSY_TIMEOUT = 10.0
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_ID_LENGTH = 12
+_ID_CHARS = re.compile(r"[a-z0-9]+")
+_MIN_PREFIX = 4
+
+# The concrete turn classes, from the `Turn` union (Annotated[Union[...], Field(...)]).
+_TURN_TYPES: tuple[type, ...] = get_args(get_args(Turn)[0])
+_KNOWN_KINDS = frozenset(cls.model_fields["kind"].default for cls in _TURN_TYPES)
+
+_INFO_COLUMNS = "id, title, workspace, protocol, model, created, updated, head, context_tokens"
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    title: str
+    workspace: str
+    protocol: str
+    model: str
+    created: float
+    updated: float
+    turns: int
+    context_tokens: int
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    index: int
+    turn: Turn
+    created: float
+
+
+@dataclass(frozen=True)
+class LoadedSession:
+    info: SessionInfo
+    # In index order. A record that could not be read is missing here (and described in `warnings`),
+    # so indexes may skip; `head` still counts it.
+    turns: list[StoredTurn]
+    warnings: list[str]
+
+    @property
+    def head(self) -> int:
+        """The index the next appended turn gets (= number of turns stored, readable or not)."""
+        return self.info.turns
+
+
+class Lease:
+    """A turn lease on one session, held by `owner` until released or `ttl` seconds without refresh.
+
+    Use it as a context manager around a turn, pass it to `SessionStore.append`, and `refresh()` it
+    during long tool runs. Appending with the lease also refreshes it.
+    """
+
+    def __init__(self, store: SessionStore, session_id: str, owner: str, ttl: float, expires: float) -> None:
+        self._store = store
+        self.session_id = session_id
+        self.owner = owner
+        self.ttl = ttl
+        self.expires = expires
+        self.released = False
+
+    def refresh(self) -> None:
+        """Push the expiry `ttl` seconds ahead. SessionBusy if another owner took the lease over."""
+        if self.released:
+            raise SessionError(f"the lease on session {self.session_id} was already released")
+        self.expires = self._store._refresh_lease(self)
+
+    def release(self) -> None:
+        """Give the lease back (once per `acquire`; calling it again does nothing)."""
+        if not self.released:
+            self.released = True
+            self._store._release_lease(self)
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"Lease(session_id={self.session_id!r}, owner={self.owner!r}, expires={self.expires:.3f})"
+
+
+def _not_found(session_id: str) -> SessionNotFound:
+    return SessionNotFound(
+        f"no session with id {session_id!r}; `m2bridge sessions list` shows the sessions there are"
+    )
+
+
+def _busy(session_id: str) -> SessionBusy:
+    return SessionBusy(
+        f"another m2bridge process is in the middle of a turn on session {session_id}; "
+        "wait for it to finish, or fork the session"
+    )
+
+
+def _moved_on(session_id: str) -> SessionMovedOn:
+    return SessionMovedOn(
+        "the session moved on: another process added turns since this one loaded it; "
+        f"reload it, or fork it with `m2bridge sessions fork {session_id}`"
+    )
+
+
+def _new_id() -> str:
+    # Random rather than derived from the workspace: two sessions in one folder must not collide.
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+def _prepare_file(path: Path) -> None:
+    """Create the parent folder (0700) and the database file (0600) if they do not exist yet."""
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(parent, 0o700)  # mkdir's mode is filtered through the umask
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # an existing file keeps whatever mode its owner gave it
+    try:
+        os.fchmod(fd, 0o600)  # exact, whatever the umask
+    finally:
+        os.close(fd)
+    # SQLite gives the -wal and -shm files the database file's mode, so they are 0600 too.
+
+
+class SessionStore:
+    """The sessions in one SQLite file.
+
+    One connection per store object. A store object may be used from one thread at a time (calls
+    from different threads one after another, as through `anyio.to_thread.run_sync`, are fine; an
+    internal lock also serialises accidental concurrent calls). Each process opens its own store;
+    any number of processes may share the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        _prepare_file(self.path)
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise SessionError(f"cannot open the session store {self.path}: {exc}") from exc
+        try:
+            # The version check comes before anything that could write (even the journal mode),
+            # so a store from a newer m2bridge is left untouched.
+            check_version(conn, self.path)
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")  # a turn is acknowledged only once durable
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn, self.path)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn: sqlite3.Connection | None = conn
+        self._lock = threading.RLock()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise SessionError(f"the session store {self.path} is closed")
+        return self._conn
+
+    @contextmanager
+    def _transaction(self, mode: str) -> Iterator[sqlite3.Connection]:
+        """One transaction, under the object lock. IMMEDIATE takes the write lock up front, so a
+        writer never has to upgrade a read snapshot (which could fail without waiting)."""
+        with self._lock:
+            conn = self._connection()
+            conn.execute(f"BEGIN {mode}")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._transaction("IMMEDIATE")
+
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        # A read transaction gives one consistent snapshot across several SELECTs.
+        return self._transaction("DEFERRED")
+
+    @staticmethod
+    def _info(conn: sqlite3.Connection, session_id: str) -> SessionInfo:
+        row = conn.execute(f"SELECT {_INFO_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise _not_found(session_id)
+        return SessionInfo(*row)
+
+    @staticmethod
+    def _free_id(conn: sqlite3.Connection) -> str:
+        # Checked under the write lock, so no other process can take the id before we insert it.
+        for _ in range(10):
+            session_id = _new_id()
+            if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+                return session_id
+        raise SessionError("could not find a free session id; is the random number generator broken?")
+
+    # -- sessions ---------------------------------------------------------------------------------
+
+    def create(self, *, workspace: str, protocol: str, model: str, title: str = "") -> SessionInfo:
+        """Start an empty session."""
+        with self._write() as conn:
+            session_id = self._free_id(conn)
+            now = time.time()
+            conn.execute(
+                "INSERT INTO sessions (id, title, workspace, protocol, model, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, title, workspace, protocol, model, now, now),
+            )
+            return self._info(conn, session_id)
+
+    def get(self, session_id: str) -> SessionInfo:
+        with self._lock:
+            return self._info(self._connection(), session_id)
+
+    def resolve(self, id_or_prefix: str) -> SessionInfo:
+        """The session with this exact id, or the only one whose id starts with it (>= 4 characters)."""
+        wanted = id_or_prefix.strip()
+        with self._lock:
+            conn = self._connection()
+            row = conn.execute(f"SELECT {_INFO_COLUMNS} FROM sessions WHERE id = ?", (wanted,)).fetchone()
+            if row is not None:
+                return SessionInfo(*row)
+            prefix = wanted.lower()
+            if len(prefix) < _MIN_PREFIX or not _ID_CHARS.fullmatch(prefix):
+                if 0 < len(prefix) < _MIN_PREFIX:
+                    raise SessionNotFound(
+                        f"no session with id {wanted!r}; give the full id or at least "
+                        f"{_MIN_PREFIX} characters of it"
+                    )
+                raise _not_found(wanted)
+            # '{' sorts right after 'z', so this range is exactly the ids starting with the prefix,
+            # and it is answered from the primary-key index.
+            rows = conn.execute(
+                f"SELECT {_INFO_COLUMNS} FROM sessions WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
+                (prefix, prefix + "{"),
+            ).fetchall()
+        if not rows:
+            raise _not_found(wanted)
+        if len(rows) > 1:
+            shown = ", ".join(r[0] for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            raise SessionNotFound(
+                f"the session id prefix {wanted!r} is ambiguous: it matches {shown}; give more characters"
+            )
+        return SessionInfo(*rows[0])
+
+    def list(self, *, workspace: str | None = None, limit: int = 100) -> builtins.list[SessionInfo]:
+        """Sessions, most recently updated first; only those of `workspace` when given."""
+        where, params = ("WHERE workspace = ?", [workspace]) if workspace is not None else ("", [])
+        with self._lock:
+            rows = (
+                self._connection()
+                .execute(
+                    f"SELECT {_INFO_COLUMNS} FROM sessions {where}"
+                    " ORDER BY updated DESC, created DESC, id LIMIT ?",
+                    (*params, max(0, limit)),
+                )
+                .fetchall()
+            )
+        return [SessionInfo(*row) for row in rows]
+
+    def latest(self, workspace: str) -> SessionInfo | None:
+        """The most recently updated session of `workspace`, if any."""
+        found = self.list(workspace=workspace, limit=1)
+        return found[0] if found else None
+
+    def set_title(self, session_id: str, title: str) -> None:
+        # Renaming is not activity: `updated` (and so the list order) stays as it was.
+        with self._write() as conn:
+            if conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id)).rowcount == 0:
+                raise _not_found(session_id)
+
+    def fork(self, session_id: str) -> SessionInfo:
+        """A new, independent session holding a verbatim copy of every turn stored so far."""
+        with self._write() as conn:
+            src = self._info(conn, session_id)
+            new_id = self._free_id(conn)
+            now = time.time()
+            conn.execute(
+                "INSERT INTO sessions (id, title, workspace, protocol, model, created, updated,"
+                " context_tokens, forked_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new_id,
+                    f"fork of {src.title or src.id}",
+                    src.workspace,
+                    src.protocol,
+                    src.model,
+                    now,
+                    now,
+                    src.context_tokens,
+                    src.id,
+                ),
+            )
+            # Copied inside SQLite, so each payload stays byte-identical (never re-serialised).
+            conn.execute(
+                "INSERT INTO turns (session_id, idx, kind, payload, created)"
+                " SELECT ?, idx, kind, payload, created FROM turns WHERE session_id = ? ORDER BY idx",
+                (new_id, session_id),
+            )
+            return self._info(conn, new_id)
+
+    def remove(self, session_id: str, *, force: bool = False) -> None:
+        """Delete a session and all its turns. Refused (SessionBusy) while another process holds a
+        live turn lease on it, unless `force`."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT lease_owner, lease_expires FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if row is None:
+                raise _not_found(session_id)
+            owner, expires = row
+            if not force and owner is not None and expires is not None and expires > time.time():
+                raise _busy(session_id)
+            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # -- turns ------------------------------------------------------------------------------------
+
+    def load(self, session_id: str) -> LoadedSession:
+        """The session and its turns. A record that cannot be read (corrupt, or a kind this version
+        does not know) is skipped with a warning; the rest still loads."""
+        with self._read() as conn:
+            info = self._info(conn, session_id)
+            # As bytes: a payload that is not even valid UTF-8 must not stop the whole load.
+            rows = conn.execute(
+                "SELECT idx, kind, CAST(payload AS BLOB), created FROM turns"
+                " WHERE session_id = ? ORDER BY idx",
+                (session_id,),
+            ).fetchall()
+        turns: builtins.list[StoredTurn] = []
+        warnings: builtins.list[str] = []
+        for idx, kind, payload, created in rows:
+            try:
+                turns.append(StoredTurn(idx, TurnAdapter.validate_json(payload), float(created)))
+            except (ValidationError, TypeError, ValueError) as exc:
+                reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+                hint = "" if kind in _KNOWN_KINDS else " (an unknown kind: written by a newer m2bridge?)"
+                message = (
+                    f"session {session_id}: turn {idx} ({kind!r}) could not be read and was skipped{hint}: "
+                    f"{reason}"
+                )
+                logger.warning("%s", message)
+                warnings.append(message)
+        return LoadedSession(info=info, turns=turns, warnings=warnings)
+
+    def append(
+        self,
+        session_id: str,
+        turns: Sequence[Turn],
+        *,
+        expected_head: int,
+        lease: Lease | None = None,
+        context_tokens: int | None = None,
+    ) -> int:
+        """Append `turns` at indexes expected_head, expected_head + 1, ... in one durable transaction.
+
+        Returns the new head. SessionMovedOn if the session's head is no longer `expected_head`
+        (nothing is written); SessionBusy if a live lease is held by anyone but `lease`'s owner (so
+        a lease holder must pass its lease).
+        """
+        if lease is not None and lease.session_id != session_id:
+            raise ValueError(f"the lease is for session {lease.session_id}, not {session_id}")
+        for turn in turns:
+            if not isinstance(turn, _TURN_TYPES):
+                raise TypeError(f"not a turn: {type(turn).__name__}")
+        # Serialised before the transaction, so the write lock is held as briefly as possible.
+        rows = [(turn.kind, TurnAdapter.dump_json(turn).decode()) for turn in turns]
+        with self._write() as conn:
+            now = time.time()
+            found = conn.execute(
+                "SELECT head, lease_owner, lease_expires FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if found is None:
+                raise _not_found(session_id)
+            head, owner, expires = found
+            held_by_other = (
+                owner is not None
+                and expires is not None
+                and expires > now
+                and (lease is None or owner != lease.owner)
+            )
+            if held_by_other:
+                raise _busy(session_id)
+            if head != expected_head:
+                if expected_head > head:
+                    raise ValueError(
+                        f"expected_head {expected_head} is past the head of session {session_id} ({head})"
+                    )
+                raise _moved_on(session_id)
+            if rows:
+                conn.executemany(
+                    "INSERT INTO turns (session_id, idx, kind, payload, created) VALUES (?, ?, ?, ?, ?)",
+                    [(session_id, head + i, kind, payload, now) for i, (kind, payload) in enumerate(rows)],
+                )
+                conn.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, session_id))
+            if context_tokens is not None:
+                conn.execute(
+                    "UPDATE sessions SET context_tokens = ? WHERE id = ?", (context_tokens, session_id)
+                )
+            if lease is not None and owner == lease.owner:
+                # Appending is proof of life: extend the lease.
+                lease.expires = now + lease.ttl
+                conn.execute(
+                    "UPDATE sessions SET lease_expires = ? WHERE id = ?", (lease.expires, session_id)
+                )
+            return head + len(rows)
+
+    # -- leases -----------------------------------------------------------------------------------
+
+    def acquire(self, session_id: str, owner: str, ttl: float = 30.0) -> Lease:
+        """Take the turn lease on a session for `ttl` seconds (renewable with `Lease.refresh`).
+
+        SessionBusy if another owner holds an unexpired lease; re-entrant for the same owner (each
+        acquire needs its own release); an expired lease is taken over.
+        """
+        if ttl <= 0:
+            raise ValueError("a lease needs a positive ttl")
+        with self._write() as conn:
+            now = time.time()
+            found = conn.execute(
+                "SELECT lease_owner, lease_expires, lease_depth FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if found is None:
+                raise _not_found(session_id)
+            held_by, expires, depth = found
+            if held_by == owner:
+                depth += 1
+            elif held_by is not None and expires is not None and expires > now:
+                raise _busy(session_id)
+            else:
+                depth = 1  # free, or its holder stopped refreshing it (killed): take it over
+            conn.execute(
+                "UPDATE sessions SET lease_owner = ?, lease_expires = ?, lease_depth = ? WHERE id = ?",
+                (owner, now + ttl, depth, session_id),
+            )
+        return Lease(self, session_id, owner, ttl, now + ttl)
+
+    def _refresh_lease(self, lease: Lease) -> float:
+        with self._write() as conn:
+            now = time.time()
+            found = conn.execute(
+                "SELECT lease_owner, lease_expires FROM sessions WHERE id = ?", (lease.session_id,)
+            ).fetchone()
+            if found is None:
+                raise _not_found(lease.session_id)
+            held_by, expires = found
+            if held_by == lease.owner:
+                conn.execute(
+                    "UPDATE sessions SET lease_expires = ? WHERE id = ?", (now + lease.ttl, lease.session_id)
+                )
+            elif held_by is not None and expires is not None and expires > now:
+                raise _busy(lease.session_id)  # it expired and someone else took it over
+            else:
+                conn.execute(
+                    "UPDATE sessions SET lease_owner = ?, lease_expires = ?, lease_depth = 1 WHERE id = ?",
+                    (lease.owner, now + lease.ttl, lease.session_id),
+                )
+            return now + lease.ttl
+
+    def _release_lease(self, lease: Lease) -> None:
+        with self._write() as conn:
+            # Only our own lease: after an expiry takeover it belongs to someone else.
+            conn.execute(
+                "UPDATE sessions SET"
+                " lease_depth = lease_depth - 1,"
+                " lease_owner = CASE WHEN lease_depth > 1 THEN lease_owner END,"
+                " lease_expires = CASE WHEN lease_depth > 1 THEN lease_expires END"
+                " WHERE id = ? AND lease_owner = ?",
+                (lease.session_id, lease.owner),
+            )
+
+    # -- lifetime ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SessionStore({str(self.path)!r})"
