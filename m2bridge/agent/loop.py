@@ -141,7 +141,7 @@ class Agent:
         if loaded.info.protocol != self.client.protocol:
             self.on_event(Notice(_switch_notice(loaded.info.protocol, self.client.protocol)))
         new: list[Turn] = [*_repair_dangling(turns), *context, UserTurn(text=prompt)]
-        head = self._append(session_id, new, len(turns))
+        head = self._append(session_id, new, loaded.head)
         turns += new
         compacted_for_overflow = False
         step = 0
