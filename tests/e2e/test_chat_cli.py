@@ -30,7 +30,7 @@ def test_two_processes_continue_one_session_with_the_first_turns_thinking_unchan
 def test_the_json_object_has_every_contract_field(tmp_path, fake_minimax):
     env = m2_env(tmp_path, fake_minimax)
     fake_minimax.script(Reply("hi"))
-    code, out = run_json(["chat", "-p", "hello", "--json"], env, tmp_path)
+    _code, out = run_json(["chat", "-p", "hello", "--json"], env, tmp_path)
     assert set(out) == {
         "session_id",
         "text",

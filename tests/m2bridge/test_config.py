@@ -29,7 +29,9 @@ def test_a_base_url_switches_to_openai_and_is_used_as_given(tmp_path):
 
 
 def test_the_minimax_key_is_never_given_to_a_self_hosted_server(tmp_path):
-    settings = load_settings(env(tmp_path, MINIMAX_API_KEY="secret-mm", M2BRIDGE_BASE_URL="http://127.0.0.1:9/v1"))
+    settings = load_settings(
+        env(tmp_path, MINIMAX_API_KEY="secret-mm", M2BRIDGE_BASE_URL="http://127.0.0.1:9/v1")
+    )
     assert settings.api_key is None
     assert settings.require_key() is None
 
@@ -59,7 +61,9 @@ def test_project_file_cannot_redirect_the_host_or_start_servers(tmp_path):
 
 
 def test_user_config_may_set_host_but_never_a_key(tmp_path):
-    (tmp_path / "config.toml").write_text('host = "https://api.minimaxi.com"\napi_key = "leak"\nmax_steps = 7\n')
+    (tmp_path / "config.toml").write_text(
+        'host = "https://api.minimaxi.com"\napi_key = "leak"\nmax_steps = 7\n'
+    )
     settings = load_settings(env(tmp_path))
     assert settings.host == CHINA_HOST and settings.max_steps == 7 and settings.api_key is None
     assert any("keys come only from the environment" in w for w in settings.warnings)
@@ -84,7 +88,7 @@ def test_an_unknown_protocol_is_refused_clearly(tmp_path):
 
 def test_a_broken_config_file_is_reported_with_its_path(tmp_path):
     (tmp_path / "config.toml").write_text("this is = = not toml")
-    with pytest.raises(ConfigError, match="config.toml"):
+    with pytest.raises(ConfigError, match=r"config\.toml"):
         load_settings(env(tmp_path))
 
 

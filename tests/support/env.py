@@ -51,7 +51,9 @@ def settings_for(env: dict[str, str], workspace: Path | None = None) -> Settings
     return load_settings(env, workspace=workspace)
 
 
-def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "m2bridge", *args],
         env=env,

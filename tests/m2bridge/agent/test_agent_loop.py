@@ -224,3 +224,25 @@ async def test_a_full_context_error_compacts_and_retries_once(tmp_path, fake_min
         result = await agent.run_turn(session, "go")
     assert result.error is None and result.text == "done after compaction"
     assert any(isinstance(e, Notice) and "context window was full" in e.text for e in events)
+
+
+async def test_a_session_with_a_corrupt_record_still_takes_new_turns(tmp_path, fake_minimax):
+    import sqlite3
+    import time
+
+    env = m2_env(tmp_path, fake_minimax)
+    settings = settings_for(env)
+    store = SessionStore(settings.sessions_db)
+    session = new_session(store, settings, tmp_path)
+    with sqlite3.connect(settings.sessions_db) as raw:
+        raw.execute(
+            "INSERT INTO turns VALUES (?, 0, 'telepathy', ?, ?)",
+            (session, '{"kind": "telepathy"}', time.time()),
+        )
+    fake_minimax.script(Reply("still works"))
+    events = []
+    agent, client = build_agent(settings, store, [], events)
+    async with client:
+        result = await agent.run_turn(session, "hello")
+    assert result.error is None and result.text == "still works"
+    assert any(isinstance(e, Notice) and "telepathy" in e.text for e in events)

@@ -11,10 +11,10 @@ from m2bridge.messages import (
 )
 
 
-def assistant(text="ok", calls=(), usage=Usage()):
+def assistant(text="ok", calls=(), usage=None):
     blocks = [TextBlock(text=text), *calls]
     return AssistantTurn(
-        protocol="anthropic", model="m", blocks=blocks, provider_message={"x": text}, usage=usage
+        protocol="anthropic", model="m", blocks=blocks, provider_message={"x": text}, usage=usage or Usage()
     )
 
 

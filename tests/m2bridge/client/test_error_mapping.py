@@ -24,7 +24,9 @@ def test_invalid_key_names_the_region_the_key_probably_belongs_to(settings):
 
 
 def test_invalid_key_on_the_china_host_points_to_the_global_host(tmp_path):
-    china = load_settings({"M2BRIDGE_CONFIG": str(tmp_path / "x"), "MINIMAX_API_HOST": "https://api.minimaxi.com"})
+    china = load_settings(
+        {"M2BRIDGE_CONFIG": str(tmp_path / "x"), "MINIMAX_API_HOST": "https://api.minimaxi.com"}
+    )
     err = error_from_response(401, base_resp(2049, "invalid api key"), {}, china)
     assert "https://api.minimax.io" in err.message
 

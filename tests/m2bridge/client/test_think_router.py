@@ -37,8 +37,16 @@ def test_untagged_thinking_before_a_closing_tag_is_thinking():
 
 
 def test_native_tool_markup_is_not_shown_as_answer_text():
-    thinking, text = route(["<think>x</think>Reading.", "<minimax:tool", "_call>\n<invoke name=\"a\">", "</invoke>"])
+    _thinking, text = route(
+        ["<think>x</think>Reading.", "<minimax:tool", '_call>\n<invoke name="a">', "</invoke>"]
+    )
     assert text == "Reading." and "invoke" not in text
+
+
+def test_a_held_back_half_tag_is_shown_when_the_stream_ends():
+    router = ThinkRouter(expect_thinking=False)
+    assert router.feed("a < b <minimax") == [TextDelta("a < b ")]
+    assert router.flush() == [TextDelta("<minimax")]
 
 
 def test_content_is_all_answer_once_reasoning_arrived_separately():
