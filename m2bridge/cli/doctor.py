@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import httpx
 from rich.console import Console
@@ -43,15 +44,15 @@ def _region(settings: Settings) -> Check:
 
 
 def _host(settings: Settings) -> Check:
+    # Any HTTP answer from the server's root proves it is reachable, without a paid model call.
+    parts = urlsplit(settings.endpoint)
+    root = f"{parts.scheme}://{parts.netloc}/"
     try:
         with httpx.Client(timeout=5.0, trust_env=False) as client:
-            response = client.get(settings.endpoint.rsplit("/", 1)[0])
-        return True, f"{settings.endpoint} reachable (HTTP {response.status_code})"
+            response = client.get(root)
     except httpx.HTTPError as exc:
-        return (
-            False,
-            f"{settings.endpoint} unreachable ({exc.__class__.__name__}): check the network or the host",
-        )
+        return False, f"{root} unreachable ({exc.__class__.__name__}): check the network or the host"
+    return True, f"{root} reachable (HTTP {response.status_code}); model endpoint {settings.endpoint}"
 
 
 def _protocol(settings: Settings) -> Check:

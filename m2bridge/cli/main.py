@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    if args.json and args.command == "chat" and not args.prompt:
+    if args.command == "chat" and args.json and not args.prompt:
         parser.error("--json needs -p PROMPT")
     try:
         if args.command == "chat":

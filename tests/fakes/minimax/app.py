@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -150,6 +150,8 @@ def build_app(fake: FakeMiniMax) -> Starlette:
         routes=[
             Route("/anthropic/v1/messages", ModelEndpoint(fake, "anthropic"), methods=["POST"]),
             Route("/v1/chat/completions", ModelEndpoint(fake, "openai"), methods=["POST"]),
+            # The bare host answers like a web server's front page: `doctor` probes reachability there.
+            Route("/", lambda request: PlainTextResponse("fake MiniMax"), methods=["GET"]),
             Route("/{path:path}", elsewhere, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ],
         middleware=[Middleware(TraceIdMiddleware)],

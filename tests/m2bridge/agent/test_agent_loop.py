@@ -5,6 +5,7 @@ import pytest
 
 from m2bridge.agent import Agent, Notice, ToolEnd, ToolStart
 from m2bridge.agent.events import TextDelta, ThinkingDelta
+from m2bridge.cli.sessions import display_turns
 from m2bridge.client.model import ModelClient
 from m2bridge.messages import AssistantTurn, CompactionTurn, ToolResultsTurn
 from m2bridge.sessions import SessionStore
@@ -203,6 +204,8 @@ async def test_compaction_summarises_older_turns_and_keeps_recent_ones_verbatim(
     assert any(isinstance(e, Notice) and "summarised" in e.text for e in events)
     # Stored history is never changed: all 20 tool rounds are still there.
     assert sum(isinstance(t, ToolResultsTurn) for t in stored) == 20
+    shown = display_turns(store.load(session))
+    assert shown[0].get("summarised") and not shown[-1].get("summarised")
     last = fake_minimax.requests[-1].body["messages"]
     assert "conversation-summary" in str(last[0]["content"])
     # Recent turns go verbatim, thinking included (the fake checks the values).
