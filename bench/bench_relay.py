@@ -27,11 +27,11 @@ from m2bridge.config import load_settings
 from m2bridge.messages import UserTurn
 
 
-async def through_engine(client: ModelClient) -> tuple[float, float, int]:
+async def through_engine(client: ModelClient, prompt: str = "go") -> tuple[float, float, int]:
     start = time.perf_counter()
     first = 0.0
     chars = 0
-    exchange = client.exchange(ModelRequest(system="", turns=[UserTurn(text="go")]))
+    exchange = client.exchange(ModelRequest(system="", turns=[UserTurn(text=prompt)]))
     async for event in exchange:
         if isinstance(event, (TextDelta, ThinkingDelta)):
             if not first:
@@ -40,12 +40,12 @@ async def through_engine(client: ModelClient) -> tuple[float, float, int]:
     return first, time.perf_counter() - start, chars
 
 
-async def direct(http: httpx.AsyncClient, url: str) -> tuple[float, float, int]:
+async def direct(http: httpx.AsyncClient, url: str, prompt: str = "go") -> tuple[float, float, int]:
     body = {
         "model": "MiniMax-M2",
         "max_tokens": 1000,
         "stream": True,
-        "messages": [{"role": "user", "content": [{"type": "text", "text": "go"}]}],
+        "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
     }
     start = time.perf_counter()
     first = 0.0
@@ -79,12 +79,17 @@ async def main(quick: bool) -> None:
     )
     ours: list[tuple[float, float, int]] = []
     peer: list[tuple[float, float, int]] = []
+    first_ours: list[float] = []
+    first_peer: list[float] = []
     async with ModelClient(settings) as client, httpx.AsyncClient(timeout=60) as http:
         await through_engine(client)  # warm both paths
         await direct(http, settings.endpoint)
         for _ in range(runs):
             ours.append(await through_engine(client))
             peer.append(await direct(http, settings.endpoint))
+        for _ in range(runs * 4):
+            first_ours.append((await through_engine(client, "small"))[0])
+            first_peer.append((await direct(http, settings.endpoint, "small"))[0])
     server.stdin.close()
     if server.wait(timeout=30) != 0:
         raise SystemExit("the fake server saw history violations")
@@ -92,7 +97,7 @@ async def main(quick: bool) -> None:
     def med(rows: list[tuple[float, float, int]], i: int) -> float:
         return statistics.median(r[i] for r in rows)
 
-    ttft_ours, ttft_peer = med(ours, 0) * 1000, med(peer, 0) * 1000
+    ttft_ours, ttft_peer = statistics.median(first_ours) * 1000, statistics.median(first_peer) * 1000
     tput_ours = ours[0][2] / med(ours, 1) / 1e6
     tput_peer = peer[0][2] / med(peer, 1) / 1e6
     print(f"streaming relay ({ours[0][2]:,} chars of thinking+text, {runs} runs, medians)")

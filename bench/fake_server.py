@@ -3,12 +3,13 @@ serves until stdin closes), so the client under test does not share a GIL with t
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fakes.minimax import FakeMiniMax, Reply
+from tests.fakes.minimax import FakeMiniMax, Reply, RequestInfo
 
 
 def main() -> None:
@@ -16,7 +17,13 @@ def main() -> None:
     chunk = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     fake = FakeMiniMax(api_key="k")
     fake.chunk_size = chunk
-    fake.responder = lambda request: Reply("x" * size, thinking="t" * (size // 4))
+    # "small" asks for a short reply (first-token runs); anything else gets the full size.
+
+    def respond(request: RequestInfo) -> Reply:
+        n = 200 if "small" in json.dumps(request.body["messages"][-1]) else size
+        return Reply("x" * n, thinking="t" * (n // 4))
+
+    fake.responder = respond
     fake.start()
     print(fake.host, flush=True)
     sys.stdin.read()

@@ -22,6 +22,10 @@ class SSEDecoder:
         self._data: list[str] = []
 
     def feed(self, raw: str) -> ServerSentEvent | None:
+        # Fast path: most lines of a model stream are data lines.
+        if raw[:5] == "data:" and raw[-1:] not in ("\r", "\n"):
+            self._data.append(raw[6:] if raw[5:6] == " " else raw[5:])
+            return None
         line = raw.rstrip("\r\n")
         if not line:
             return self.flush()
