@@ -15,7 +15,7 @@ import anyio
 
 from m2bridge.agent.context import choose_boundary, context_estimate, window
 from m2bridge.agent.events import AgentEvent, Notice, ToolEnd, ToolStart, UsageReport
-from m2bridge.client.events import TextDelta, ThinkingDelta, UsageUpdate
+from m2bridge.client.events import TextDelta, ThinkingDelta
 from m2bridge.client.model import ModelClient
 from m2bridge.client.request import ModelRequest
 from m2bridge.config import Settings
@@ -215,10 +215,9 @@ class Agent:
                 scope.cancel()
             try:
                 async for event in exchange:
+                    # Usage is reported once the turn is stored, with the context size.
                     if isinstance(event, (ThinkingDelta, TextDelta)):
                         self.on_event(event)
-                    elif isinstance(event, UsageUpdate):
-                        pass  # reported once the turn is stored
             except ModelError:
                 self._partial = exchange.partial()
                 raise
