@@ -31,11 +31,10 @@ _MAX_RETRY_AFTER = 120.0
 
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
-    """Full-jitter exponential backoff; a server's Retry-After is a floor."""
-    jittered = random.uniform(0.5, 1.0) * min(_MAX_BACKOFF, 0.5 * 2**attempt)
-    if retry_after is not None:
-        return max(min(retry_after, _MAX_RETRY_AFTER), jittered if retry_after == 0 else 0.0)
-    return jittered
+    """A server's positive Retry-After (capped), else jittered exponential backoff."""
+    if retry_after:
+        return min(retry_after, _MAX_RETRY_AFTER)
+    return random.uniform(0.5, 1.0) * min(_MAX_BACKOFF, 0.5 * 2**attempt)
 
 
 class ModelClient:

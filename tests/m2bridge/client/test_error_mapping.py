@@ -61,3 +61,14 @@ def test_server_errors_are_retryable_and_bad_requests_are_not(settings):
 def test_connection_failures_name_the_endpoint(settings):
     err = error_from_transport(httpx.ConnectError("refused"), settings)
     assert err.retryable and settings.endpoint in err.message
+
+
+@pytest.mark.parametrize("value", ["soon", "Mon, 99 Foo 2026", "-", "\x00"])
+def test_a_malformed_retry_after_is_ignored_not_a_crash(settings, value):
+    err = error_from_response(429, "{}", {"retry-after": value}, settings)
+    assert err.retryable and err.retry_after is None
+
+
+def test_a_retry_after_date_is_read_as_seconds_from_now(settings):
+    err = error_from_response(429, "{}", {"retry-after": "Wed, 21 Oct 2099 07:28:00 GMT"}, settings)
+    assert err.retry_after is not None and err.retry_after > 1e6
