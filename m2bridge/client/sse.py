@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-__all__ = ["SSEDecoder", "ServerSentEvent", "iter_sse"]
+__all__ = ["SSEDecoder", "ServerSentEvent"]
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,3 @@ class SSEDecoder:
         event = ServerSentEvent(self._event or "message", "\n".join(self._data)) if self._data else None
         self._event, self._data = "", []
         return event
-
-
-async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
-    decoder = SSEDecoder()
-    async for raw in lines:
-        if (event := decoder.feed(raw)) is not None:
-            yield event
-    if (event := decoder.flush()) is not None:
-        yield event
