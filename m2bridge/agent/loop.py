@@ -7,7 +7,8 @@ crash; a cancelled or failed model turn is stored marked incomplete and never se
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,18 @@ class Agent:
         self._cancel_requested = True
         if self._scope is not None:
             self._scope.cancel()
+
+    @contextmanager
+    def _cancellable(self) -> Iterator[anyio.CancelScope]:
+        """A scope that `cancel()` reaches, already cancelled if a cancel came in before it."""
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if self._cancel_requested:
+                scope.cancel()
+            try:
+                yield scope
+            finally:
+                self._scope = None
 
     async def run_turn(self, session_id: str, prompt: str, context: Sequence[ContextTurn] = ()) -> TurnResult:
         result = TurnResult(session_id=session_id)
@@ -209,10 +222,7 @@ class Agent:
         )
         exchange = self.client.exchange(request)
         self._partial = None
-        with anyio.CancelScope() as scope:
-            self._scope = scope
-            if self._cancel_requested:
-                scope.cancel()
+        with self._cancellable() as scope:
             try:
                 async for event in exchange:
                     # Usage is reported once the turn is stored, with the context size.
@@ -221,8 +231,6 @@ class Agent:
             except ModelError:
                 self._partial = exchange.partial()
                 raise
-            finally:
-                self._scope = None
         if scope.cancelled_caught or exchange.turn is None:
             self._partial = exchange.partial()
             raise _Cancelled
@@ -238,14 +246,10 @@ class Agent:
             outcomes[call.id] = outcome
             self.on_event(ToolEnd(call.id, call.name, not outcome.is_error, _summary(outcome.content)))
 
-        with anyio.CancelScope() as scope:
-            self._scope = scope
-            if self._cancel_requested:
-                scope.cancel()
+        with self._cancellable():
             async with anyio.create_task_group() as group:
                 for call in calls:
                     group.start_soon(run_one, call)
-        self._scope = None
         results = []
         for call in calls:
             outcome = outcomes.get(call.id) or ToolOutcome(
