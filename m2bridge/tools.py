@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Approver", "Tool", "ToolOutcome", "ToolSpec", "Workspace"]
+__all__ = [
+    "Approver",
+    "ProgressReporter",
+    "Tool",
+    "ToolOutcome",
+    "ToolSpec",
+    "Workspace",
+    "progress_reporter",
+    "report_progress",
+]
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,9 @@ class ToolSpec:
     input_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
     # Destructive tools (write, edit, run) need approval; read-only ones never do.
     destructive: bool = False
+    # MCP annotations: the tool changes nothing / calling it twice equals calling it once.
+    read_only: bool = False
+    idempotent: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,3 +65,17 @@ class Workspace(Protocol):
     async def write_text(self, path: str, text: str) -> None: ...
 
     async def list_dir(self, path: str) -> list[str]: ...
+
+
+# Progress of a long tool call, for whichever front door is listening: (done, total, message).
+ProgressReporter = Callable[[float, "float | None", "str | None"], Awaitable[None]]
+
+# Set per call by the front door (the MCP server forwards it as progress notifications).
+progress_reporter: ContextVar[ProgressReporter | None] = ContextVar("progress_reporter", default=None)
+
+
+async def report_progress(done: float, total: float | None = None, message: str | None = None) -> None:
+    """Report progress of the current tool call; a no-op where nobody listens."""
+    reporter = progress_reporter.get()
+    if reporter is not None:
+        await reporter(done, total, message)
