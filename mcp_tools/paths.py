@@ -1,0 +1,132 @@
+"""The one path policy: every path a caller gives is resolved against the roots by real path, or refused.
+
+Refused: NUL bytes, `~`, URL-encoded separators or dots, anything whose real path (every symlink on the
+way followed) is outside the roots, sibling prefixes (`/repo-evil` is not inside `/repo`), and writes into
+read-only roots or through a symlink planted at the target.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from mcp_tools.errors import ToolFailure
+
+__all__ = ["PathPolicy", "PathRefused", "is_within"]
+
+_ENCODED = re.compile(r"%(2e|2f|5c|00|7e)", re.IGNORECASE)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class PathRefused(ToolFailure):
+    """A path outside what this server may touch."""
+
+
+def is_within(path: Path, root: Path) -> bool:
+    """True when `path` is `root` or below it: compared by components, so `/repo-evil` is not in `/repo`."""
+    return path == root or root in path.parents
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+@dataclass(frozen=True)
+class PathPolicy:
+    """Roots that bound every tool; the first is where relative paths start."""
+
+    roots: tuple[Path, ...]
+    read_only_roots: tuple[Path, ...] = ()
+
+    @classmethod
+    def of(cls, roots: Iterable[str | Path], read_only_roots: Iterable[str | Path] = ()) -> PathPolicy:
+        real = tuple(dict.fromkeys(_real(Path(r).expanduser().absolute()) for r in roots))
+        for root in real:
+            if not root.is_dir():
+                raise PathRefused(f"root {root} is not a folder")
+        extra = tuple(dict.fromkeys(_real(Path(r).absolute()) for r in read_only_roots))
+        return cls(real, extra)
+
+    @property
+    def primary(self) -> Path:
+        if not self.roots:
+            raise PathRefused("no root is open: the client's roots do not overlap the server's --root")
+        return self.roots[0]
+
+    def narrowed(self, client_roots: Iterable[str]) -> PathPolicy:
+        """The client's announced roots intersected with ours: a client can narrow the set, never widen it."""
+        kept: list[Path] = []
+        for uri in client_roots:
+            try:
+                announced = _real(Path(_from_uri(uri)))
+            except PathRefused:
+                continue
+            for root in self.roots:
+                if is_within(announced, root):
+                    kept.append(announced)
+                elif is_within(root, announced):
+                    kept.append(root)
+        return PathPolicy(tuple(dict.fromkeys(kept)), self.read_only_roots)
+
+    def resolve(self, raw: object, *, write: bool = False) -> Path:
+        """The real path for `raw`, checked against the roots; raises PathRefused with the reason."""
+        text = _checked_text(raw)
+        candidate = Path(text)
+        if not candidate.is_absolute():
+            candidate = self.primary / candidate
+        # Lexical form first: a symlink at the final component must be seen before realpath follows it.
+        lexical = Path(os.path.normpath(candidate))
+        real = _real(candidate)
+        allowed = self.roots if write else self.roots + self.read_only_roots
+        if not any(is_within(real, root) for root in allowed):
+            if write and any(is_within(real, root) for root in self.read_only_roots):
+                raise PathRefused(f"{text}: this folder is read-only (spilled output); write inside a root")
+            raise PathRefused(f"{text}: outside the allowed roots ({self._root_list()})")
+        if write and lexical.is_symlink():
+            raise PathRefused(f"{text}: is a symlink; refusing to write through it (write to {real})")
+        return real
+
+    def relative(self, path: Path) -> str:
+        """How a path is shown to the model: relative to its root where it has one."""
+        for root in self.roots + self.read_only_roots:
+            if is_within(path, root):
+                rel = path.relative_to(root).as_posix()
+                return rel if root == self.primary else str(path)
+        return str(path)
+
+    def _root_list(self) -> str:
+        return ", ".join(str(r) for r in self.roots) or "none"
+
+
+def _checked_text(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise PathRefused(f"a path must be a string, not {type(raw).__name__}")
+    if raw == "":
+        raise PathRefused("the path is empty")
+    if "\x00" in raw:
+        raise PathRefused("the path contains a NUL byte")
+    if raw.startswith("file:"):
+        return _from_uri(raw)
+    if _URL.match(raw):
+        raise PathRefused(f"{raw}: a URL is not a path; give a path inside the roots")
+    if raw.startswith("~"):
+        raise PathRefused(f"{raw}: `~` is not expanded; give a path inside the roots")
+    if _ENCODED.search(raw):
+        raise PathRefused(f"{raw}: looks URL-encoded; give a plain path")
+    if "\\" in raw:
+        raise PathRefused(f"{raw}: backslashes are not path separators here; use /")
+    return raw
+
+
+def _from_uri(uri: str) -> str:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+        raise PathRefused(f"{uri}: only local file:// URIs name files")
+    path = unquote(parsed.path)
+    if "\x00" in path or not path.startswith("/"):
+        raise PathRefused(f"{uri}: not an absolute local path")
+    return path
