@@ -1,0 +1,221 @@
+"""Listing tools: list_dir (a tree to a depth) and find_files (glob), both .gitignore-aware."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+from pydantic import Field
+
+from m2bridge.tools import ToolOutcome
+from mcp_tools.base import Arguments, ModelTool
+from mcp_tools.context import ToolContext
+from mcp_tools.errors import ToolFailure
+from mcp_tools.ripgrep import find_rg
+
+__all__ = ["FindFiles", "ListDir"]
+
+_MAX_ENTRIES = 2000
+_TIMEOUT = 60.0
+
+
+class ListArgs(Arguments):
+    path: str = Field(".", description="Folder to list, relative to the first root or absolute inside one.")
+    depth: int = Field(1, ge=1, le=10, description="How many levels to descend (1 = this folder only).")
+    include_ignored: bool = Field(False, description="Also list files that .gitignore excludes.")
+
+
+class ListDir(ModelTool[ListArgs]):
+    name = "list_dir"
+    description = (
+        "List a folder as a tree down to `depth` levels: folders end with `/`, symlinks show their "
+        "target. Files ignored by .gitignore and the .git folder are left out unless include_ignored. "
+        f"At most {_MAX_ENTRIES} entries; list a subfolder to see more."
+    )
+    arguments = ListArgs
+    read_only = True
+    idempotent = True
+
+    def __init__(self, ctx: ToolContext) -> None:
+        self.ctx = ctx
+
+    async def run(self, args: ListArgs) -> ToolOutcome:
+        folder = self.ctx.resolve(args.path)
+        if not folder.is_dir():
+            raise ToolFailure(f"{args.path} is not a folder")
+        entries, cut = await anyio.to_thread.run_sync(_walk, folder, args.depth)
+        if not args.include_ignored:
+            ignored = await _git_ignored(folder, [path for path, _ in entries])
+            entries = [(p, d) for p, d in entries if not any(p == i or i in p.parents for i in ignored)]
+        lines = [f"{self.ctx.show(folder)}/"]
+        for path, is_dir in entries:
+            rel = path.relative_to(folder)
+            indent = "  " * (len(rel.parts) - 1)
+            suffix = "/" if is_dir else ""
+            if path.is_symlink():
+                suffix = f" -> {os.readlink(path)}"
+            lines.append(f"{indent}{rel.name}{suffix}")
+        if cut:
+            lines.append(f"[cut at {_MAX_ENTRIES} entries; list a subfolder or lower depth]")
+        if len(lines) == 1:
+            lines.append("(empty)")
+        return ToolOutcome("\n".join(lines))
+
+
+def _folders_first(entry: os.DirEntry[str]) -> tuple[bool, str]:
+    return (not entry.is_dir(follow_symlinks=False), entry.name)
+
+
+def _walk(folder: Path, depth: int) -> tuple[list[tuple[Path, bool]], bool]:
+    found: list[tuple[Path, bool]] = []
+
+    def visit(current: Path, level: int) -> bool:
+        try:
+            children = sorted(os.scandir(current), key=_folders_first)
+        except OSError:
+            return True
+        for entry in children:
+            if entry.name == ".git":
+                continue
+            if len(found) >= _MAX_ENTRIES:
+                return False
+            # Symlinked folders are shown, never descended: they may lead out of the roots.
+            is_dir = entry.is_dir(follow_symlinks=False)
+            found.append((Path(entry.path), is_dir))
+            if is_dir and level < depth and not visit(Path(entry.path), level + 1):
+                return False
+        return True
+
+    complete = visit(folder, 1)
+    return found, not complete
+
+
+async def _git_ignored(folder: Path, paths: list[Path]) -> set[Path]:
+    """Which of `paths` git ignores; none outside a repo. One hardened `git check-ignore` call."""
+    if not paths:
+        return set()
+    command = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "check-ignore"]
+    command += ["-z", "--stdin"]
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=folder,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            env={**_plain_env(), "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except OSError:
+        return set()
+    payload = b"".join(os.fsencode(p) + b"\0" for p in paths)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(payload), _TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return set()
+    # Exit 1: nothing ignored; 128: not a repository. Either way there is nothing to hide.
+    if proc.returncode != 0:
+        return set()
+    return {Path(os.fsdecode(item)) for item in out.split(b"\0") if item}
+
+
+def _plain_env() -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+    return {k: v for k, v in os.environ.items() if k in keep}
+
+
+def glob_matcher(pattern: str) -> Callable[[str], bool]:
+    """gitignore-style globs: `*` and `?` stay within a folder, `**` crosses folders; a pattern without `/`
+    matches the file name at any depth."""
+    anchored = "/" in pattern.strip("/")
+    parts: list[str] = []
+    i = 0
+    text = pattern.strip("/")
+    while i < len(text):
+        if text.startswith("**/", i):
+            parts.append("(?:.*/)?")
+            i += 3
+        elif text.startswith("**", i):
+            parts.append(".*")
+            i += 2
+        elif text[i] == "*":
+            parts.append("[^/]*")
+            i += 1
+        elif text[i] == "?":
+            parts.append("[^/]")
+            i += 1
+        elif text[i] == "[" and "]" in text[i + 1 :]:
+            end = text.index("]", i + 1)
+            body = text[i + 1 : end].replace("\\", "\\\\")
+            parts.append(f"[^{body[1:]}]" if body.startswith("!") else f"[{body}]")
+            i = end + 1
+        else:
+            parts.append(re.escape(text[i]))
+            i += 1
+    compiled = re.compile("".join(parts) + r"\Z")
+    if anchored:
+        return lambda path: compiled.match(path) is not None
+    return lambda path: compiled.match(path.rsplit("/", 1)[-1]) is not None
+
+
+class FindArgs(Arguments):
+    pattern: str = Field(description="Glob matched against paths, e.g. `*.py`, `src/**/*.ts`, `**/test_*`.")
+    path: str = Field(".", description="Folder to search under.")
+    max_results: int = Field(500, ge=1, le=10000, description="Most paths to return.")
+    include_ignored: bool = Field(False, description="Also match files that .gitignore excludes.")
+
+
+class FindFiles(ModelTool[FindArgs]):
+    name = "find_files"
+    description = (
+        "Find files whose path matches a glob (`**` crosses folders), sorted by path. Files ignored by "
+        ".gitignore are skipped unless include_ignored. Use search to look inside files."
+    )
+    arguments = FindArgs
+    read_only = True
+    idempotent = True
+
+    def __init__(self, ctx: ToolContext) -> None:
+        self.ctx = ctx
+
+    async def run(self, args: FindArgs) -> ToolOutcome:
+        folder = self.ctx.resolve(args.path)
+        if not folder.is_dir():
+            raise ToolFailure(f"{args.path} is not a folder")
+        command = [find_rg(), "--files", "--no-config", "--hidden", "--no-messages", "--glob=!.git"]
+        if args.include_ignored:
+            command.append("--no-ignore")
+        # rg's own --glob would override .gitignore, so rg lists what git keeps and the glob filters here.
+        command += ["--", "."]
+        wanted = glob_matcher(args.pattern)
+        proc = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=folder,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=dict(self.ctx.child_env),
+        )
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), _TIMEOUT)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise ToolFailure(f"find_files took over {_TIMEOUT:.0f} s; narrow the folder") from None
+        if proc.returncode not in (0, 1):
+            raise ToolFailure(err.decode(errors="replace").strip() or f"rg exited {proc.returncode}")
+        # rg lists no symlinks without -L, so every path here is a real file under the folder.
+        listed = (line.removeprefix("./") for line in out.decode(errors="replace").splitlines() if line)
+        found = sorted(path for path in listed if wanted(path))
+        if not found:
+            return ToolOutcome(f"no files match {args.pattern!r} under {self.ctx.show(folder)}")
+        shown = found[: args.max_results]
+        text = "\n".join(shown)
+        if len(found) > len(shown):
+            text += f"\n[{len(found) - len(shown)} more; narrow the pattern or raise max_results]"
+        return ToolOutcome(text)
