@@ -1,0 +1,227 @@
+"""Process groups: read a child's output without blocking the loop, stop the whole group, reap the leader.
+
+Every child starts in its own session (so its own process group, pgid == pid); stopping it signals the
+group, which reaches everything it started unless that escaped with its own setsid. Reaping is done by
+polling `Popen.poll()` (waitpid WNOHANG on that one pid), so no child watcher is needed and no zombie of
+ours outlives the call that made it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import errno
+import fcntl
+import os
+import signal
+import subprocess
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio
+
+__all__ = [
+    "READ_CHUNK",
+    "Ending",
+    "SpillSink",
+    "describe_exit",
+    "drain",
+    "pump_output",
+    "reap",
+    "stop_group",
+    "widen_pipe",
+]
+
+READ_CHUNK = 256 * 1024
+# Reads per wake-up before yielding to other tasks: a fast writer cannot starve the loop.
+_READS_PER_WAKE = 16
+
+
+class Ending(enum.Enum):
+    """Why reading a child's output stopped."""
+
+    EXITED = "exited"  # the output closed and the leader exited
+    TIMEOUT = "timeout"  # the deadline passed
+    IDLE = "idle"  # no output for the idle limit
+    ORPHANS = "orphans"  # the leader exited but something it started still holds the output open
+
+
+class SpillSink:
+    """The file that receives a child's whole output, capped so a runaway process cannot fill the disk."""
+
+    def __init__(self, path: Path, limit: int, *, flush: bool = False) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        self.path = path
+        self.limit = limit
+        self.written = 0
+        self.problem: str | None = None
+        self._flush = flush
+        self._file = os.fdopen(fd, "wb", buffering=256 * 1024)
+
+    def write(self, data: bytes) -> None:
+        if self.problem is not None or self._file.closed:
+            return
+        room = self.limit - self.written
+        if len(data) > room:
+            data = data[: max(room, 0)]
+            self.problem = f"the output file stops at {self.limit // (1024 * 1024)} MB"
+        try:
+            self._file.write(data)
+            if self._flush:
+                self._file.flush()
+        except OSError as err:  # a full disk must not take the command's result with it
+            self.problem = f"the output file could not be written ({err.strerror or err})"
+        self.written += len(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+
+
+def widen_pipe(fd: int) -> None:
+    """Ask Linux for a 1 MB pipe: fewer wake-ups when a child writes fast. Elsewhere a no-op."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, setsize, 1024 * 1024)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> bool:
+    """Signal the group; False when it no longer exists."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # only members we may not signal are left (a setuid program): nothing more to do
+    return True
+
+
+async def reap(popen: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """Wait (polling, never blocking the loop) until the leader is reaped; its return code or None."""
+    with anyio.move_on_after(timeout):
+        pause = 0.002
+        while popen.poll() is None:
+            await anyio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+    return popen.returncode
+
+
+async def stop_group(popen: subprocess.Popen[bytes], grace: float) -> bool:
+    """SIGTERM the child's whole group, SIGKILL it after `grace` seconds, reap the leader.
+
+    Returns False when the group was already gone (nothing was signalled). Callers shield this from
+    cancellation: it is the cleanup that cancellation relies on.
+    """
+    pgid = popen.pid  # start_new_session: the leader's pid is the group's id
+    popen.poll()
+    if not _signal_group(pgid, signal.SIGTERM):
+        await reap(popen, grace)
+        return False
+    _signal_group(pgid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
+    await reap(popen, grace)
+    # Whatever is left (the leader's children, or a leader ignoring SIGTERM) is killed outright.
+    _signal_group(pgid, signal.SIGKILL)
+    await reap(popen, 5.0)
+    return True
+
+
+def drain(fd: int, sink: Callable[[bytes], None], limit: int = 64) -> None:
+    """Read what is already waiting in `fd` (non-blocking), at most `limit` chunks."""
+    for _ in range(limit):
+        try:
+            data = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError as err:
+            if err.errno == errno.EIO:  # a pseudo-terminal whose other side is closed
+                return
+            raise
+        if not data:
+            return
+        sink(data)
+
+
+async def pump_output(
+    fd: int,
+    popen: subprocess.Popen[bytes],
+    sink: Callable[[bytes], None],
+    *,
+    deadline: float,
+    idle: float | None = None,
+    linger: float = 0.5,
+    tick: Callable[[], Awaitable[None]] | None = None,
+    tick_every: float = 2.0,
+    leader_poll: float = 0.1,
+) -> Ending:
+    """Feed everything `fd` yields to `sink` until the child is done or a limit is reached.
+
+    `fd` must be non-blocking. Times are `anyio.current_time()` values. End of output is an empty read or
+    EIO (a pseudo-terminal's master once every holder of the slave is gone). `linger` is how long output
+    may stay open after the leader exited before the holders count as left-behind processes.
+    `leader_poll` is how often a silent child is checked for having exited while its output stays open.
+    """
+    now = anyio.current_time()
+    last_output = now
+    next_tick = now + tick_every
+    exited_at: float | None = None
+    eof = False
+    pause = 0.002
+    while True:
+        now = anyio.current_time()
+        if exited_at is None and popen.poll() is not None:
+            exited_at = now
+        if eof and exited_at is not None:
+            return Ending.EXITED
+        if now >= deadline:
+            return Ending.TIMEOUT
+        if idle is not None and now - last_output >= idle:
+            return Ending.IDLE
+        if exited_at is not None and now - exited_at >= linger:
+            return Ending.ORPHANS
+        if tick is not None and now >= next_tick:
+            await tick()
+            next_tick = anyio.current_time() + tick_every
+        wake = deadline
+        if tick is not None:
+            wake = min(wake, next_tick)
+        if idle is not None:
+            wake = min(wake, last_output + idle)
+        if exited_at is not None:
+            wake = min(wake, exited_at + linger)
+        if eof:
+            # Output is closed; only the leader's exit is awaited (it usually follows at once).
+            await anyio.sleep(max(0.0, min(wake, now + pause) - now))
+            pause = min(pause * 2, 0.05)
+            continue
+        wake = min(wake, now + leader_poll)
+        with anyio.move_on_after(max(0.0, wake - anyio.current_time())):
+            await anyio.wait_readable(fd)
+        got = False
+        for _ in range(_READS_PER_WAKE):
+            try:
+                data = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                break
+            except OSError as err:
+                if err.errno != errno.EIO:
+                    raise
+                data = b""
+            if not data:
+                eof = True
+                break
+            sink(data)
+            got = True
+        if got:
+            last_output = anyio.current_time()
+
+
+def describe_exit(returncode: int) -> str:
+    """`exit code 2`, or the signal that ended it."""
+    if returncode >= 0:
+        return f"exit code {returncode}"
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    return f"killed by {name}"
