@@ -46,15 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("doctor", help="check key, region, host, protocol, store and tools")
 
-    mcp = commands.add_parser("mcp", help="the MCP server (stdio by default)")
-    mcp.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    commands.add_parser("mcp", help="the MCP server (stdio by default); `m2bridge mcp --help` for options")
     commands.add_parser("lsp", help="the language server, on stdio")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    # A surface parses its own options (argparse's REMAINDER would refuse them after the command name).
+    if given[:1] == ["mcp"]:
+        return _run_surface("mcp_tools.cli", "mcp", given[1:])
+    if given[:1] == ["lsp"]:
+        return _run_surface("lsp.cli", "lsp", given[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(given)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
@@ -73,10 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             from m2bridge.cli.doctor import run_doctor
 
             return run_doctor()
-        if args.command == "mcp":
-            return _run_surface("mcp_tools.cli", "mcp", list(args.rest))
-        if args.command == "lsp":
-            return _run_surface("lsp.cli", "lsp", [])
     except M2BridgeError as err:
         print(f"m2bridge: {err}", file=sys.stderr)
         return 1

@@ -1,0 +1,177 @@
+"""`m2bridge mcp`: the MCP server on stdio (default) or Streamable HTTP, and `mcp config` for clients."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
+
+from m2bridge.config import load_settings
+from m2bridge.errors import M2BridgeError
+from mcp_tools.errors import ToolFailure
+
+__all__ = ["build_parser", "main"]
+
+DEFAULT_PORT = 8765
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="m2bridge mcp", description="The m2bridge MCP server.")
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT}; 0 picks one)"
+    )
+    parser.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        help="allow --host to be an address other machines can reach (the token is then all that guards it)",
+    )
+    parser.add_argument(
+        "--allow-origin", action="append", default=[], metavar="ORIGIN", help="extra browser Origin"
+    )
+    parser.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="folder the tools may use (repeatable; default .)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="only reading tools: no write, edit, run, m2_task"
+    )
+    parser.add_argument("--no-terminal", action="store_true", help="no run_command or process tools")
+    parser.add_argument(
+        "--max-tasks", type=int, default=None, metavar="N", help="m2_task runs at once (default 16)"
+    )
+    return parser
+
+
+def build_config_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="m2bridge mcp config", description="Print a ready-to-paste client config."
+    )
+    parser.add_argument(
+        "--client", required=True, choices=("claude-desktop", "claude-code", "vscode", "cursor")
+    )
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--root", action="append", default=[], metavar="DIR")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args_list = list(argv)
+    if args_list[:1] == ["config"]:
+        from mcp_tools.client_config import print_config
+
+        config_args = build_config_parser().parse_args(args_list[1:])
+        return print_config(config_args)
+    args = build_parser().parse_args(args_list)
+    if args.transport == "http" and not args.allow_non_loopback:
+        from mcp_tools.http import is_loopback
+
+        if not is_loopback(args.host):
+            print(
+                f"m2bridge mcp: {args.host} is reachable from other machines; pass --allow-non-loopback "
+                "if that is what you want",
+                file=sys.stderr,
+            )
+            return 2
+    if args.max_tasks is not None and args.max_tasks < 1:
+        print("m2bridge mcp: --max-tasks must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        anyio.run(_serve, args)
+    except (M2BridgeError, ToolFailure, OSError) as err:
+        print(f"m2bridge mcp: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from mcp_tools.m2task import DEFAULT_MAX_TASKS, M2Task
+    from mcp_tools.server import build_server
+    from mcp_tools.toolkit import ToolOptions, open_toolset
+
+    roots = [Path(r) for r in args.root] or [Path.cwd()]
+    settings = load_settings(workspace=roots[0].resolve())
+    for warning in settings.warnings:
+        print(f"m2bridge: {warning}", file=sys.stderr)
+    token = path = None
+    if args.transport == "http":
+        from mcp_tools.token import load_or_create_token
+
+        token, path = load_or_create_token(settings.home)
+    secrets = tuple(s for s in (settings.api_key, token) if s)
+    options = ToolOptions(
+        roots=roots,
+        home=settings.home,
+        read_only=args.read_only,
+        no_terminal=args.no_terminal,
+        secrets=secrets,
+    )
+    toolset = open_toolset(options)
+    tools = list(toolset.tools)
+    if not args.read_only:
+        tools.append(
+            M2Task(
+                settings, toolset.tools, toolset.context.policy.primary, args.max_tasks or DEFAULT_MAX_TASKS
+            )
+        )
+    server = build_server(tools, toolset.context)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(_stop_on_signal, group.cancel_scope)
+            if args.transport == "stdio":
+                if sys.stdin.isatty():
+                    roots_shown = ", ".join(str(r) for r in toolset.context.base_policy.roots)
+                    print(
+                        f"m2bridge MCP server on stdio (roots: {roots_shown}). It waits for an MCP client: "
+                        "see `m2bridge mcp config --client ...`. Ctrl-D stops it.",
+                        file=sys.stderr,
+                    )
+                await server.run_stdio_async()
+            else:
+                from mcp_tools.http import bind_socket, build_http_app, serve_http
+
+                sock = bind_socket(args.host, args.port)
+                port = sock.getsockname()[1]
+                app = build_http_app(
+                    server, token=token or "", host=args.host, port=port, extra_origins=args.allow_origin
+                )
+                shown = f"[{args.host}]" if ":" in args.host else args.host
+                print(f"m2bridge MCP server on http://{shown}:{port}/mcp", file=sys.stderr)
+                print(f"bearer token in {path} (send `Authorization: Bearer <token>`)", file=sys.stderr)
+                if not _loopback(args.host):
+                    print(
+                        "m2bridge: WARNING: listening beyond this machine; "
+                        "anyone holding the token can run commands",
+                        file=sys.stderr,
+                    )
+                sys.stderr.flush()
+                await serve_http(app, sock)
+            group.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await toolset.aclose()
+
+
+def _loopback(host: str) -> bool:
+    from mcp_tools.http import is_loopback
+
+    return is_loopback(host)
+
+
+async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+    # SIGTERM and SIGHUP end the server the same way EOF does, so the finally above kills child processes.
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return

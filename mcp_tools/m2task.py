@@ -1,0 +1,139 @@
+"""`m2_task`: hand a task to an M2 agent that runs with this server's tools in a stored session.
+
+Many may run at once (an MCP client fanning work out to cheap M2 agents), under a cap. The agent's tools
+are the server's own set, so `--read-only` and `--no-terminal` bound it too, and m2_task is never among
+them. The MCP client that called m2_task approved the work, so the agent's tool calls are not asked again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+from pydantic import Field
+
+from m2bridge.agent import Agent, AgentEvent
+from m2bridge.agent.events import ToolEnd, ToolStart
+from m2bridge.agent.prompt import system_prompt
+from m2bridge.client.model import ModelClient
+from m2bridge.config import Settings
+from m2bridge.errors import M2BridgeError
+from m2bridge.sessions import SessionStore
+from m2bridge.tools import Tool, ToolOutcome, report_progress
+from m2bridge.workspace import detect_workspace
+from mcp_tools.base import Arguments, ModelTool
+from mcp_tools.errors import ToolFailure
+
+__all__ = ["DEFAULT_MAX_TASKS", "M2Task"]
+
+DEFAULT_MAX_TASKS = 16
+
+
+class TaskArgs(Arguments):
+    task: str = Field(min_length=1, description="What M2 should do, written as you would to a colleague.")
+    session_id: str | None = Field(None, description="Continue this stored session (id or unique prefix).")
+    max_steps: int | None = Field(None, ge=1, le=500, description="Most model steps (default from config).")
+
+
+class M2Task(ModelTool[TaskArgs]):
+    name = "m2_task"
+    description = (
+        "Run a MiniMax-M2 agent on a task with this server's repo and terminal tools, in a stored session, "
+        "and return its answer as JSON {session_id, text, stop_reason, usage}. Pass session_id to continue "
+        "a session (also one started in the terminal or an editor). Several calls may run at once: use it "
+        "to fan independent sub-tasks out to parallel agents. Needs MINIMAX_API_KEY in the server's "
+        "environment."
+    )
+    arguments = TaskArgs
+    destructive = True
+
+    def __init__(
+        self, settings: Settings, tools: Sequence[Tool], root: Path, max_tasks: int = DEFAULT_MAX_TASKS
+    ) -> None:
+        self.settings = settings
+        self.tools = [t for t in tools if t.spec.name != self.name]
+        self.root = root
+        self._slots = anyio.Semaphore(max_tasks)
+        self._store: SessionStore | None = None
+
+    def store(self) -> SessionStore:
+        if self._store is None:
+            self._store = SessionStore(self.settings.sessions_db)
+        return self._store
+
+    async def run(self, args: TaskArgs) -> ToolOutcome:
+        try:
+            self.settings.require_key()
+        except M2BridgeError as err:
+            raise ToolFailure(f"{err.message} The other tools work without a key.") from None
+        settings = self.settings
+        if args.max_steps is not None:
+            settings = dataclasses.replace(settings, max_steps=args.max_steps)
+        async with self._slots:
+            return await self._run(settings, args)
+
+    async def _run(self, settings: Settings, args: TaskArgs) -> ToolOutcome:
+        store = self.store()
+        try:
+            if args.session_id:
+                info = store.resolve(args.session_id)
+            else:
+                workspace = await anyio.to_thread.run_sync(detect_workspace, self.root)
+                info = store.create(
+                    workspace=str(workspace),
+                    protocol=settings.api,
+                    model=settings.model,
+                    title=args.task[:80],
+                )
+        except M2BridgeError as err:
+            raise ToolFailure(err.message) from None
+        send, receive = anyio.create_memory_object_stream[str](math.inf)
+
+        def on_event(event: AgentEvent) -> None:
+            if isinstance(event, ToolStart):
+                send.send_nowait(f"{event.name} …")
+            elif isinstance(event, ToolEnd):
+                send.send_nowait(f"{event.name} {'done' if event.ok else 'failed'}")
+
+        async def allow(name: str, arguments: Mapping[str, Any]) -> bool:
+            return True
+
+        async with ModelClient(settings) as client:
+            agent = Agent(
+                settings=settings,
+                client=client,
+                store=store,
+                system=system_prompt(Path(info.workspace)),
+                tools=self.tools,
+                approver=allow,
+                on_event=on_event,
+                owner=f"m2_task:{info.id}",
+            )
+            async with anyio.create_task_group() as group:
+                group.start_soon(_relay_progress, receive, settings.max_steps)
+                try:
+                    result = await agent.run_turn(info.id, args.task)
+                finally:
+                    send.close()
+        payload = {
+            "session_id": result.session_id,
+            "text": result.text,
+            "stop_reason": result.stop_reason,
+            "usage": {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens},
+        }
+        if result.error is not None:
+            payload["error"] = result.error.as_json()
+        return ToolOutcome(json.dumps(payload, ensure_ascii=False), is_error=result.error is not None)
+
+
+async def _relay_progress(receive: anyio.abc.ObjectReceiveStream[str], max_steps: int) -> None:
+    done = 0
+    async with receive:
+        async for message in receive:
+            done += 1
+            await report_progress(done, None, message)

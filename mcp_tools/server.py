@@ -1,0 +1,113 @@
+"""The MCP server: the engine's tools, registered on the SDK's `MCPServer` with their own schemas.
+
+Each tool keeps one implementation; this module only adapts it: the SDK sees a function whose signature
+mirrors the tool's argument model, progress goes out as MCP progress notifications, and the roots a client
+announces narrow the path policy for its calls.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import warnings
+from collections.abc import Sequence
+from contextlib import nullcontext
+from typing import Annotated, Any
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+
+from m2bridge import __version__
+from m2bridge.tools import progress_reporter
+from mcp_tools.base import ModelTool
+from mcp_tools.context import ToolContext
+from mcp_tools.paths import PathPolicy
+
+__all__ = ["build_server"]
+
+_log = logging.getLogger("m2bridge.mcp")
+
+_INSTRUCTIONS = (
+    "Repo, terminal and M2 tools bounded by the server's roots. Paths are relative to the first root or "
+    "absolute inside one. Long outputs are cut to head and tail; the whole is saved to a file that "
+    "read_file can page through. m2_task hands a whole task to a MiniMax-M2 agent."
+)
+
+
+def build_server(tools: Sequence[ModelTool[Any]], context: ToolContext) -> MCPServer:
+    server: MCPServer = MCPServer(
+        "m2bridge", version=__version__, instructions=_INSTRUCTIONS, log_level="WARNING"
+    )
+    for tool in tools:
+        spec = tool.spec
+        server.add_tool(
+            _entry_point(tool, context),
+            name=spec.name,
+            description=spec.description,
+            annotations=ToolAnnotations(
+                read_only_hint=spec.read_only,
+                destructive_hint=spec.destructive,
+                idempotent_hint=spec.idempotent,
+                open_world_hint=spec.name == "m2_task",
+            ),
+            structured_output=False,
+        )
+    return server
+
+
+def _entry_point(tool: ModelTool[Any], context: ToolContext) -> Any:
+    async def call(ctx: Context, **arguments: Any) -> CallToolResult:
+        async def forward(done: float, total: float | None, message: str | None) -> None:
+            try:
+                await ctx.report_progress(done, total, message)
+            except Exception:  # a client that went away must not fail the tool
+                _log.debug("progress notification not delivered", exc_info=True)
+
+        narrowed = await _client_policy(ctx, context.base_policy)
+        token = progress_reporter.set(forward)
+        try:
+            with context.narrowed_to(narrowed) if narrowed is not None else nullcontext():
+                outcome = await tool.call(arguments)
+        finally:
+            progress_reporter.reset(token)
+        return CallToolResult(
+            content=[TextContent(type="text", text=outcome.content)], is_error=outcome.is_error
+        )
+
+    # The SDK builds its schema and validation from the signature: mirror the tool's argument model.
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    for name, field in tool.arguments.model_fields.items():
+        default = inspect.Parameter.empty if field.is_required() else field.default
+        parameters.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=Annotated[field.annotation, field],
+            )
+        )
+    call.__signature__ = inspect.Signature(parameters, return_annotation=CallToolResult)  # type: ignore[attr-defined]
+    call.__name__ = tool.name
+    return call
+
+
+async def _client_policy(ctx: Context, base: PathPolicy) -> PathPolicy | None:
+    """The client's roots intersected with ours, when it announces roots; None to keep ours."""
+    try:
+        capabilities = ctx.client_capabilities
+    except Exception:
+        return None
+    if capabilities is None or capabilities.roots is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            # Roots are deprecated by the 2026-07-28 revision, but the clients people use still send them.
+            warnings.simplefilter("ignore")
+            with anyio.fail_after(5):
+                listed = await ctx.session.list_roots()
+    except Exception:
+        _log.info("the client announced roots but did not list them; keeping the server's roots")
+        return None
+    return base.narrowed([str(root.uri) for root in listed.roots])

@@ -1,0 +1,72 @@
+"""The tool set both front doors use: built once from the roots and the policy flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from m2bridge.tools import Tool
+from mcp_tools.budget import Spill
+from mcp_tools.context import ToolContext, child_environment
+from mcp_tools.disk import DiskWorkspace
+from mcp_tools.paths import PathPolicy
+from mcp_tools.repo.files import EditFile, ReadFile, WriteFile
+from mcp_tools.repo.git import git_tools
+from mcp_tools.repo.listing import FindFiles, ListDir
+from mcp_tools.repo.search import SearchTool
+from mcp_tools.terminal import ProcessRegistry, terminal_tools
+
+__all__ = ["ToolOptions", "Toolset", "open_toolset"]
+
+
+@dataclass(frozen=True)
+class ToolOptions:
+    roots: Sequence[str | Path]
+    home: Path
+    # Only reading tools: no write, edit, run or process tools, and no m2_task.
+    read_only: bool = False
+    # No terminal tools (and m2_task's agent gets none either).
+    no_terminal: bool = False
+    secrets: tuple[str, ...] = ()
+
+
+@dataclass
+class Toolset:
+    context: ToolContext
+    tools: list[Tool]
+    processes: ProcessRegistry | None = None
+    options: ToolOptions | None = field(default=None, repr=False)
+
+    def named(self, name: str) -> Tool:
+        for tool in self.tools:
+            if tool.spec.name == name:
+                return tool
+        raise KeyError(name)
+
+    async def aclose(self) -> None:
+        """Kill every process the tools started (with its whole group)."""
+        if self.processes is not None:
+            await self.processes.close()
+
+
+def open_toolset(options: ToolOptions, env: Mapping[str, str] | None = None) -> Toolset:
+    spill = Spill(options.home / "spill")
+    spill.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    policy = PathPolicy.of(options.roots, read_only_roots=[spill.folder])
+    context = ToolContext(
+        base_policy=policy,
+        spill=spill,
+        workspace=DiskWorkspace(tuple(str(r) for r in policy.roots)),
+        child_env=child_environment(os.environ if env is None else env, options.secrets),
+    )
+    tools: list[Tool] = [ReadFile(context), ListDir(context), FindFiles(context), SearchTool(context)]
+    tools += git_tools(context)
+    if not options.read_only:
+        tools += [WriteFile(context), EditFile(context)]
+    processes: ProcessRegistry | None = None
+    if not options.read_only and not options.no_terminal:
+        processes = ProcessRegistry()
+        tools += terminal_tools(context, processes)
+    return Toolset(context=context, tools=tools, processes=processes, options=options)

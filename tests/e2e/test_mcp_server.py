@@ -1,0 +1,145 @@
+"""Every tool through a real MCP client: the SDK's, over stdio and over HTTP, in both protocol modes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from tests.support.mcp import (
+    PROTOCOL_MODES,
+    http_client,
+    http_server,
+    server_env,
+    stdio_client,
+    stdio_params,
+    text_of,
+)
+from tests.support.sandbox import Sandbox, git
+
+ALL_TOOLS = {
+    "read_file", "write_file", "edit_file", "list_dir", "find_files", "search",
+    "git_status", "git_diff", "git_log", "git_show", "git_blame",
+    "run_command", "start_process", "read_process", "write_process", "kill_process", "list_processes",
+    "m2_task",
+}  # fmt: skip
+READ_ONLY_TOOLS = {
+    "read_file", "list_dir", "find_files", "search",
+    "git_status", "git_diff", "git_log", "git_show", "git_blame",
+}  # fmt: skip
+
+
+@asynccontextmanager
+async def connect(transport: str, mode: str, sandbox: Sandbox, *flags: str) -> AsyncIterator[Client]:
+    env = server_env(sandbox.home)
+    if transport == "stdio":
+        async with stdio_client(stdio_params([sandbox.root], env, *flags), mode) as client:
+            yield client
+    else:
+        with http_server([sandbox.root], env, *flags) as server:
+            async with http_client(server, mode) as client:
+                yield client
+
+
+async def call(client: Client, name: str, **arguments: object) -> str:
+    result = await client.call_tool(name, arguments)
+    text = text_of(result)
+    assert not result.is_error, f"{name} failed: {text}"
+    return text
+
+
+@pytest.mark.parametrize("mode", PROTOCOL_MODES)
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+async def test_a_real_client_runs_every_tool(sandbox: Sandbox, transport: str, mode: str) -> None:
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with connect(transport, mode, sandbox) as client:
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert set(listed) == ALL_TOOLS
+        assert listed["read_file"].annotations.read_only_hint is True
+        assert listed["edit_file"].annotations.destructive_hint is True
+        assert listed["read_file"].input_schema["required"] == ["path"]
+
+        assert "print('hello')" in await call(client, "read_file", path="hello.py")
+        assert "created" in await call(client, "write_file", path="new.txt", content="alpha\nbeta\n")
+        assert "+gamma" in await call(
+            client, "edit_file", path="new.txt", old_string="beta", new_string="gamma"
+        )
+        assert "sub/" in await call(client, "list_dir", path=".")
+        assert "sub/notes.md" in await call(client, "find_files", pattern="*.md")
+        assert "new.txt" in await call(client, "search", pattern="gam+a")
+
+        assert "new.txt" in await call(client, "git_status", repo_path=".")
+        git(sandbox.root, "add", "new.txt")
+        git(sandbox.root, "commit", "-q", "-m", "second")
+        (sandbox.root / "hello.py").write_text("print('changed')\n")
+        assert "+print('changed')" in await call(client, "git_diff", repo_path=".")
+        assert "second" in await call(client, "git_log", repo_path=".")
+        assert "gamma" in await call(client, "git_show", repo_path=".", revision="HEAD")
+        assert "gamma" in await call(client, "git_blame", repo_path=".", path="new.txt")
+
+        ran = await client.call_tool(
+            "run_command", {"command": "sleep 2.5; echo done-$((20+22))"}, progress_callback=on_progress
+        )
+        assert not ran.is_error and "done-42" in text_of(ran)
+        started = await call(client, "start_process", command="python3 -q -i", wait_for=">>>")
+        process_id = re.search(r"\b(p\d+)\b", started).group(1)
+        await call(client, "write_process", id=process_id, input="6*7")
+        assert "42" in await call(client, "read_process", id=process_id, wait_for="42")
+        assert process_id in await call(client, "list_processes")
+        await call(client, "kill_process", id=process_id)
+
+        no_key = await client.call_tool("m2_task", {"task": "say hi"})
+        assert no_key.is_error and "MINIMAX_API_KEY" in text_of(no_key)
+    assert progress, "run_command sent no progress notification"
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+async def test_read_only_lists_only_reading_tools_and_no_terminal_drops_the_terminal(
+    sandbox: Sandbox, transport: str
+) -> None:
+    async with connect(transport, "legacy", sandbox, "--read-only") as client:
+        assert {t.name for t in (await client.list_tools()).tools} == READ_ONLY_TOOLS
+        refused = await client.call_tool("write_file", {"path": "x.txt", "content": "x"})
+        assert refused.is_error
+    assert not (sandbox.root / "x.txt").exists()
+    async with connect(transport, "legacy", sandbox, "--no-terminal") as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert "run_command" not in names and "start_process" not in names
+        assert {"write_file", "edit_file", "m2_task"} <= names
+
+
+async def test_a_bad_argument_is_an_error_result_not_a_crash(sandbox: Sandbox) -> None:
+    async with connect("stdio", "legacy", sandbox) as client:
+        bad = await client.call_tool("read_file", {"path": 42})
+        assert bad.is_error
+        missing = await client.call_tool("edit_file", {"path": "hello.py"})
+        assert missing.is_error and "old_string" in text_of(missing)
+        assert "print" in await call(client, "read_file", path="hello.py")
+
+
+def test_mcp_config_prints_a_ready_config_for_every_client(tmp_path: Path) -> None:
+    from tests.support.env import run_cli
+
+    env = server_env(tmp_path / "home")
+    for client in ("claude-desktop", "vscode", "cursor"):
+        proc = run_cli(["mcp", "config", "--client", client, "--root", str(tmp_path)], env, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        config = json.loads(proc.stdout)
+        entry = (config.get("mcpServers") or config["servers"])["m2bridge"]
+        assert Path(entry["command"]).exists() and entry["args"][:1] == ["mcp"]
+        assert str(tmp_path) in entry["args"]
+    proc = run_cli(["mcp", "config", "--client", "vscode", "--transport", "http"], env, tmp_path)
+    entry = json.loads(proc.stdout)["servers"]["m2bridge"]
+    token = (tmp_path / "home" / "mcp-http-token").read_text().strip()
+    assert entry["url"].endswith("/mcp") and entry["headers"]["Authorization"] == f"Bearer {token}"
+    proc = run_cli(["mcp", "config", "--client", "claude-code"], env, tmp_path)
+    assert proc.stdout.startswith("claude mcp add m2bridge -- ")
