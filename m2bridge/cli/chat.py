@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from rich.console import Console
@@ -30,9 +32,17 @@ def run_chat(args: argparse.Namespace) -> int:
     return asyncio.run(_interactive(args))
 
 
-def _load_tools(runtime: Runtime) -> list[Tool]:
-    """The repo and terminal tools, when the mcp_tools surface is installed."""
-    return []
+@asynccontextmanager
+async def _tools(runtime: Runtime, warn: Callable[[str], None]) -> AsyncIterator[list[Tool]]:
+    """The repo and terminal tools plus configured MCP servers; loaded by name so the engine stays apart."""
+    try:
+        surface = importlib.import_module("mcp_tools.engine_tools")
+    except ImportError as err:
+        warn(f"the repo and terminal tools are not installed ({err}); M2 answers without tools")
+        yield []
+        return
+    async with surface.open_engine_tools(runtime.settings, runtime.workspace, warn) as tools:
+        yield tools
 
 
 # -p ---------------------------------------------------------------------------------------------
@@ -69,8 +79,11 @@ async def _one_turn(runtime: Runtime, info: SessionInfo, args: argparse.Namespac
     async def approve(name: str, arguments: Mapping[str, Any]) -> bool:
         return bool(args.yes)
 
-    async with ModelClient(runtime.settings) as client:
-        agent = runtime.agent(client, tools=_load_tools(runtime), approver=approve, on_event=on_event)
+    def warn(text: str) -> None:
+        console.print(f"m2bridge: {text}", style="yellow")
+
+    async with ModelClient(runtime.settings) as client, _tools(runtime, warn) as tools:
+        agent = runtime.agent(client, tools=tools, approver=approve, on_event=on_event)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, agent.cancel)
         loop.add_signal_handler(signal.SIGTERM, agent.cancel)
@@ -128,8 +141,12 @@ async def _interactive(args: argparse.Namespace) -> int:
     if info is not None:
         console.print(f"continuing session {info.id} ({info.turns} turns)", style="dim")
     console.print(_HELP, style="dim")
-    async with ModelClient(runtime.settings) as client:
-        agent = runtime.agent(client, tools=_load_tools(runtime), approver=approve, on_event=renderer)
+
+    def warn(text: str) -> None:
+        console.print(f"m2bridge: {text}", style="yellow")
+
+    async with ModelClient(runtime.settings) as client, _tools(runtime, warn) as tools:
+        agent = runtime.agent(client, tools=tools, approver=approve, on_event=renderer)
         while True:
             try:
                 line = await prompts.prompt_async("> ")

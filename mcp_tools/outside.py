@@ -1,0 +1,144 @@
+"""Outside MCP servers from config (`mcpServers`, Claude Desktop's shape), their tools joined to M2's.
+
+Each server is a stdio command (`command`, `args`, `env`, `cwd`) or a URL (`url`, `headers`), with
+optional `timeout` (seconds to connect, default 30) and `call_timeout` (per call, default 120). Tools are
+named `<server>__<tool>`. A tool the server does not mark read-only is treated as destructive, so M2 asks
+before using it. A server that fails to start is reported and skipped; the others still load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from m2bridge.tools import Tool, ToolOutcome, ToolSpec
+from mcp_tools.context import child_environment
+
+__all__ = ["OutsideTool", "outside_tools"]
+
+_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+class OutsideTool:
+    def __init__(self, server: str, info: Any, client: Client, call_timeout: float) -> None:
+        self._client = client
+        self._remote_name = info.name
+        self._timeout = call_timeout
+        annotations = info.annotations
+        read_only = bool(annotations and annotations.read_only_hint)
+        self._spec = ToolSpec(
+            name=_NAME.sub("_", f"{server}__{info.name}")[:64],
+            description=f"[{server}] {info.description or info.name}",
+            input_schema=info.input_schema or {"type": "object", "properties": {}},
+            destructive=not read_only,
+            read_only=read_only,
+            idempotent=bool(annotations and annotations.idempotent_hint),
+        )
+
+    @property
+    def spec(self) -> ToolSpec:
+        return self._spec
+
+    async def call(self, arguments: Mapping[str, Any]) -> ToolOutcome:
+        try:
+            with anyio.fail_after(self._timeout):
+                result = await self._client.call_tool(self._remote_name, dict(arguments))
+        except TimeoutError:
+            return ToolOutcome(f"{self.spec.name}: no answer within {self._timeout:.0f} s", is_error=True)
+        except Exception as err:
+            return ToolOutcome(f"{self.spec.name}: the server failed: {err}", is_error=True)
+        parts = []
+        for item in result.content:
+            text = getattr(item, "text", None)
+            parts.append(text if text is not None else f"[{item.type} content]")
+        return ToolOutcome("\n".join(parts), is_error=bool(result.is_error))
+
+
+@dataclass
+class _Connection:
+    name: str
+    ready: anyio.Event = field(default_factory=anyio.Event)
+    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    tools: list[Tool] = field(default_factory=list)
+    error: str | None = None
+
+
+@asynccontextmanager
+async def outside_tools(
+    servers: Mapping[str, Any], env: Mapping[str, str], warn: Callable[[str], None]
+) -> AsyncIterator[list[Tool]]:
+    """Connect to every configured server; yield their tools; disconnect on exit."""
+    stop = anyio.Event()
+    tools: list[Tool] = []
+    async with anyio.create_task_group() as group:
+        # Each client lives in its own task, so its task group and cancel scope nest cleanly.
+        for name, entry in servers.items():
+            connection = _Connection(str(name))
+            group.start_soon(_hold, connection, entry, env, stop)
+            with anyio.move_on_after(_timeout(entry, "timeout", 30)):
+                await connection.ready.wait()
+            if not connection.ready.is_set():
+                connection.scope.cancel()
+                warn(f"MCP server {name!r} was not loaded: it did not answer in time")
+            elif connection.error is not None:
+                warn(f"MCP server {name!r} was not loaded: {connection.error}")
+            tools += connection.tools
+        try:
+            yield tools
+        finally:
+            stop.set()
+
+
+def _timeout(entry: Any, key: str, default: float) -> float:
+    try:
+        return float(entry.get(key, default)) if isinstance(entry, Mapping) else default
+    except (TypeError, ValueError):
+        return default
+
+
+async def _hold(connection: _Connection, entry: Any, env: Mapping[str, str], stop: anyio.Event) -> None:
+    with connection.scope:
+        try:
+            async with AsyncExitStack() as stack:
+                client = await _client(stack, entry, env)
+                connected = await stack.enter_async_context(client)
+                listed = await connected.list_tools()
+                call_timeout = _timeout(entry, "call_timeout", 120)
+                connection.tools = [
+                    OutsideTool(connection.name, t, connected, call_timeout) for t in listed.tools
+                ]
+                connection.ready.set()
+                await stop.wait()
+        except Exception as err:
+            connection.error = str(err) or type(err).__name__
+            connection.ready.set()
+
+
+async def _client(stack: AsyncExitStack, entry: Any, env: Mapping[str, str]) -> Client:
+    if not isinstance(entry, Mapping):
+        raise ValueError("its entry must be a table with `command` or `url`")
+    if "command" in entry:
+        extra = {str(k): str(v) for k, v in dict(entry.get("env", {})).items()}
+        params = StdioServerParameters(
+            command=str(entry["command"]),
+            args=[str(a) for a in entry.get("args", [])],
+            env={**child_environment(env), **extra},
+            cwd=entry.get("cwd"),
+        )
+        return Client(params)
+    if "url" in entry:
+        url = str(entry["url"])
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("`url` must be http(s)")
+        headers = {str(k): str(v) for k, v in dict(entry.get("headers", {})).items()}
+        http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers))
+        return Client(streamable_http_client(url, http_client=http))
+    raise ValueError("its entry needs `command` (stdio) or `url` (HTTP)")
