@@ -66,6 +66,10 @@ def build_config_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args_list = list(argv)
+    if sys.platform == "win32":
+        # Pseudo-terminals and process groups are POSIX; the terminal tools have no Windows equivalent yet.
+        print("m2bridge mcp: Windows is not supported yet (Linux and macOS are)", file=sys.stderr)
+        return 1
     if args_list[:1] == ["config"]:
         from mcp_tools.client_config import print_config
 

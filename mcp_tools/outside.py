@@ -118,8 +118,15 @@ async def _hold(connection: _Connection, entry: Any, env: Mapping[str, str], sto
                 connection.ready.set()
                 await stop.wait()
         except Exception as err:
-            connection.error = str(err) or type(err).__name__
+            connection.error = _innermost(err)
             connection.ready.set()
+
+
+def _innermost(err: BaseException) -> str:
+    """The first real failure inside task-group wrappers, which say only that something failed."""
+    while isinstance(err, BaseExceptionGroup) and err.exceptions:
+        err = err.exceptions[0]
+    return str(err) or type(err).__name__
 
 
 async def _client(stack: AsyncExitStack, entry: Any, env: Mapping[str, str]) -> Client:

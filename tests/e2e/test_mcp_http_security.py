@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.mcp import HttpServer, http_server, server_env
+from tests.support.mcp_clients import HttpServer, http_server, server_env
 
 INIT = {
     "jsonrpc": "2.0",

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from tests.support.env import ROOT
-from tests.support.mcp import server_env
+from tests.support.mcp_clients import server_env
 from tests.support.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 
 from tests.fakes.minimax import CallTools, Reply, RequestInfo
-from tests.support.mcp import server_env, stdio_client, stdio_params, text_of
+from tests.support.mcp_clients import server_env, stdio_client, stdio_params, text_of
 from tests.support.sandbox import Sandbox
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from tests.support.mcp import (
+from tests.support.mcp_clients import (
     PROTOCOL_MODES,
     http_client,
     http_server,
