@@ -55,6 +55,10 @@ class ModelTool(ABC, Generic[ArgsT]):
             return await self.run(parsed)  # type: ignore[arg-type]
         except ToolFailure as failure:
             return ToolOutcome(f"{self.name}: {failure}", is_error=True)
+        except OSError as err:
+            # The system refused (name too long, permission denied...): the caller's to fix, not a crash.
+            what = f" ({err.filename})" if isinstance(err.filename, str) and len(err.filename) < 300 else ""
+            return ToolOutcome(f"{self.name}: {err.strerror or err}{what}", is_error=True)
 
     @abstractmethod
     async def run(self, args: ArgsT) -> ToolOutcome: ...

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import anyio
@@ -123,16 +124,16 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     toolset = open_toolset(options)
     tools = list(toolset.tools)
+    task: M2Task | None = None
     if not args.read_only:
-        tools.append(
-            M2Task(
-                settings, toolset.tools, toolset.context.policy.primary, args.max_tasks or DEFAULT_MAX_TASKS
-            )
-        )
+        cap = args.max_tasks or DEFAULT_MAX_TASKS
+        task = M2Task(settings, toolset.tools, toolset.context.policy.primary, cap)
+        tools.append(task)
     server = build_server(tools, toolset.context)
+    # Everything loaded so far lives as long as the server: keep the collector from rescanning it per call.
+    gc.freeze()
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(_stop_on_signal, group.cancel_scope)
             if args.transport == "stdio":
                 if sys.stdin.isatty():
                     roots_shown = ", ".join(str(r) for r in toolset.context.base_policy.roots)
@@ -141,9 +142,10 @@ async def _serve(args: argparse.Namespace) -> None:
                         "see `m2bridge mcp config --client ...`. Ctrl-D stops it.",
                         file=sys.stderr,
                     )
+                group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
                 await server.run_stdio_async()
             else:
-                from mcp_tools.http import bind_socket, build_http_app, serve_http
+                from mcp_tools.http import bind_socket, build_http_app, http_server
 
                 sock = bind_socket(args.host, args.port)
                 port = sock.getsockname()[1]
@@ -160,11 +162,20 @@ async def _serve(args: argparse.Namespace) -> None:
                         file=sys.stderr,
                     )
                 sys.stderr.flush()
-                await serve_http(app, sock)
+                serving = http_server(app)
+
+                def stop() -> None:
+                    serving.should_exit = True
+
+                # uvicorn's own signal handling is bypassed: signals arrive here and end it gracefully.
+                group.start_soon(_stop_on_signal, stop)
+                await serving.serve(sockets=[sock])
             group.cancel_scope.cancel()
     finally:
         with anyio.CancelScope(shield=True):
             await toolset.aclose()
+            if task is not None:
+                await task.aclose()
 
 
 def _loopback(host: str) -> bool:
@@ -173,9 +184,9 @@ def _loopback(host: str) -> bool:
     return is_loopback(host)
 
 
-async def _stop_on_signal(scope: anyio.CancelScope) -> None:
-    # SIGTERM and SIGHUP end the server the same way EOF does, so the finally above kills child processes.
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+async def _stop_on_signal(stop: Callable[[], None]) -> None:
+    # SIGTERM, SIGHUP (and SIGINT) end the server the way EOF does, so the finally above kills children.
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP, signal.SIGINT) as signals:
         async for _ in signals:
-            scope.cancel()
+            stop()
             return

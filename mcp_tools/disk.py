@@ -17,10 +17,17 @@ import anyio
 
 from mcp_tools.errors import ToolFailure
 
-__all__ = ["MAX_TEXT_BYTES", "DecodedText", "DiskWorkspace", "decode_bytes", "looks_binary"]
+__all__ = ["MAX_TEXT_BYTES", "DecodedText", "DiskWorkspace", "TooLarge", "decode_bytes", "looks_binary"]
 
 # Files larger than this are not loaded whole; read_file pages through them instead.
 MAX_TEXT_BYTES = 32 * 1024 * 1024
+# Smaller files are read on the event loop: a thread hop costs more than the read itself.
+_INLINE_BYTES = 256 * 1024
+
+
+class TooLarge(ToolFailure):
+    """A file too large to load whole."""
+
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -72,6 +79,12 @@ class DiskWorkspace:
         return (await self.read_decoded(path)).text
 
     async def read_decoded(self, path: str) -> DecodedText:
+        try:
+            small = os.stat(path).st_size <= _INLINE_BYTES
+        except OSError:
+            small = True  # let the read itself report what is wrong
+        if small:
+            return _read_decoded(Path(path))
         return await anyio.to_thread.run_sync(_read_decoded, Path(path))
 
     async def write_text(self, path: str, text: str) -> None:
@@ -91,12 +104,13 @@ def _read_decoded(path: Path) -> DecodedText:
         raise ToolFailure(f"{path}: is a folder; use list_dir") from None
     except OSError as err:
         raise ToolFailure(f"{path}: cannot open ({err.strerror})") from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        os.close(fd)
+        raise ToolFailure(f"{path}: is a folder; use list_dir")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if stat.S_ISDIR(info.st_mode):
-            raise ToolFailure(f"{path}: is a folder; use list_dir")
         if info.st_size > MAX_TEXT_BYTES:
-            raise ToolFailure(f"{path}: {info.st_size} bytes is too large to load whole")
+            raise TooLarge(f"{path}: {info.st_size} bytes is too large to load whole")
         data = handle.read(MAX_TEXT_BYTES + 1)
     if looks_binary(data):
         raise ToolFailure(f"{path}: binary file ({len(data)} bytes); not shown as text")

@@ -12,22 +12,22 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import Field
 
-from m2bridge.agent import Agent, AgentEvent
-from m2bridge.agent.events import ToolEnd, ToolStart
-from m2bridge.agent.prompt import system_prompt
-from m2bridge.client.model import ModelClient
 from m2bridge.config import Settings
 from m2bridge.errors import M2BridgeError
-from m2bridge.sessions import SessionStore
 from m2bridge.tools import Tool, ToolOutcome, report_progress
 from m2bridge.workspace import detect_workspace
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.errors import ToolFailure
+
+if TYPE_CHECKING:
+    from m2bridge.agent import AgentEvent
+    from m2bridge.client.model import ModelClient
+    from m2bridge.sessions import SessionStore
 
 __all__ = ["DEFAULT_MAX_TASKS", "M2Task"]
 
@@ -60,11 +60,31 @@ class M2Task(ModelTool[TaskArgs]):
         self.root = root
         self._slots = anyio.Semaphore(max_tasks)
         self._store: SessionStore | None = None
+        # One client for every task: building an HTTP client (its TLS context) costs tens of milliseconds
+        # of event-loop time, which sixteen parallel tasks would otherwise pay sixteen times.
+        self._client: ModelClient | None = None
 
     def store(self) -> SessionStore:
         if self._store is None:
+            from m2bridge.sessions import SessionStore
+
             self._store = SessionStore(self.settings.sessions_db)
         return self._store
+
+    async def client(self) -> ModelClient:
+        if self._client is None:
+            # Imported here, not at start-up: the model client pulls in httpx, which no other tool needs.
+            from m2bridge.client.model import ModelClient
+
+            self._client = ModelClient(self.settings)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+        if self._store is not None:
+            self._store.close()
 
     async def run(self, args: TaskArgs) -> ToolOutcome:
         try:
@@ -78,6 +98,10 @@ class M2Task(ModelTool[TaskArgs]):
             return await self._run(settings, args)
 
     async def _run(self, settings: Settings, args: TaskArgs) -> ToolOutcome:
+        from m2bridge.agent import Agent
+        from m2bridge.agent.events import ToolEnd, ToolStart
+        from m2bridge.agent.prompt import system_prompt
+
         store = self.store()
         try:
             if args.session_id:
@@ -103,23 +127,23 @@ class M2Task(ModelTool[TaskArgs]):
         async def allow(name: str, arguments: Mapping[str, Any]) -> bool:
             return True
 
-        async with ModelClient(settings) as client:
-            agent = Agent(
-                settings=settings,
-                client=client,
-                store=store,
-                system=system_prompt(Path(info.workspace)),
-                tools=self.tools,
-                approver=allow,
-                on_event=on_event,
-                owner=f"m2_task:{info.id}",
-            )
-            async with anyio.create_task_group() as group:
-                group.start_soon(_relay_progress, receive, settings.max_steps)
-                try:
-                    result = await agent.run_turn(info.id, args.task)
-                finally:
-                    send.close()
+        client = await self.client()
+        agent = Agent(
+            settings=settings,
+            client=client,
+            store=store,
+            system=system_prompt(Path(info.workspace)),
+            tools=self.tools,
+            approver=allow,
+            on_event=on_event,
+            owner=f"m2_task:{info.id}",
+        )
+        async with anyio.create_task_group() as group:
+            group.start_soon(_relay_progress, receive, settings.max_steps)
+            try:
+                result = await agent.run_turn(info.id, args.task)
+            finally:
+                send.close()
         payload = {
             "session_id": result.session_id,
             "text": result.text,

@@ -19,6 +19,9 @@ from mcp_tools.errors import ToolFailure
 __all__ = ["PathPolicy", "PathRefused", "is_within"]
 
 _ENCODED = re.compile(r"%(2e|2f|5c|00|7e)", re.IGNORECASE)
+# The usual limits of Linux and macOS file systems: longer paths cannot name a file anyway.
+_MAX_PATH = 4096
+_MAX_NAME = 255
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -109,6 +112,10 @@ def _checked_text(raw: object) -> str:
         raise PathRefused("the path is empty")
     if "\x00" in raw:
         raise PathRefused("the path contains a NUL byte")
+    if len(raw.encode("utf-8", "surrogatepass")) > _MAX_PATH or any(
+        len(part.encode("utf-8", "surrogatepass")) > _MAX_NAME for part in raw.split("/")
+    ):
+        raise PathRefused(f"the path is too long ({len(raw)} characters; a name holds {_MAX_NAME} bytes)")
     if raw.startswith("file:"):
         return _from_uri(raw)
     if _URL.match(raw):

@@ -13,7 +13,7 @@ from pydantic import Field
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.context import ToolContext
-from mcp_tools.disk import MAX_TEXT_BYTES, DiskWorkspace, looks_binary
+from mcp_tools.disk import TooLarge, looks_binary
 from mcp_tools.errors import ToolFailure
 
 __all__ = ["EditFile", "ReadFile", "WriteFile"]
@@ -43,16 +43,15 @@ class ReadFile(ModelTool[ReadArgs]):
 
     async def run(self, args: ReadArgs) -> ToolOutcome:
         path = self.ctx.resolve(args.path)
-        if path.is_dir():
-            raise ToolFailure(f"{args.path} is a folder; use list_dir")
-        if _size(path) > MAX_TEXT_BYTES and isinstance(self.ctx.workspace, DiskWorkspace):
-            lines, total = await anyio.to_thread.run_sync(_page_large_file, path, args.offset, args.limit)
-        else:
+        try:
             text = await self.ctx.workspace.read_text(str(path))
-            every = text.splitlines(keepends=True)
-            total = len(every)
-            lines = every[args.offset - 1 : args.offset - 1 + args.limit]
-        return ToolOutcome(self._numbered(args, lines, total))
+        except TooLarge:
+            # Spilled outputs can be far larger than memory should hold: stream to the wanted lines.
+            lines, total = await anyio.to_thread.run_sync(_page_large_file, path, args.offset, args.limit)
+            return ToolOutcome(self._numbered(args, lines, total))
+        every = text.splitlines(keepends=True)
+        lines = every[args.offset - 1 : args.offset - 1 + args.limit]
+        return ToolOutcome(self._numbered(args, lines, len(every)))
 
     def _numbered(self, args: ReadArgs, lines: list[str], total: int | None) -> str:
         if total == 0:
@@ -77,13 +76,6 @@ class ReadFile(ModelTool[ReadArgs]):
             known = f" of {total}" if total is not None else ""
             out.append(f"[lines {args.offset}-{last}{known}; continue with offset={last + 1}]")
         return "\n".join(out)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _page_large_file(path: Path, offset: int, limit: int) -> tuple[list[str], int | None]:

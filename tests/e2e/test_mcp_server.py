@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -143,3 +146,39 @@ def test_mcp_config_prints_a_ready_config_for_every_client(tmp_path: Path) -> No
     assert entry["url"].endswith("/mcp") and entry["headers"]["Authorization"] == f"Bearer {token}"
     proc = run_cli(["mcp", "config", "--client", "claude-code"], env, tmp_path)
     assert proc.stdout.startswith("claude mcp add m2bridge -- ")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead too: it only waits for its parent to collect it.
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+async def _start_sleeper(client: Client) -> int:
+    started = await call(client, "start_process", command="exec sleep 300", timeout=1)
+    return int(re.search(r"pid (\d+)", started).group(1))
+
+
+async def test_processes_die_with_the_server_when_the_stdio_client_goes_away(sandbox: Sandbox) -> None:
+    async with connect("stdio", "legacy", sandbox) as client:
+        pid = await _start_sleeper(client)
+        assert _alive(pid)
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        await anyio.sleep(0.05)
+    assert not _alive(pid)
+
+
+async def test_processes_die_when_the_http_server_is_terminated(sandbox: Sandbox) -> None:
+    with http_server([sandbox.root], server_env(sandbox.home)) as server:
+        async with http_client(server, "legacy") as client:
+            pid = await _start_sleeper(client)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(10) == 0
+    assert not _alive(pid)
+    log = "".join(p.read_text() for p in sandbox.base.glob("mcp-http-*.log"))
+    assert "Traceback" not in log
