@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sqlite3
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -77,10 +80,16 @@ def _store(settings: Settings) -> Check:
 
 
 def _tools(settings: Settings) -> Check:
-    missing = [name for name in ("git",) if shutil.which(name) is None]
-    if missing:
-        return False, f"missing programs: {', '.join(missing)} (install them for the git tools)"
-    return True, "git found"
+    problems = []
+    if shutil.which("git") is None:
+        problems.append("git is missing (install it for the git tools)")
+    if not (Path(sys.executable).parent / "rg").is_file() and shutil.which("rg") is None:
+        problems.append("ripgrep is missing (pip install ripgrep==14.1.0, for search and find_files)")
+    if importlib.util.find_spec("mcp_tools") is None:
+        problems.append("the mcp_tools package is missing (reinstall m2bridge)")
+    if problems:
+        return False, "; ".join(problems)
+    return True, "tools: git, ripgrep and the repo and terminal tools are installed"
 
 
 def run_doctor() -> int:

@@ -13,6 +13,7 @@ def test_doctor_passes_with_a_key_and_a_reachable_host(tmp_path, fake_minimax):
         "MINIMAX_API_KEY is set" in proc.stdout
         and "reachable" in proc.stdout
         and "integrity ok" in proc.stdout
+        and "git, ripgrep and the repo and terminal tools are installed" in proc.stdout
     )
 
 

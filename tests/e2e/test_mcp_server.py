@@ -93,6 +93,12 @@ async def test_a_real_client_runs_every_tool(sandbox: Sandbox, transport: str, m
             "run_command", {"command": "sleep 2.5; echo done-$((20+22))"}, progress_callback=on_progress
         )
         assert not ran.is_error and "done-42" in text_of(ran)
+        # A long output comes back cut, and the whole is in a spill file that read_file can page.
+        long = await call(client, "run_command", command="seq 1 200000")
+        spilled = re.search(r"whole output in (\S+\.txt)", long).group(1)
+        assert "200000" in await call(client, "read_file", path=spilled, offset=199_999, limit=5)
+        refused = await client.call_tool("write_file", {"path": spilled, "content": "x"})
+        assert refused.is_error and "read-only" in text_of(refused)
         started = await call(client, "start_process", command="python3 -q -i", wait_for=">>>")
         process_id = re.search(r"\b(p\d+)\b", started).group(1)
         await call(client, "write_process", id=process_id, input="6*7")
