@@ -111,7 +111,8 @@ def _read_decoded(path: Path) -> DecodedText:
     with os.fdopen(fd, "rb") as handle:
         if info.st_size > MAX_TEXT_BYTES:
             raise TooLarge(f"{path}: {info.st_size} bytes is too large to load whole")
-        data = handle.read(MAX_TEXT_BYTES + 1)
+        # Sized by the file: read(n) sets aside n bytes first, and 32 MB per small read is slow.
+        data = handle.read(info.st_size + 1)
     if looks_binary(data):
         raise ToolFailure(f"{path}: binary file ({len(data)} bytes); not shown as text")
     return decode_bytes(data)
