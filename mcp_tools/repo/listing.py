@@ -15,11 +15,14 @@ from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
+from mcp_tools.repo._process import read_bounded, reap, spawn
 from mcp_tools.ripgrep import find_rg
 
 __all__ = ["FindFiles", "ListDir"]
 
 _MAX_ENTRIES = 2000
+# rg's file list is kept up to this size (about 200,000 paths); the rest is drained, not stored.
+_MAX_LISTING = 16 * 1024 * 1024
 _TIMEOUT = 60.0
 
 
@@ -193,20 +196,17 @@ class FindFiles(ModelTool[FindArgs]):
         # rg's own --glob would override .gitignore, so rg lists what git keeps and the glob filters here.
         command += ["--", "."]
         wanted = glob_matcher(args.pattern)
-        proc = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=folder,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=dict(self.ctx.child_env),
-        )
+        proc = await spawn(command, cwd=folder, env=self.ctx.child_env)
         try:
-            out, err = await asyncio.wait_for(proc.communicate(), _TIMEOUT)
+            with anyio.fail_after(_TIMEOUT):
+                out, err = await asyncio.gather(
+                    read_bounded(proc.stdout, _MAX_LISTING), read_bounded(proc.stderr, 64 * 1024)
+                )
+                await proc.wait()
         except TimeoutError:
-            proc.kill()
-            await proc.wait()
             raise ToolFailure(f"find_files took over {_TIMEOUT:.0f} s; narrow the folder") from None
+        finally:
+            await reap(proc)
         if proc.returncode not in (0, 1):
             raise ToolFailure(err.decode(errors="replace").strip() or f"rg exited {proc.returncode}")
         # rg lists no symlinks without -L, so every path here is a real file under the folder.
