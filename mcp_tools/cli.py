@@ -143,7 +143,9 @@ async def _serve(args: argparse.Namespace) -> None:
                         file=sys.stderr,
                     )
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
-                await server.run_stdio_async()
+                from mcp_tools.stdio import run_stdio
+
+                await run_stdio(server)
             else:
                 from mcp_tools.http import bind_socket, build_http_app, http_server
 
