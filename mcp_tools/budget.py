@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["DEFAULT_BUDGET", "HeadTail", "Spill", "clip"]
+__all__ = ["DEFAULT_BUDGET", "SPILL_DAYS", "HeadTail", "Spill", "clip"]
 
 # About 10k tokens: enough to be useful, small enough that one call cannot flood the context.
 DEFAULT_BUDGET = 40_000
+# Whole outputs are kept this long: a resumed session can still page through last week's build log.
+SPILL_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,26 @@ class Spill:
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in label)[:40] or "output"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return self.folder / f"{stamp}-{safe}-{secrets.token_hex(4)}.txt"
+
+    def prune(self, max_age_days: float = SPILL_DAYS) -> int:
+        """Remove whole outputs older than `max_age_days` (else they pile up forever); how many went."""
+        cutoff = time.time() - max_age_days * 86400
+        removed = 0
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if (
+                    entry.is_file(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                ):
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                continue  # another server may have removed it first
+        return removed
 
     def write(self, label: str, text: str) -> Path:
         path = self.new_path(label)

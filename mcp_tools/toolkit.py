@@ -54,6 +54,7 @@ class Toolset:
 def open_toolset(options: ToolOptions, env: Mapping[str, str] | None = None) -> Toolset:
     spill = Spill(options.home / "spill")
     spill.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    spill.prune()
     policy = PathPolicy.of(options.roots, read_only_roots=[spill.folder])
     context = ToolContext(
         base_policy=policy,
