@@ -68,6 +68,8 @@ class ToolResult(_Model):
     name: str
     content: str
     is_error: bool = False
+    # Files the tool produced ({"path", "url", "kind"}): kept for display, never sent to the model.
+    artifacts: list[dict[str, str]] = Field(default_factory=list)
 
 
 class UserTurn(_Model):

@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "Approver",
+    "MediaBlob",
     "ProgressReporter",
     "Tool",
     "ToolOutcome",
@@ -34,11 +35,21 @@ class ToolSpec:
 
 
 @dataclass(frozen=True)
+class MediaBlob:
+    """Bytes a front door can show inline (MCP image or audio content); the model still reads `content`."""
+
+    kind: str  # "image" or "audio"
+    mime_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class ToolOutcome:
     content: str
     is_error: bool = False
     # Files a tool produced (media), recorded in the session as artifacts: {"path", "url", "kind"}.
     artifacts: tuple[Mapping[str, str], ...] = ()
+    media: tuple[MediaBlob, ...] = ()
 
 
 @runtime_checkable

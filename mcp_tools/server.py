@@ -7,6 +7,7 @@ announces narrow the path policy for its calls.
 
 from __future__ import annotations
 
+import base64
 import inspect
 import logging
 import warnings
@@ -17,10 +18,10 @@ from typing import Annotated, Any
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import AudioContent, CallToolResult, ImageContent, TextContent, ToolAnnotations
 
 from m2bridge import __version__
-from m2bridge.tools import progress_reporter
+from m2bridge.tools import ToolOutcome, progress_reporter
 from mcp_tools.base import ModelTool
 from mcp_tools.context import ToolContext
 from mcp_tools.paths import PathPolicy
@@ -72,9 +73,7 @@ def _entry_point(tool: ModelTool[Any], context: ToolContext) -> Any:
                 outcome = await tool.call(arguments)
         finally:
             progress_reporter.reset(token)
-        return CallToolResult(
-            content=[TextContent(type="text", text=outcome.content)], is_error=outcome.is_error
-        )
+        return _as_result(outcome)
 
     # The SDK builds its schema and validation from the signature: mirror the tool's argument model.
     parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
@@ -91,6 +90,20 @@ def _entry_point(tool: ModelTool[Any], context: ToolContext) -> Any:
     call.__signature__ = inspect.Signature(parameters, return_annotation=CallToolResult)  # type: ignore[attr-defined]
     call.__name__ = tool.name
     return call
+
+
+def _as_result(outcome: ToolOutcome) -> CallToolResult:
+    """The outcome as MCP content: its text, then any image or audio inline for clients that show it."""
+    content: list[TextContent | ImageContent | AudioContent] = [
+        TextContent(type="text", text=outcome.content)
+    ]
+    for blob in outcome.media:
+        data = base64.b64encode(blob.data).decode("ascii")
+        if blob.kind == "image":
+            content.append(ImageContent(type="image", data=data, mime_type=blob.mime_type))
+        else:
+            content.append(AudioContent(type="audio", data=data, mime_type=blob.mime_type))
+    return CallToolResult(content=content, is_error=outcome.is_error)
 
 
 async def _client_policy(ctx: Context, base: PathPolicy) -> PathPolicy | None:

@@ -258,7 +258,11 @@ class Agent:
             result.tool_calls.append((call.name, not outcome.is_error))
             results.append(
                 ToolResult(
-                    tool_call_id=call.id, name=call.name, content=outcome.content, is_error=outcome.is_error
+                    tool_call_id=call.id,
+                    name=call.name,
+                    content=outcome.content,
+                    is_error=outcome.is_error,
+                    artifacts=[dict(a) for a in outcome.artifacts],
                 )
             )
         return results
