@@ -11,6 +11,7 @@ from m2bridge.tools import Tool
 from mcp_tools.budget import Spill
 from mcp_tools.context import ToolContext, child_environment
 from mcp_tools.disk import DiskWorkspace
+from mcp_tools.media import MediaConfig, media_tools
 from mcp_tools.paths import PathPolicy
 from mcp_tools.repo.files import EditFile, ReadFile, WriteFile
 from mcp_tools.repo.git import git_tools
@@ -66,6 +67,10 @@ def open_toolset(options: ToolOptions, env: Mapping[str, str] | None = None) -> 
     tools += git_tools(context)
     if not options.read_only:
         tools += [WriteFile(context), EditFile(context)]
+    # Media: generation spends money and writes files, so --read-only keeps only list_voices and a
+    # URL-only query_video_generation. Without MINIMAX_API_KEY each media call says how to set it.
+    media = MediaConfig.from_env(env, options.home)
+    tools += media_tools(context, media, read_only=options.read_only)
     processes: ProcessRegistry | None = None
     if not options.read_only and not options.no_terminal:
         processes = ProcessRegistry()

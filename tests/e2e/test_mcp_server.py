@@ -30,10 +30,13 @@ ALL_TOOLS = {
     "git_status", "git_diff", "git_log", "git_show", "git_blame",
     "run_command", "start_process", "read_process", "write_process", "kill_process", "list_processes",
     "m2_task",
+    "text_to_image", "generate_video", "query_video_generation", "text_to_audio", "list_voices",
+    "voice_clone", "voice_design", "music_generation",
 }  # fmt: skip
 READ_ONLY_TOOLS = {
     "read_file", "list_dir", "find_files", "search",
     "git_status", "git_diff", "git_log", "git_show", "git_blame",
+    "list_voices", "query_video_generation",
 }  # fmt: skip
 
 
