@@ -32,6 +32,8 @@ class ToolSpec:
     # MCP annotations: the tool changes nothing / calling it twice equals calling it once.
     read_only: bool = False
     idempotent: bool = False
+    # Reaches beyond this machine (MiniMax's APIs): MCP's open-world hint.
+    open_world: bool = False
 
 
 @dataclass(frozen=True)

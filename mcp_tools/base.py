@@ -34,6 +34,7 @@ class ModelTool(ABC, Generic[ArgsT]):
     read_only: ClassVar[bool] = False
     destructive: ClassVar[bool] = False
     idempotent: ClassVar[bool] = False
+    open_world: ClassVar[bool] = False
 
     @property
     def spec(self) -> ToolSpec:
@@ -44,6 +45,7 @@ class ModelTool(ABC, Generic[ArgsT]):
             destructive=self.destructive,
             read_only=self.read_only,
             idempotent=self.idempotent,
+            open_world=self.open_world,
         )
 
     async def call(self, arguments: Mapping[str, Any]) -> ToolOutcome:

@@ -51,6 +51,7 @@ class M2Task(ModelTool[TaskArgs]):
     )
     arguments = TaskArgs
     destructive = True
+    open_world = True
 
     def __init__(
         self, settings: Settings, tools: Sequence[Tool], root: Path, max_tasks: int = DEFAULT_MAX_TASKS

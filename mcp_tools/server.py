@@ -13,11 +13,12 @@ import logging
 import warnings
 from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool as SdkTool
 from mcp_types import AudioContent, CallToolResult, ImageContent, TextContent, ToolAnnotations
 
 from m2bridge import __version__
@@ -33,29 +34,40 @@ _log = logging.getLogger("m2bridge.mcp")
 _INSTRUCTIONS = (
     "Repo, terminal and M2 tools bounded by the server's roots. Paths are relative to the first root or "
     "absolute inside one. Long outputs are cut to head and tail; the whole is saved to a file that "
-    "read_file can page through. m2_task hands a whole task to a MiniMax-M2 agent."
+    "read_file can page through. m2_task hands a whole task to a MiniMax-M2 agent. The media tools "
+    "(text_to_image, generate_video, text_to_audio, music_generation, voices) call MiniMax's media API "
+    "and save files under the data folder or output_directory."
 )
 
 
 def build_server(tools: Sequence[ModelTool[Any]], context: ToolContext) -> MCPServer:
-    server: MCPServer = MCPServer(
-        "m2bridge", version=__version__, instructions=_INSTRUCTIONS, log_level="WARNING"
+    registered = [_registered(tool, context) for tool in tools]
+    return MCPServer(
+        "m2bridge", version=__version__, instructions=_INSTRUCTIONS, log_level="WARNING", tools=registered
     )
-    for tool in tools:
-        spec = tool.spec
-        server.add_tool(
-            _entry_point(tool, context),
-            name=spec.name,
-            description=spec.description,
-            annotations=ToolAnnotations(
-                read_only_hint=spec.read_only,
-                destructive_hint=spec.destructive,
-                idempotent_hint=spec.idempotent,
-                open_world_hint=spec.name == "m2_task",
-            ),
-            structured_output=False,
-        )
-    return server
+
+
+def _registered(tool: ModelTool[Any], context: ToolContext) -> SdkTool:
+    """The SDK's record of a tool, publishing the tool's own schema.
+
+    The SDK validates arguments against a model built from the entry point's signature. That signature
+    takes every argument as optional `Any`, so validation happens once, in the tool, whose messages say
+    what to fix (the SDK's would be raw pydantic text naming an internal model).
+    """
+    spec = tool.spec
+    registered = SdkTool.from_function(
+        _entry_point(tool, context),
+        name=spec.name,
+        description=spec.description,
+        annotations=ToolAnnotations(
+            read_only_hint=spec.read_only,
+            destructive_hint=spec.destructive,
+            idempotent_hint=spec.idempotent,
+            open_world_hint=spec.open_world,
+        ),
+        structured_output=False,
+    )
+    return registered.model_copy(update={"parameters": dict(spec.input_schema)})
 
 
 def _entry_point(tool: ModelTool[Any], context: ToolContext) -> Any:
@@ -66,26 +78,21 @@ def _entry_point(tool: ModelTool[Any], context: ToolContext) -> Any:
             except Exception:  # a client that went away must not fail the tool
                 _log.debug("progress notification not delivered", exc_info=True)
 
+        # Arguments the client left out arrive as None; the tool's own model supplies their defaults.
+        given = {name: value for name, value in arguments.items() if value is not None}
         narrowed = await _client_policy(ctx, context.base_policy)
         token = progress_reporter.set(forward)
         try:
             with context.narrowed_to(narrowed) if narrowed is not None else nullcontext():
-                outcome = await tool.call(arguments)
+                outcome = await tool.call(given)
         finally:
             progress_reporter.reset(token)
         return _as_result(outcome)
 
-    # The SDK builds its schema and validation from the signature: mirror the tool's argument model.
     parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-    for name, field in tool.arguments.model_fields.items():
-        default = inspect.Parameter.empty if field.is_required() else field.default
+    for name in tool.arguments.model_fields:
         parameters.append(
-            inspect.Parameter(
-                name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=default,
-                annotation=Annotated[field.annotation, field],
-            )
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any)
         )
     call.__signature__ = inspect.Signature(parameters, return_annotation=CallToolResult)  # type: ignore[attr-defined]
     call.__name__ = tool.name

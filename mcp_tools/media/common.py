@@ -21,6 +21,7 @@ ArgsT = TypeVar("ArgsT", bound=Arguments)
 class MediaTool(ModelTool[ArgsT]):
     # Generation spends money: it asks first in chat like the other tools with effects.
     destructive: ClassVar[bool] = True
+    open_world: ClassVar[bool] = True
 
     def __init__(self, ctx: ToolContext, config: MediaConfig) -> None:
         self.ctx = ctx

@@ -135,6 +135,12 @@ async def test_a_bad_argument_is_an_error_result_not_a_crash(sandbox: Sandbox) -
         assert bad.is_error
         missing = await client.call_tool("edit_file", {"path": "hello.py"})
         assert missing.is_error and "old_string" in text_of(missing)
+        # The tool's own wording, not the SDK's raw pydantic text naming an internal model.
+        assert text_of(bad).startswith("read_file: invalid arguments: path:"), text_of(bad)
+        assert "pydantic.dev" not in text_of(missing) and "Arguments" not in text_of(missing)
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        assert listed["edit_file"].input_schema["required"] == ["path", "old_string", "new_string"]
+        assert listed["edit_file"].input_schema["additionalProperties"] is False
         assert "print" in await call(client, "read_file", path="hello.py")
 
 

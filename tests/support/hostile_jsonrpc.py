@@ -743,7 +743,7 @@ _BAD_ARGUMENTS: list[tuple[str, dict[str, Any]]] = [
     ("git_diff", {"context_lines": -1}),
     ("git_diff", {"context_lines": 10**6}),
     ("git_diff", {"target": "no-such-ref"}),
-    ("git_diff", {"paths": "hello.py"}),
+    ("git_diff", {"paths": 5}),  # a bare string is accepted as one path; a number is not
     ("git_log", {"max_count": 0}),
     ("git_log", {"max_count": 10**9}),
     ("git_log", {"since": 5}),
