@@ -11,6 +11,7 @@ from mcp import Client
 
 from mcp_tools.server import build_server
 from mcp_tools.toolkit import open_toolset
+from tests.fakes.media import MediaFault
 from tests.mcp_tools.media.conftest import KEY, Media, assert_no_key, jobs, media_env
 
 
@@ -314,10 +315,36 @@ async def test_every_tool_through_a_real_mcp_client(media: Media) -> None:
         assert any(block.type == "audio" for block in speech.content)
         task_id = texts[-1].split("task_id ")[1].split(".")[0].strip()
         queried = await client.call_tool("query_video_generation", {"task_id": task_id})
-        while "still" in queried.content[0].text:  # type: ignore[union-attr]
+        for _ in range(20):  # the fake is ready after a set number of polls
+            if "still" not in queried.content[0].text:  # type: ignore[union-attr]
+                break
             queried = await client.call_tool("query_video_generation", {"task_id": task_id})
         assert not queried.is_error and "saved to" in queried.content[0].text  # type: ignore[union-attr]
         bad = await client.call_tool("text_to_image", {"prompt": "x", "n": 0})
         assert bad.is_error
     assert_no_key(texts, *media.saved_files())
     assert all(KEY not in os.fsdecode(p) for p in media.saved_files())
+
+
+FAILING_PATHS = {
+    "text_to_image": ("/v1/image_generation", {"prompt": "x"}),
+    "text_to_audio": ("/v1/t2a_v2", {"text": "x"}),
+    "list_voices": ("/v1/get_voice", {}),
+    "voice_clone": ("/v1/files/upload", {"voice_id": "CloneVoice9", "file": "me.wav"}),
+    "voice_design": ("/v1/voice_design", {"prompt": "deep", "preview_text": "hi"}),
+    "music_generation": ("/v1/music_generation", {"prompt": "jazz", "lyrics": "la"}),
+    "generate_video": ("/v1/video_generation", {"prompt": "waves"}),
+    "query_video_generation": ("/v1/query/video_generation", {"task_id": "123"}),
+}
+
+
+async def test_every_tool_reports_an_api_failure_as_an_mcp_error_through_a_real_client(media: Media) -> None:
+    (media.sandbox.root / "me.wav").write_bytes(b"RIFF" + b"\x00" * 512)
+    before = set(media.saved_files())
+    async with Client(build_server(media.toolset.tools, media.toolset.context)) as client:
+        for name, (path, arguments) in FAILING_PATHS.items():
+            media.fake.fault(path, MediaFault.api_error(1008, "insufficient balance"))
+            result = await client.call_tool(name, arguments)
+            text = "\n".join(getattr(block, "text", "") for block in result.content)
+            assert result.is_error and "balance" in text, (name, text)
+    assert set(media.saved_files()) == before
