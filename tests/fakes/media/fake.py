@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from types import TracebackType
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
+from tests.fakes.local_fake import LocalFake
 from tests.fakes.media.app import build_app
 from tests.fakes.media.fault import MediaFault
 from tests.fakes.media.handlers import ROUTES
 from tests.fakes.media.records import MediaJob, MediaRequest
 from tests.fakes.media.store import Store
-from tests.fakes.minimax.server import ServerThread
 
 DownloadFault = Literal["oversize", "oversize_chunked", "wrong_type", "non_https", "slow"]
 NON_HTTPS_HOST = "http://media.example.invalid"
 
 
-class FakeMedia:
+class FakeMedia(LocalFake):
     """Real HTTP on 127.0.0.1. Download URLs point back at this server (GET /files/<name>)."""
 
     def __init__(self, api_key: str = "test-key") -> None:
@@ -41,35 +40,9 @@ class FakeMedia:
         self._download_fault: DownloadFault | None = None
         self._faults: dict[str, deque[MediaFault]] = {}
         self._lock = threading.Lock()
-        self._server: ServerThread | None = None
-        self._port = 0
 
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> FakeMedia:
-        if self._server is None:
-            self._server = ServerThread(build_app(self))
-            self._port = self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> FakeMedia:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def host(self) -> str:
-        if not self._port:
-            raise RuntimeError("FakeMedia is not started")
-        return f"http://127.0.0.1:{self._port}"
+    def _build_app(self) -> Any:
+        return build_app(self)
 
     # --- scripting ---------------------------------------------------------------------------
 

@@ -5,21 +5,20 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from types import TracebackType
-from typing import get_args
+from typing import Any, get_args
 
+from tests.fakes.local_fake import LocalFake
 from tests.fakes.minimax.app import build_app
 from tests.fakes.minimax.ledger import EmittedTurn, Ledger
 from tests.fakes.minimax.openai_wire import OpenAIThinking, StreamStyle
 from tests.fakes.minimax.request_info import RequestInfo
 from tests.fakes.minimax.script import CallTools, Fault, Reply, Step
-from tests.fakes.minimax.server import ServerThread
 from tests.fakes.minimax.turns import TurnFactory
 
 Responder = Callable[[RequestInfo], Step]
 
 
-class FakeMiniMax:
+class FakeMiniMax(LocalFake):
     """Real HTTP on 127.0.0.1; each model request consumes one scripted step (or asks `responder`)."""
 
     def __init__(
@@ -46,35 +45,9 @@ class FakeMiniMax:
         self.turn_factory = TurnFactory()
         self._queue: deque[Step] = deque()
         self._lock = threading.Lock()
-        self._server: ServerThread | None = None
-        self._port = 0
 
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> FakeMiniMax:
-        if self._server is None:
-            self._server = ServerThread(build_app(self))
-            self._port = self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> FakeMiniMax:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def host(self) -> str:
-        if not self._port:
-            raise RuntimeError("FakeMiniMax is not started")
-        return f"http://127.0.0.1:{self._port}"
+    def _build_app(self) -> Any:
+        return build_app(self)
 
     @property
     def anthropic_base(self) -> str:
