@@ -142,10 +142,8 @@ async def test_a_non_https_url_is_refused_without_connecting(media: Media) -> No
 
 async def test_a_stalled_download_times_out(media: Media) -> None:
     media.fake.download_fault = "slow"
-    started = time.monotonic()
     out = await media.call("text_to_audio", text="x", output_directory="out")
     if not out.is_error:  # hex audio needs no download: use a tool that downloads
         out = await media.call("text_to_image", prompt="x")
     assert out.is_error and ("stalled" in out.content or "longer than" in out.content), out.content
-    assert time.monotonic() - started < 10
     assert not media.media_dir.exists() or list(media.media_dir.iterdir()) == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import anyio
 from mcp import Client
 
@@ -22,13 +20,11 @@ async def test_a_video_ready_at_the_third_poll_reports_progress_to_a_real_client
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         updates.append((done, total, message))
 
-    started = time.monotonic()
     async with Client(build_server(media.toolset.tools, media.toolset.context)) as client:
         result = await client.call_tool("generate_video", {"prompt": "a cat"}, progress_callback=on_progress)
     text = result.content[0].text  # type: ignore[union-attr]
     assert not result.is_error, text
     assert "saved to" in text and "source URL" in text
-    assert time.monotonic() - started < 5
     assert len(updates) >= 3 and [u[0] for u in updates] == sorted(u[0] for u in updates)
     assert all("video task" in (u[2] or "") for u in updates)
     assert len(jobs(media.fake, "/v1/query/video_generation")) == 3
@@ -56,9 +52,9 @@ async def test_async_mode_returns_the_task_id_at_once(media: Media) -> None:
 async def test_the_wait_limit_hands_back_the_task_id_with_instructions(media: Media) -> None:
     media.fake.video_polls = 1000
     media.tune(video_wait=0.2)
-    started = time.monotonic()
     out = await media.call("generate_video", prompt="x")
-    assert time.monotonic() - started < 3
+    # It gave up at the wait limit, far short of the 1,000 polls the job would need.
+    assert len(jobs(media.fake, "/v1/query/video_generation")) < 100
     assert not out.is_error, out.content
     assert "query_video_generation" in out.content and "M2BRIDGE_VIDEO_WAIT" in out.content
     task_id = task_of(out.content.replace("task_id ", "task_id ", 1))
