@@ -13,12 +13,19 @@ import httpx
 from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings
 from m2bridge.errors import ModelError
 
-__all__ = ["api_error_from_body", "error_from_response", "error_from_transport", "retry_after_seconds"]
+__all__ = [
+    "api_error_from_body",
+    "error_from_response",
+    "error_from_transport",
+    "retry_after_seconds",
+    "trace_id",
+]
 
 _CONTEXT_WORDS = ("context", "window", "too long", "exceed", "prompt is too long")
 
 
-def _trace_id(headers: Mapping[str, str]) -> str | None:
+def trace_id(headers: Mapping[str, str]) -> str | None:
+    """MiniMax's Trace-Id from a response's headers, under whichever name it came."""
     for name in ("trace-id", "x-trace-id", "minimax-trace-id"):
         if value := headers.get(name):
             return value
@@ -112,12 +119,12 @@ def api_error_from_body(body: Any, settings: Settings, headers: Mapping[str, str
             code = int(base["status_code"])
         except (TypeError, ValueError):
             return None
-        return _from_code(code, str(base.get("status_msg") or ""), settings, _trace_id(headers), None)
+        return _from_code(code, str(base.get("status_msg") or ""), settings, trace_id(headers), None)
     return None
 
 
 def error_from_response(status: int, text: str, headers: Mapping[str, str], settings: Settings) -> ModelError:
-    trace = _trace_id(headers)
+    trace = trace_id(headers)
     try:
         body: Any = json.loads(text) if text else None
     except ValueError:

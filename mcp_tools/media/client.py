@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 import httpx
 
+from m2bridge.client.errors import retry_after_seconds
 from mcp_tools.errors import ToolFailure
 from mcp_tools.media.config import MediaConfig, Sleep
 from mcp_tools.media.downloads import MAX_BYTES, Downloaded, download_to
@@ -38,14 +39,6 @@ class _Retry(Exception):
     def __init__(self, message: str, wait: float | None = None) -> None:
         super().__init__(message)
         self.wait = wait
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    raw = headers.get("retry-after")
-    try:
-        return max(0.0, float(raw)) if raw else None
-    except ValueError:
-        return None
 
 
 @cache
@@ -210,14 +203,14 @@ class MediaClient:
                 if isinstance(code, int)
                 else "Rate limited (HTTP 429)."
             )
-            raise _Retry(text + trace, _retry_after(response.headers))
+            raise _Retry(text + trace, retry_after_seconds(response.headers))
         if status >= 500 or (isinstance(code, int) and code in _SERVER_CODES):
             detail = (
                 api_code_message(code, message, self.host) if isinstance(code, int) else f"HTTP {status}."
             )
             if creates_job:
                 raise ToolFailure(self._maybe_started(f"MiniMax answered with an error ({detail})", job_hint))
-            raise _Retry(f"MiniMax failed: {detail}{trace}", _retry_after(response.headers))
+            raise _Retry(f"MiniMax failed: {detail}{trace}", retry_after_seconds(response.headers))
         if isinstance(code, int) and code != 0:
             raise ToolFailure(self.scrub(api_code_message(code, message, self.host) + trace))
         if status in (401, 403):

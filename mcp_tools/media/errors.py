@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from m2bridge.client.errors import trace_id
 from m2bridge.config import CHINA_HOST, GLOBAL_HOST
 
 __all__ = ["api_code_message", "region_hint", "trace_suffix"]
 
 
 def trace_suffix(headers: Mapping[str, str]) -> str:
-    for name in ("trace-id", "x-trace-id", "minimax-trace-id"):
-        if value := headers.get(name):
-            return f" (Trace-Id: {value[:100]})"
-    return ""
+    value = trace_id(headers)
+    return f" (Trace-Id: {value[:100]})" if value else ""
 
 
 def region_hint(host: str) -> str:
