@@ -49,11 +49,16 @@ class Spill:
                 continue  # another server may have removed it first
         return removed
 
-    def write(self, label: str, text: str) -> Path:
+    def create(self, label: str, buffering: int = -1) -> tuple[Path, BinaryIO]:
+        """A new spill file, open for writing: private (0600), never an existing file or a symlink."""
         path = self.new_path(label)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as out:
-            out.write(text)
+        return path, os.fdopen(fd, "wb", buffering=buffering)
+
+    def write(self, label: str, text: str) -> Path:
+        path, out = self.create(label)
+        with out:
+            out.write(text.encode("utf-8", errors="replace"))
         return path
 
 

@@ -85,9 +85,7 @@ class Capture:
             self.capped = True
 
     def _start_spilling(self) -> None:
-        self.path = self._spill.new_path(self._label)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        self._file = os.fdopen(fd, "wb")
+        self.path, self._file = self._spill.create(self._label)
         self._overflow = HeadTail(self._limit * 2 // 3, self._limit // 3, sink=self._file)
         self._overflow.feed(bytes(self._buffer))
         self._buffer = bytearray()

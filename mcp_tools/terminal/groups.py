@@ -16,9 +16,10 @@ import os
 import signal
 import subprocess
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import anyio
+
+from mcp_tools.budget import Spill
 
 __all__ = [
     "READ_CHUNK",
@@ -49,14 +50,12 @@ class Ending(enum.Enum):
 class SpillSink:
     """The file that receives a child's whole output, capped so a runaway process cannot fill the disk."""
 
-    def __init__(self, path: Path, limit: int, *, flush: bool = False) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        self.path = path
+    def __init__(self, spill: Spill, label: str, limit: int, *, flush: bool = False) -> None:
+        self.path, self._file = spill.create(label, buffering=256 * 1024)
         self.limit = limit
         self.written = 0
         self.problem: str | None = None
         self._flush = flush
-        self._file = os.fdopen(fd, "wb", buffering=256 * 1024)
 
     def write(self, data: bytes) -> None:
         if self.problem is not None or self._file.closed:

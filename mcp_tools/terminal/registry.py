@@ -332,7 +332,7 @@ class ProcessRegistry:
                 f"{running} processes are already running (the limit is {self.max_processes}); "
                 "stop one with kill_process first"
             )
-        sink = SpillSink(spill.new_path("process"), SPILL_LIMIT, flush=True)
+        sink = SpillSink(spill, "process", SPILL_LIMIT, flush=True)
         try:
             popen, master = _spawn_in_terminal(command, cwd, env)
         except BaseException:

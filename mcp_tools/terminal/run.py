@@ -101,7 +101,7 @@ class RunCommand(ModelTool[RunCommandArguments]):
     async def run(self, args: RunCommandArguments) -> ToolOutcome:
         check_posix()
         cwd = working_directory(self.ctx, args.cwd)
-        sink = SpillSink(self.ctx.spill.new_path("run_command"), SPILL_LIMIT)
+        sink = SpillSink(self.ctx.spill, "run_command", SPILL_LIMIT)
         room = max(self.ctx.budget - _STATUS_ROOM, 1000)
         collector = HeadTail(head=room * 2 // 3, tail=room // 3)
 
