@@ -22,7 +22,7 @@ from mcp_tools.errors import ToolFailure
 from mcp_tools.paths import PathPolicy, PathRefused, is_within
 from mcp_tools.repo._process import Capture, read_bounded, reap, spawn
 
-__all__ = ["GIT_TIMEOUT", "HARDENING", "GitOutput", "Repo", "checked_value", "open_repo"]
+__all__ = ["GIT_TIMEOUT", "HARDENING", "GitOutput", "Repo", "checked_value", "git_environment", "open_repo"]
 
 GIT_TIMEOUT = 30.0
 
@@ -71,7 +71,7 @@ def checked_value(value: str, field: str) -> str:
     return value
 
 
-def _environment(ctx: ToolContext, disabled_filters: Sequence[str] = ()) -> dict[str, str]:
+def git_environment(ctx: ToolContext, disabled_filters: Sequence[str] = ()) -> dict[str, str]:
     env = {k: v for k, v in ctx.child_env.items() if not k.startswith("GIT_") or k in _KEPT_GIT_VARIABLES}
     env.update(
         GIT_PAGER="cat",
@@ -149,7 +149,7 @@ class Repo:
     async def git(self, args: Sequence[str], *, label: str) -> GitOutput:
         """Run a git command at the top level; a failure becomes a ToolFailure with git's message."""
         capture = Capture(self.ctx.budget, self.ctx.spill, label)
-        env = _environment(self.ctx, self.disabled_filters)
+        env = git_environment(self.ctx, self.disabled_filters)
         code, stderr = await _run(self.top, args, env, capture)
         if code != 0:
             raise ToolFailure(f"git {args[0]} failed: {_git_said(stderr)}")
@@ -160,7 +160,7 @@ class Repo:
         checked_value(revision, field)
         capture = Capture(4096, self.ctx.spill, "rev-parse")
         args = ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"]
-        code, _ = await _run(self.top, args, _environment(self.ctx), capture)
+        code, _ = await _run(self.top, args, git_environment(self.ctx), capture)
         commit = capture.text().strip()
         if code != 0 or not commit:
             raise ToolFailure(f"{field}={revision!r} does not name a commit in {self.shown}")
@@ -217,7 +217,7 @@ async def open_repo(ctx: ToolContext, raw: str | None, *, read_config: bool) -> 
         if not start.exists():
             raise ToolFailure(f"repo_path {raw!r}: no such file or folder")
     folder = start if start.is_dir() else start.parent
-    env = _environment(ctx)
+    env = git_environment(ctx)
     top_capture = Capture(65536, ctx.spill, "rev-parse")
     config_capture = Capture(1 << 20, ctx.spill, "config")
     jobs = [_run(folder, ["rev-parse", "--show-toplevel"], env, top_capture)]

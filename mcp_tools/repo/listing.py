@@ -15,6 +15,7 @@ from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
+from mcp_tools.repo._git import HARDENING, git_environment
 from mcp_tools.repo._process import read_bounded, reap, spawn
 from mcp_tools.ripgrep import find_rg
 
@@ -52,7 +53,7 @@ class ListDir(ModelTool[ListArgs]):
             raise ToolFailure(f"{args.path} is not a folder")
         entries, cut = await anyio.to_thread.run_sync(_walk, folder, args.depth)
         if not args.include_ignored:
-            ignored = await _git_ignored(folder, [path for path, _ in entries])
+            ignored = await _git_ignored(self.ctx, folder, [path for path, _ in entries])
             entries = [(p, d) for p, d in entries if not any(p == i or i in p.parents for i in ignored)]
         lines = [f"{self.ctx.show(folder)}/"]
         for path, is_dir in entries:
@@ -97,12 +98,15 @@ def _walk(folder: Path, depth: int) -> tuple[list[tuple[Path, bool]], bool]:
     return found, not complete
 
 
-async def _git_ignored(folder: Path, paths: list[Path]) -> set[Path]:
-    """Which of `paths` git ignores; none outside a repo. One hardened `git check-ignore` call."""
+async def _git_ignored(ctx: ToolContext, folder: Path, paths: list[Path]) -> set[Path]:
+    """Which of `paths` git ignores; none outside a repo. One `git check-ignore` call, with the same
+    hardening and environment as the git tools (paths go on stdin: argv could not hold 2,000 long ones)."""
     if not paths:
         return set()
-    command = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "check-ignore"]
-    command += ["-z", "--stdin"]
+    command = ["git", "--no-pager", *HARDENING, "check-ignore", "-z", "--stdin"]
+    env = git_environment(ctx)
+    # check-ignore refuses literal pathspecs (exit 128); these paths come from our own walk, not a caller.
+    env.pop("GIT_LITERAL_PATHSPECS", None)
     try:
         proc = await asyncio.create_subprocess_exec(
             *command,
@@ -110,7 +114,8 @@ async def _git_ignored(folder: Path, paths: list[Path]) -> set[Path]:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
-            env={**_plain_env(), "GIT_OPTIONAL_LOCKS": "0"},
+            env=env,
+            start_new_session=True,
         )
     except OSError:
         return set()
@@ -118,18 +123,13 @@ async def _git_ignored(folder: Path, paths: list[Path]) -> set[Path]:
     try:
         out, _ = await asyncio.wait_for(proc.communicate(payload), _TIMEOUT)
     except TimeoutError:
-        proc.kill()
-        await proc.wait()
         return set()
+    finally:
+        await reap(proc)
     # Exit 1: nothing ignored; 128: not a repository. Either way there is nothing to hide.
     if proc.returncode != 0:
         return set()
     return {Path(os.fsdecode(item)) for item in out.split(b"\0") if item}
-
-
-def _plain_env() -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
-    return {k: v for k, v in os.environ.items() if k in keep}
 
 
 def glob_matcher(pattern: str) -> Callable[[str], bool]:
