@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from m2bridge.tools import Tool
@@ -38,7 +38,6 @@ class Toolset:
     context: ToolContext
     tools: list[Tool]
     processes: ProcessRegistry | None = None
-    options: ToolOptions | None = field(default=None, repr=False)
 
     def named(self, name: str) -> Tool:
         for tool in self.tools:
@@ -75,4 +74,4 @@ def open_toolset(options: ToolOptions, env: Mapping[str, str] | None = None) -> 
     if not options.read_only and not options.no_terminal:
         processes = ProcessRegistry()
         tools += terminal_tools(context, processes)
-    return Toolset(context=context, tools=tools, processes=processes, options=options)
+    return Toolset(context=context, tools=tools, processes=processes)
