@@ -40,6 +40,16 @@ class LocalFake:
     ) -> None:
         self.stop()
 
+    def fail_on_violations(self, what: str) -> None:
+        """End a test that made this fake record violations, listing them (the fixtures' teardown)."""
+        violations: list[str] = getattr(self, "violations", [])
+        if violations:
+            import pytest
+
+            report = "\n".join(f"  - {v}" for v in violations)
+            print(f"{what} violations:\n{report}")
+            pytest.fail(f"{what} recorded {len(violations)} violation(s):\n{report}", pytrace=False)
+
     @property
     def host(self) -> str:
         if not self._port:

@@ -15,9 +15,4 @@ def fake_media() -> Iterator[FakeMedia]:
     fake = FakeMedia()
     with fake:
         yield fake
-    if fake.violations:
-        report = "\n".join(f"  - {v}" for v in fake.violations)
-        print(f"fake MiniMax media violations:\n{report}")
-        pytest.fail(
-            f"fake MiniMax media recorded {len(fake.violations)} violation(s):\n{report}", pytrace=False
-        )
+    fake.fail_on_violations("fake MiniMax media")

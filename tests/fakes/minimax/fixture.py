@@ -15,7 +15,4 @@ def fake_minimax() -> Iterator[FakeMiniMax]:
     fake = FakeMiniMax()
     with fake:
         yield fake
-    if fake.violations:
-        report = "\n".join(f"  - {v}" for v in fake.violations)
-        print(f"fake MiniMax violations:\n{report}")
-        pytest.fail(f"fake MiniMax recorded {len(fake.violations)} violation(s):\n{report}", pytrace=False)
+    fake.fail_on_violations("fake MiniMax")
