@@ -12,70 +12,15 @@ from rich.table import Table
 from rich.text import Text
 
 from m2bridge.cli.runtime import open_runtime
-from m2bridge.messages import (
-    AssistantTurn,
-    CompactionTurn,
-    ContextTurn,
-    TextBlock,
-    ThinkingBlock,
-    ToolResultsTurn,
-    TurnAdapter,
-    UserTurn,
-)
-from m2bridge.sessions import LoadedSession, SessionInfo
+from m2bridge.messages import TurnAdapter
+from m2bridge.sessions import SessionInfo
+from m2bridge.sessions.display import display_turns, info_json
 
-__all__ = ["display_turns", "run_sessions"]
+__all__ = ["run_sessions"]
 
 
 def _when(stamp: float) -> str:
     return dt.datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
-
-
-def _info_json(info: SessionInfo) -> dict[str, Any]:
-    return {
-        "id": info.id,
-        "title": info.title,
-        "workspace": info.workspace,
-        "protocol": info.protocol,
-        "model": info.model,
-        "created": info.created,
-        "updated": info.updated,
-        "turns": info.turns,
-        "context_tokens": info.context_tokens,
-    }
-
-
-def display_turns(loaded: LoadedSession) -> list[dict[str, Any]]:
-    """Turns for display: thinking marked, the compaction boundary and incomplete turns flagged."""
-    boundary = max(
-        (s.turn.replaces_before for s in loaded.turns if isinstance(s.turn, CompactionTurn)), default=None
-    )
-    out: list[dict[str, Any]] = []
-    for stored in loaded.turns:
-        turn = stored.turn
-        item: dict[str, Any] = {"index": stored.index, "created": stored.created, "kind": turn.kind}
-        if boundary is not None and stored.index < boundary:
-            item["summarised"] = True
-        if isinstance(turn, UserTurn):
-            item["text"] = turn.text
-        elif isinstance(turn, ContextTurn):
-            item.update(source=turn.source, text=turn.text)
-        elif isinstance(turn, AssistantTurn):
-            item["blocks"] = [
-                {"type": "thinking", "text": b.text}
-                if isinstance(b, ThinkingBlock)
-                else {"type": "text", "text": b.text}
-                if isinstance(b, TextBlock)
-                else {"type": "tool_call", "id": b.id, "name": b.name, "arguments": b.arguments}
-                for b in turn.blocks
-            ]
-            item.update(incomplete=turn.incomplete, stop_reason=turn.stop_reason, protocol=turn.protocol)
-        elif isinstance(turn, ToolResultsTurn):
-            item["results"] = [r.model_dump() for r in turn.results]
-        elif isinstance(turn, CompactionTurn):
-            item.update(summary=turn.summary, replaces_before=turn.replaces_before)
-        out.append(item)
-    return out
 
 
 def run_sessions(args: argparse.Namespace) -> int:
@@ -85,7 +30,7 @@ def run_sessions(args: argparse.Namespace) -> int:
     if args.action == "list":
         infos = store.list()
         if args.json:
-            print(json.dumps([_info_json(i) for i in infos], ensure_ascii=False))
+            print(json.dumps([info_json(i) for i in infos], ensure_ascii=False))
             return 0
         table = Table("id", "updated", "turns", "title", "workspace", box=None)
         for info in infos:
@@ -96,7 +41,7 @@ def run_sessions(args: argparse.Namespace) -> int:
     info = store.resolve(args.id)
     if args.action == "fork":
         forked = store.fork(info.id)
-        print(json.dumps(_info_json(forked)) if args.json else forked.id)
+        print(json.dumps(info_json(forked)) if args.json else forked.id)
         return 0
     if args.action == "rm":
         store.remove(info.id)
@@ -108,11 +53,11 @@ def run_sessions(args: argparse.Namespace) -> int:
             {"index": s.index, "created": s.created, "turn": json.loads(TurnAdapter.dump_json(s.turn))}
             for s in loaded.turns
         ]
-        print(json.dumps({"session": _info_json(loaded.info), "turns": turns}, ensure_ascii=False, indent=1))
+        print(json.dumps({"session": info_json(loaded.info), "turns": turns}, ensure_ascii=False, indent=1))
         return 0
     turns = display_turns(loaded)
     if args.json:
-        print(json.dumps({"session": _info_json(loaded.info), "turns": turns}, ensure_ascii=False))
+        print(json.dumps({"session": info_json(loaded.info), "turns": turns}, ensure_ascii=False))
         return 0
     _print_turns(console, loaded.info, turns)
     for warning in loaded.warnings:

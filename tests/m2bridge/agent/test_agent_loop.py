@@ -5,10 +5,10 @@ import pytest
 
 from m2bridge.agent import Agent, Notice, ToolEnd, ToolStart
 from m2bridge.agent.events import TextDelta, ThinkingDelta
-from m2bridge.cli.sessions import display_turns
 from m2bridge.client.model import ModelClient
 from m2bridge.messages import AssistantTurn, CompactionTurn, ToolResultsTurn
 from m2bridge.sessions import SessionStore
+from m2bridge.sessions.display import display_turns
 from tests.fakes.minimax import CallTools, Fault, Reply
 from tests.support.env import MODES, m2_env, run_json, settings_for
 from tests.support.tools import ReadNote, WriteNote, make_notes
