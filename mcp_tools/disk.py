@@ -87,8 +87,9 @@ class DiskWorkspace:
             return _read_decoded(Path(path))
         return await anyio.to_thread.run_sync(_read_decoded, Path(path))
 
-    async def write_text(self, path: str, text: str) -> None:
+    async def write_text(self, path: str, text: str) -> str | None:
         await anyio.to_thread.run_sync(_write_text, Path(path), text)
+        return None
 
     async def list_dir(self, path: str) -> list[str]:
         return sorted(os.listdir(path))

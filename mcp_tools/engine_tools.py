@@ -4,23 +4,39 @@ outside MCP servers from config. The engine loads this module lazily, by name, s
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from m2bridge.config import Settings
 from m2bridge.tools import Tool
-from mcp_tools.toolkit import ToolOptions, open_toolset
+from mcp_tools.disk import DiskWorkspace
+from mcp_tools.toolkit import ToolOptions, WorkspaceFactory, open_toolset
 
 __all__ = ["open_engine_tools"]
 
 
 @asynccontextmanager
 async def open_engine_tools(
-    settings: Settings, workspace: Path, warn: Callable[[str], None]
+    settings: Settings,
+    workspace: Path,
+    warn: Callable[[str], None],
+    *,
+    roots: Sequence[Path] = (),
+    files: WorkspaceFactory = DiskWorkspace,
+    read_only: bool = False,
+    no_terminal: bool = False,
 ) -> AsyncIterator[list[Tool]]:
+    """`roots` default to the workspace; `files` is how tools see files (the editor brings its buffers)."""
     secrets = tuple(s for s in (settings.api_key,) if s)
-    toolset = open_toolset(ToolOptions(roots=[workspace], home=settings.home, secrets=secrets))
+    options = ToolOptions(
+        roots=list(roots) or [workspace],
+        home=settings.home,
+        read_only=read_only,
+        no_terminal=no_terminal,
+        secrets=secrets,
+    )
+    toolset = open_toolset(options, workspace=files)
     try:
         if not settings.mcp_servers:
             yield toolset.tools

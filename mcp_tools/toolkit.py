@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from m2bridge.tools import Tool
+from m2bridge.tools import Tool, Workspace
 from mcp_tools.budget import Spill
 from mcp_tools.context import ToolContext, child_environment
 from mcp_tools.disk import DiskWorkspace
@@ -19,7 +19,7 @@ from mcp_tools.repo.listing import FindFiles, ListDir
 from mcp_tools.repo.search import SearchTool
 from mcp_tools.terminal import ProcessRegistry, terminal_tools
 
-__all__ = ["ToolOptions", "Toolset", "open_toolset"]
+__all__ = ["ToolOptions", "Toolset", "WorkspaceFactory", "open_toolset"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,15 @@ class Toolset:
             await self.processes.close()
 
 
-def open_toolset(options: ToolOptions, env: Mapping[str, str] | None = None) -> Toolset:
+# Builds the files-as-tools-see-them view from the roots; the disk unless a front door brings its own.
+WorkspaceFactory = Callable[[tuple[str, ...]], Workspace]
+
+
+def open_toolset(
+    options: ToolOptions,
+    env: Mapping[str, str] | None = None,
+    workspace: WorkspaceFactory = DiskWorkspace,
+) -> Toolset:
     spill = Spill(options.home / "spill")
     spill.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     spill.prune()
@@ -59,7 +67,7 @@ def open_toolset(options: ToolOptions, env: Mapping[str, str] | None = None) -> 
     context = ToolContext(
         base_policy=policy,
         spill=spill,
-        workspace=DiskWorkspace(tuple(str(r) for r in policy.roots)),
+        workspace=workspace(tuple(str(r) for r in policy.roots)),
         child_env=child_environment(os.environ if env is None else env, options.secrets),
     )
     tools: list[Tool] = [ReadFile(context), ListDir(context), FindFiles(context), SearchTool(context)]

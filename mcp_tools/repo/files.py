@@ -116,9 +116,11 @@ class WriteFile(ModelTool[WriteArgs]):
         existed = path.exists()
         if not existed:
             await anyio.to_thread.run_sync(self._make_parents, path)
-        await self.ctx.workspace.write_text(str(path), args.content)
+        note = await self.ctx.workspace.write_text(str(path), args.content)
         verb = "replaced" if existed else "created"
-        return ToolOutcome(f"{verb} {self.ctx.show(path)} ({len(args.content.encode())} bytes)")
+        return ToolOutcome(
+            _with_note(f"{verb} {self.ctx.show(path)} ({len(args.content.encode())} bytes)", note)
+        )
 
     def _make_parents(self, path: Path) -> None:
         # Each missing folder is checked on its own: a symlink planted mid-way must not be followed.
@@ -173,7 +175,7 @@ class EditFile(ModelTool[EditArgs]):
                 "it unique, or set replace_all"
             )
         after = before.replace(old, new) if args.replace_all else before.replace(old, new, 1)
-        await self.ctx.workspace.write_text(str(path), after)
+        note = await self.ctx.workspace.write_text(str(path), after)
         shown = self.ctx.show(path)
         diff = "".join(
             difflib.unified_diff(
@@ -184,7 +186,12 @@ class EditFile(ModelTool[EditArgs]):
             )
         )
         replaced = f"{count} occurrences" if args.replace_all and count > 1 else "1 occurrence"
-        return ToolOutcome(f"edited {shown}: replaced {replaced}\n{_clip_diff(diff, self.ctx.budget)}")
+        summary = _with_note(f"edited {shown}: replaced {replaced}", note)
+        return ToolOutcome(f"{summary}\n{_clip_diff(diff, self.ctx.budget)}")
+
+
+def _with_note(summary: str, note: str | None) -> str:
+    return f"{summary}. {note}" if note else summary
 
 
 def _match_line_endings(text: str, old: str, new: str) -> tuple[str, str]:
