@@ -1,0 +1,84 @@
+"""Settings from the editor (`initializationOptions` and `workspace/configuration`, section `m2bridge`).
+
+An editor's workspace settings can come with a cloned repository, so they get the same distrust as a
+project's `.m2bridge.toml`: they may pick the protocol, the model, and one of MiniMax's own two hosts;
+a self-hosted base URL only on this machine (loopback). Anything else belongs in config.toml or the
+environment. API keys are never read from settings, whatever they are called.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings, load_settings
+
+__all__ = ["EDITOR_KEYS", "EditorSettings", "read_editor_settings", "settings_with"]
+
+# Editor key -> the environment variable it stands for (the environment ranks first in load_settings).
+EDITOR_KEYS = {
+    "api": "M2BRIDGE_API",
+    "model": "M2BRIDGE_MODEL",
+    "host": "MINIMAX_API_HOST",
+    "baseUrl": "M2BRIDGE_BASE_URL",
+}
+_SECRET_WORDS = ("key", "token", "secret", "password")
+_MINIMAX_HOSTS = {GLOBAL_HOST, CHINA_HOST}
+
+EditorSettings = dict[str, str]
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
+    """The usable `m2bridge` settings and a warning for each refused one."""
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, Mapping):
+        return {}, ["m2bridge settings must be an object; ignored."]
+    kept: EditorSettings = {}
+    warnings: list[str] = []
+    for name, value in raw.items():
+        name = str(name)
+        if any(word in name.lower() for word in _SECRET_WORDS):
+            warnings.append(
+                f"m2bridge.{name} ignored: API keys are read only from the environment "
+                "(MINIMAX_API_KEY) or the editor's secret store, never from settings."
+            )
+            continue
+        if name not in EDITOR_KEYS or value is None or value == "":
+            continue
+        if not isinstance(value, str) or len(value) > 2048:
+            warnings.append(f"m2bridge.{name} must be a short string; ignored.")
+            continue
+        if name == "host" and value.rstrip("/") not in _MINIMAX_HOSTS:
+            warnings.append(
+                f"m2bridge.host {value!r} ignored: from editor settings only {GLOBAL_HOST} or {CHINA_HOST}; "
+                "set another host with MINIMAX_API_HOST, where a cloned repository cannot redirect your key."
+            )
+            continue
+        if name == "baseUrl" and not _loopback(value):
+            warnings.append(
+                f"m2bridge.baseUrl {value!r} ignored: from editor settings only a server on this machine; "
+                "set another with M2BRIDGE_BASE_URL or base_url in config.toml."
+            )
+            continue
+        kept[name] = value.rstrip("/") if name == "host" else value
+    return kept, warnings
+
+
+def settings_with(editor: EditorSettings, env: Mapping[str, str], workspace: Path) -> Settings:
+    """The engine's settings with the editor's choices ranked above config files and the environment."""
+    overlay = {EDITOR_KEYS[name]: value for name, value in editor.items()}
+    return load_settings({**env, **overlay}, workspace=workspace)
