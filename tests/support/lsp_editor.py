@@ -1,0 +1,252 @@
+"""A scripted editor for end-to-end tests of `m2bridge lsp`: pytest-lsp's real LSP client over stdio, plus
+the editor's side of what the server asks (apply an edit, save documents, answer a question).
+
+It keeps its own copy of each open document, applies edits the way an editor would (checking the
+version the server pinned), and tells the server of every change with didOpen/didChange, so the
+server sees what a real editor would show it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import LanguageClient, make_test_lsp_client
+
+__all__ = ["APP", "Editor", "editor_session", "make_project", "plain", "tool_results", "user_texts"]
+
+
+APP = "def answer():\n    return 1\n\n\ndef other():\n    return 3\n"
+
+
+def make_project(tmp_path: Path) -> Path:
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "app.py").write_text(APP)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return repo
+
+
+def user_texts(request: Any) -> list[str]:
+    """Every text the client sent as user content in one request (either protocol)."""
+    texts: list[str] = []
+    for message in request.body.get("messages", []):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            texts += [b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+    return texts
+
+
+def tool_results(request: Any) -> list[str]:
+    found: list[str] = []
+    for message in request.body.get("messages", []):
+        if message.get("role") == "tool":
+            found.append(str(message.get("content")))
+        content = message.get("content")
+        if isinstance(content, list):
+            found += [json.dumps(b.get("content")) for b in content if b.get("type") == "tool_result"]
+    return found
+
+
+def plain(value: Any) -> Any:
+    """pygls hands custom messages over as namedtuples; tests compare plain JSON."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def _offset(text: str, line: int, character: int) -> int:
+    """An LSP position (UTF-16 columns) as an offset into `text`; written apart from the server's code."""
+    lines = text.splitlines(keepends=True)
+    offset = sum(len(x) for x in lines[:line])
+    body = lines[line] if line < len(lines) else ""
+    units = 0
+    for index, char in enumerate(body):
+        if units >= character or char in "\r\n":
+            return offset + index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return offset + len(body)
+
+
+@dataclass
+class Document:
+    uri: str
+    text: str
+    version: int
+
+
+@dataclass
+class Editor:
+    client: LanguageClient
+    root: Path
+    documents: dict[str, Document] = field(default_factory=dict)
+    # How the editor answers the server: apply edits or refuse them, which action to pick, save or not.
+    apply_edits: bool = True
+    answer: str | None = "Allow"
+    save: bool = True
+    edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
+    questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
+    save_requests: list[list[str]] = field(default_factory=list)
+    deltas: list[dict[str, Any]] = field(default_factory=list)
+
+    def uri(self, name: str) -> str:
+        return (self.root / name).as_uri()
+
+    # The user's actions ---------------------------------------------------------------------------
+    def open(self, name: str, text: str | None = None, language: str = "python") -> str:
+        uri = self.uri(name)
+        content = (self.root / name).read_text() if text is None else text
+        self.documents[uri] = Document(uri, content, 1)
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=content)
+            )
+        )
+        return uri
+
+    def type_text(self, name: str, line: int, character: int, text: str) -> None:
+        """Insert `text` at a position, as a keystroke would: the buffer now has unsaved changes."""
+        self._change(self.uri(name), [types.TextEdit(range=_point(line, character), new_text=text)])
+
+    def select(self, name: str, start: tuple[int, int], end: tuple[int, int]) -> None:
+        span = {
+            "start": {"line": start[0], "character": start[1]},
+            "end": {"line": end[0], "character": end[1]},
+        }
+        self.client.protocol.notify("m2/selection", {"uri": self.uri(name), "range": span})
+
+    def report_diagnostics(self, name: str, diagnostics: list[dict[str, Any]]) -> None:
+        self.client.protocol.notify("m2/diagnostics", {"uri": self.uri(name), "diagnostics": diagnostics})
+
+    async def chat(self, prompt: str, session_id: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"prompt": prompt}
+        if session_id is not None:
+            params["sessionId"] = session_id
+        return plain(await self.client.protocol.send_request_async("m2/chat", params))
+
+    async def request(self, method: str, params: Any = None) -> Any:
+        return plain(await self.client.protocol.send_request_async(method, params))
+
+    def text_of(self, name: str) -> str:
+        return self.documents[self.uri(name)].text
+
+    # The editor's side of the server's requests ---------------------------------------------------
+    def _change(self, uri: str, edits: list[types.TextEdit]) -> None:
+        document = self.documents[uri]
+        for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+            start = _offset(document.text, edit.range.start.line, edit.range.start.character)
+            end = _offset(document.text, edit.range.end.line, edit.range.end.character)
+            document.text = document.text[:start] + edit.new_text + document.text[end:]
+            document.version += 1
+            self.client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=document.version),
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text)
+                    ],
+                )
+            )
+
+    def apply(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        self.edits.append(params)
+        if not self.apply_edits:
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="the user rejected the edit")
+        for change in params.edit.document_changes or []:
+            if isinstance(change, types.CreateFile):
+                self.open(Path(change.uri.removeprefix("file://")).relative_to(self.root).as_posix(), "")
+                continue
+            if not isinstance(change, types.TextDocumentEdit):
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="unsupported change")
+            uri = change.text_document.uri
+            if uri not in self.documents:
+                # Like VS Code: a file not open is opened (from disk) to take the edit.
+                self.open(Path(uri.removeprefix("file://")).relative_to(self.root).as_posix())
+            document = self.documents[uri]
+            pinned = change.text_document.version
+            if pinned is not None and pinned != document.version:
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="version mismatch")
+            self._change(uri, [types.TextEdit(range=e.range, new_text=e.new_text) for e in change.edits])
+        for uri, edits in (params.edit.changes or {}).items():
+            self._change(uri, list(edits))
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    def save_documents(self, uris: list[str]) -> dict[str, Any]:
+        self.save_requests.append(uris)
+        if not self.save:
+            return {"saved": []}
+        for uri in uris:
+            Path(uri.removeprefix("file://")).write_text(self.documents[uri].text)
+        return {"saved": uris}
+
+
+def _point(line: int, character: int) -> types.Range:
+    return types.Range(start=types.Position(line, character), end=types.Position(line, character))
+
+
+@asynccontextmanager
+async def editor_session(
+    root: Path,
+    env: dict[str, str],
+    *,
+    client_name: str = "visual-studio-code",
+    offers_save: bool = True,
+    initialization_options: Any = None,
+    configuration: dict[str, Any] | None = None,
+    args: tuple[str, ...] = (),
+) -> AsyncIterator[Editor]:
+    """`m2bridge lsp` started as a subprocess in `root`, initialized like `client_name` would."""
+    client = make_test_lsp_client()
+    editor = Editor(client, root)
+    if configuration is not None:
+        client.set_configuration(configuration)
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        return editor.apply(params)
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def ask(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        editor.questions.append(params)
+        return types.MessageActionItem(title=editor.answer) if editor.answer else None
+
+    @client.feature("m2/saveDocuments")
+    def save(params: Any) -> dict[str, Any]:
+        return editor.save_documents(list(plain(params)["uris"]))
+
+    @client.feature("m2/chatDelta")
+    def delta(params: Any) -> None:
+        editor.deltas.append(plain(params))
+
+    await client.start_io(sys.executable, "-m", "m2bridge", "lsp", *args, env=env, cwd=str(root))
+    capabilities = pytest_lsp.client_capabilities(client_name)
+    if offers_save:
+        capabilities.experimental = {"m2SaveDocuments": True}
+    folder = types.WorkspaceFolder(uri=root.as_uri(), name=root.name)
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            root_uri=root.as_uri(),
+            workspace_folders=[folder],
+            initialization_options=initialization_options,
+        )
+    )
+    try:
+        yield editor
+    finally:
+        await asyncio.wait_for(client.shutdown_session(), 30)
+        await client.stop()
