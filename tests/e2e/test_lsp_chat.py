@@ -3,6 +3,7 @@ fake M2 over HTTP (which fails the test if earlier thinking is dropped or altere
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from lsprotocol import types
 
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.env import m2_env, run_json
-from tests.support.lsp_editor import editor_session, make_project, user_texts
+from tests.support.lsp_editor import editor_session, make_project, plain, tool_results, user_texts
 
 
 async def test_chat_streams_deltas_and_sends_the_editor_context_as_context(
@@ -67,3 +68,105 @@ async def test_chat_streams_deltas_and_sends_the_editor_context_as_context(
     assert kinds_stored[:2] == ["context", "user"]
     assert shown["turns"][0]["source"] == "editor"
     assert shown["turns"][1]["text"] == "what does the selection return?"
+
+
+async def test_destructive_tool_asks_through_the_editor_and_a_refusal_reaches_m2(
+    tmp_path: Path, fake_minimax: Any
+) -> None:
+    repo = make_project(tmp_path)
+    env = m2_env(tmp_path, fake_minimax)
+    marker = tmp_path / "ran"
+    fake_minimax.script(
+        CallTools([("run_command", {"command": f"touch {marker}"})], thinking="Run it."),
+        Reply("It was refused.", thinking="The user said no."),
+    )
+    async with editor_session(repo, env) as editor:
+        editor.answer = "Deny"
+        answer = await editor.chat("touch the marker")
+
+    [question] = editor.questions
+    assert "touch" in question.message
+    assert [a.title for a in question.actions or []] == ["Allow", "Allow for this session", "Deny"]
+    assert not marker.exists()
+    assert answer["toolCalls"] == [{"name": "run_command", "ok": False}]
+    assert any("did not approve" in r for r in tool_results(fake_minimax.requests[1]))
+
+
+async def test_allow_for_this_session_is_asked_once_per_tool(tmp_path: Path, fake_minimax: Any) -> None:
+    repo = make_project(tmp_path)
+    env = m2_env(tmp_path, fake_minimax)
+    fake_minimax.script(
+        CallTools([("run_command", {"command": "echo one"})], thinking="First."),
+        CallTools([("run_command", {"command": "echo two"})], thinking="Second."),
+        Reply("Both ran.", thinking="Done."),
+    )
+    async with editor_session(repo, env) as editor:
+        editor.answer = "Allow for this session"
+        answer = await editor.chat("run two commands")
+
+    assert len(editor.questions) == 1
+    assert answer["toolCalls"] == [{"name": "run_command", "ok": True}, {"name": "run_command", "ok": True}]
+
+
+async def test_dismissed_question_counts_as_no(tmp_path: Path, fake_minimax: Any) -> None:
+    repo = make_project(tmp_path)
+    env = m2_env(tmp_path, fake_minimax)
+    marker = tmp_path / "ran"
+    fake_minimax.script(
+        CallTools([("run_command", {"command": f"touch {marker}"})], thinking="Run it."),
+        Reply("Not run.", thinking="No answer."),
+    )
+    async with editor_session(repo, env) as editor:
+        editor.answer = None
+        answer = await editor.chat("touch the marker")
+
+    assert answer["toolCalls"] == [{"name": "run_command", "ok": False}] and not marker.exists()
+
+
+async def test_cancel_request_stops_the_turn_and_keeps_what_arrived(
+    tmp_path: Path, fake_minimax: Any
+) -> None:
+    repo = make_project(tmp_path)
+    env = m2_env(tmp_path, fake_minimax)
+    fake_minimax.token_delay = 0.05
+    fake_minimax.script(Reply("word " * 400, thinking="A long answer is coming."))
+    async with editor_session(repo, env) as editor:
+        pending = editor.client.protocol.send_request("m2/chat", {"prompt": "say a lot"}, msg_id="chat-1")
+        for _ in range(400):
+            if any(d["kind"] == "text" for d in editor.deltas):
+                break
+            await asyncio.sleep(0.05)
+        editor.client.protocol.notify("$/cancelRequest", types.CancelParams(id="chat-1"))
+        answer = plain(await asyncio.wait_for(asyncio.wrap_future(pending), 30))
+        sessions = await editor.request("m2/sessions")
+
+    assert answer["stopReason"] == "cancelled" and answer["incomplete"] is True
+    streamed = "".join(d["text"] for d in editor.deltas if d["kind"] == "text")
+    assert streamed and answer["text"] == streamed and len(streamed) < len("word " * 400)
+    code, shown = run_json(["sessions", "show", answer["sessionId"], "--json"], env, repo)
+    assert code == 0
+    kept = shown["turns"][-1]
+    assert kept["kind"] == "assistant" and kept["incomplete"] is True
+    assert [s["id"] for s in sessions] == [answer["sessionId"]]
+
+
+async def test_cancel_during_a_tool_call_stops_the_tool_and_the_turn(
+    tmp_path: Path, fake_minimax: Any
+) -> None:
+    repo = make_project(tmp_path)
+    env = m2_env(tmp_path, fake_minimax)
+    fake_minimax.script(
+        CallTools([("run_command", {"command": "sleep 60", "timeout": 120})], thinking="Wait a minute."),
+    )
+    async with editor_session(repo, env) as editor:
+        pending = editor.client.protocol.send_request("m2/chat", {"prompt": "wait"}, msg_id="chat-2")
+        for _ in range(400):
+            if any(d["kind"] == "toolStart" for d in editor.deltas):
+                break
+            await asyncio.sleep(0.05)
+        editor.client.protocol.notify("$/cancelRequest", types.CancelParams(id="chat-2"))
+        answer = plain(await asyncio.wait_for(asyncio.wrap_future(pending), 30))
+
+    assert answer["stopReason"] == "cancelled"
+    assert answer["toolCalls"] == [{"name": "run_command", "ok": False}]
+    assert len(fake_minimax.requests) == 1
