@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest_lsp
 from lsprotocol import types
@@ -198,6 +198,18 @@ def _point(line: int, character: int) -> types.Range:
     return types.Range(start=types.Position(line, character), end=types.Position(line, character))
 
 
+def _tell_code_actions_from_commands(client: LanguageClient) -> None:
+    """lsprotocol takes any result item with a `command` key for a Command, so a CodeAction that carries
+    a command would be misread; editors tell them apart by the key's type (a Command's is a string)."""
+    converter = client.protocol._converter
+
+    def structure(item: Any, _: type) -> types.Command | types.CodeAction:
+        kind = types.Command if isinstance(item.get("command"), str) else types.CodeAction
+        return converter.structure(item, kind)
+
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], structure)  # noqa: UP007
+
+
 @asynccontextmanager
 async def editor_session(
     root: Path,
@@ -211,6 +223,7 @@ async def editor_session(
 ) -> AsyncIterator[Editor]:
     """`m2bridge lsp` started as a subprocess in `root`, initialized like `client_name` would."""
     client = make_test_lsp_client()
+    _tell_code_actions_from_commands(client)
     editor = Editor(client, root)
     if configuration is not None:
         client.set_configuration(configuration)
