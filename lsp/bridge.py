@@ -3,6 +3,8 @@ chat turns with their deltas, progress, approval and cancellation."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -42,6 +44,8 @@ EDITOR_NOTE = (
     "result of each says whether the file was saved. Each user message may be preceded by a block of "
     "editor context (active file, selection, diagnostics): it is what the editor shows, not the user's words."
 )
+
+SETTINGS_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ class Bridge:
         self._approvers: dict[str, EditorApprover] = {}
         self._last_context: dict[str, str] = {}
         self._progress: dict[str | int, Progress] = {}
+        # Set once the editor's first workspace/configuration answer is in (or it offers none), so a chat
+        # sent right after start-up still runs with the editor's settings.
+        self.settings_ready = asyncio.Event()
 
     # Set-up -----------------------------------------------------------------------------------------
     def start(self, folders: list[Path]) -> None:
@@ -237,6 +244,8 @@ class Bridge:
             progress.cancelled_by_user()
 
     async def chat(self, params: ChatParams, control: TurnControl, *, title: str = "M2") -> dict[str, Any]:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.settings_ready.wait(), SETTINGS_WAIT)
         try:
             settings = self.settings
             settings.require_key()

@@ -108,10 +108,13 @@ def build_server(
         bridge.configure(init_options)
 
     async def refresh_settings(pushed: Any = None) -> None:
-        pulled = await link.configuration()
-        chosen = _editor_section(pulled if pulled is not None else pushed)
-        if isinstance(chosen, Mapping):
-            bridge.configure({**init_options, **chosen})
+        try:
+            pulled = await link.configuration()
+            chosen = _editor_section(pulled if pulled is not None else pushed)
+            if isinstance(chosen, Mapping):
+                bridge.configure({**init_options, **chosen})
+        finally:
+            bridge.settings_ready.set()
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: M2LanguageServer, params: types.InitializedParams) -> None:
