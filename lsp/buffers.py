@@ -120,6 +120,22 @@ def disk_text(path: str) -> str | None:
     return decode_bytes(data).text
 
 
+# (path) -> ((mtime_ns, size), text): the disk copy is decoded again only when the file changed.
+_disk_cache: dict[str, tuple[tuple[int, int], str | None]] = {}
+_DISK_CACHE_SIZE = 256
+
+
 def unsaved(buffer: Buffer) -> bool:
     """The buffer holds changes the disk does not (the user's, or an edit not yet saved)."""
-    return disk_text(buffer.path) != buffer.text
+    try:
+        info = os.stat(buffer.path)
+    except OSError:
+        return True
+    stamp = (info.st_mtime_ns, info.st_size)
+    cached = _disk_cache.get(buffer.path)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, disk_text(buffer.path))
+        _disk_cache[buffer.path] = cached
+        while len(_disk_cache) > _DISK_CACHE_SIZE:
+            del _disk_cache[next(iter(_disk_cache))]
+    return cached[1] != buffer.text

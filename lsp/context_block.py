@@ -34,7 +34,9 @@ def line_slice(text: str, first: int, last: int) -> list[str]:
 def _line_count(text: str) -> int:
     if not text:
         return 0
-    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    breaks = text.count("\n")
+    if "\r" in text:
+        breaks += text.count("\r") - text.count("\r\n")
     return breaks if text.endswith(("\n", "\r")) else breaks + 1
 
 
@@ -126,8 +128,12 @@ def _active_file(
 
 
 def _fit(text: str, budget: int) -> str:
+    """At most `budget` characters, marker included: the head and the tail, the middle left out."""
     if len(text) <= budget:
         return text
-    head = text[: budget * 2 // 3]
-    tail = text[-(budget // 3) :]
-    return f"{head}\n[... editor context cut to {budget} characters ...]\n{tail}"
+    marker = f"\n[... editor context cut to {budget} characters ...]\n"
+    room = budget - len(marker)
+    if room < 3:
+        return text[:budget]
+    tail = room // 3
+    return text[: room - tail] + marker + text[len(text) - tail :]

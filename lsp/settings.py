@@ -32,7 +32,13 @@ EditorSettings = dict[str, str]
 
 
 def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # "http://[::1/v1" and the like: not a URL at all
+        return False
+    if parts.scheme not in ("http", "https"):
+        return False
     if host == "localhost":
         return True
     try:
