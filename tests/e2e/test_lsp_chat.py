@@ -132,10 +132,7 @@ async def test_cancel_request_stops_the_turn_and_keeps_what_arrived(
     fake_minimax.script(Reply("word " * 400, thinking="A long answer is coming."))
     async with editor_session(repo, env) as editor:
         pending = editor.client.protocol.send_request("m2/chat", {"prompt": "say a lot"}, msg_id="chat-1")
-        for _ in range(400):
-            if any(d["kind"] == "text" for d in editor.deltas):
-                break
-            await asyncio.sleep(0.05)
+        await editor.wait_for_delta("text")
         editor.client.protocol.notify("$/cancelRequest", types.CancelParams(id="chat-1"))
         answer = plain(await asyncio.wait_for(asyncio.wrap_future(pending), 30))
         sessions = await editor.request("m2/sessions")
@@ -160,10 +157,7 @@ async def test_cancel_during_a_tool_call_stops_the_tool_and_the_turn(
     )
     async with editor_session(repo, env) as editor:
         pending = editor.client.protocol.send_request("m2/chat", {"prompt": "wait"}, msg_id="chat-2")
-        for _ in range(400):
-            if any(d["kind"] == "toolStart" for d in editor.deltas):
-                break
-            await asyncio.sleep(0.05)
+        await editor.wait_for_delta("toolStart")
         editor.client.protocol.notify("$/cancelRequest", types.CancelParams(id="chat-2"))
         answer = plain(await asyncio.wait_for(asyncio.wrap_future(pending), 30))
 

@@ -142,6 +142,13 @@ class Editor:
     async def request(self, method: str, params: Any = None) -> Any:
         return plain(await self.client.protocol.send_request_async(method, params))
 
+    async def wait_for_delta(self, kind: str, seconds: float = 20.0) -> None:
+        """Until an m2/chatDelta of `kind` arrived (bounded; the caller's assertions say what follows)."""
+        for _ in range(int(seconds / 0.05)):
+            if any(d["kind"] == kind for d in self.deltas):
+                return
+            await asyncio.sleep(0.05)
+
     def text_of(self, name: str) -> str:
         return self.documents[self.uri(name)].text
 
