@@ -1,23 +1,25 @@
 """The editor's open buffers by real path, and what M2's applied edits left in them.
 
-pygls keeps documents by URI; tools work on real paths (the path policy resolved them), so the index
-maps one to the other. After an edit the editor applied, its didChange may come before or after the
+Documents arrive by URI; tools work on real paths (the path policy resolved them), so the index maps
+one to the other. After an edit the editor applied, its didChange may come before or after the
 answer; until it does, the text M2 wrote is what reads must see.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from pygls.uris import from_fs_path, to_fs_path
-from pygls.workspace import TextDocument, Workspace
 
+from lsp.documents import OpenDocument, split_lines
 from mcp_tools.disk import MAX_TEXT_BYTES, decode_bytes, looks_binary
 
-__all__ = ["Buffer", "Buffers", "disk_text", "real_path_of", "unsaved"]
+__all__ = ["Buffer", "Buffers", "Span", "disk_text", "real_path_of", "unsaved"]
+
+# An LSP range as ((line, character), (line, character)) in the client's position encoding.
+Span = tuple[tuple[int, int], tuple[int, int]]
 
 
 def real_path_of(uri: str) -> str | None:
@@ -30,32 +32,63 @@ def real_path_of(uri: str) -> str | None:
 
 @dataclass(frozen=True)
 class Buffer:
+    """One open buffer as the tools see it: the editor's text, or M2's applied edit not yet reported."""
+
     uri: str
     path: str
-    text: str
-    version: int | None
-    language_id: str | None
+    document: OpenDocument
+    expected: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.expected if self.expected is not None else self.document.text
+
+    @property
+    def lines(self) -> list[str]:
+        return split_lines(self.expected) if self.expected is not None else self.document.lines
+
+    @property
+    def version(self) -> int | None:
+        return self.document.version
+
+    @property
+    def language_id(self) -> str | None:
+        return self.document.language_id
 
 
 class Buffers:
-    def __init__(self, workspace: Callable[[], Workspace | None]) -> None:
-        self._workspace = workspace
+    def __init__(self) -> None:
+        self._documents: dict[str, OpenDocument] = {}
         self._uri_by_path: dict[str, str] = {}
         self._expected: dict[str, str] = {}  # path -> text M2's applied edit left there
 
     # Editor notifications ---------------------------------------------------------------------------
-    def opened(self, uri: str) -> None:
+    def opened(self, uri: str, text: str, version: int | None, language_id: str | None) -> None:
+        self._documents[uri] = OpenDocument.of(uri, text, version, language_id)
         path = real_path_of(uri)
         if path is not None:
             self._uri_by_path[path] = uri
             self._expected.pop(path, None)
 
-    def changed(self, uri: str) -> None:
+    def changed(
+        self, uri: str, version: int | None, changes: list[tuple[Span | None, str]], encoding: str
+    ) -> None:
+        """Apply the editor's changes in order; a change without a range replaces the whole text."""
+        document = self._documents.get(uri)
+        if document is None:
+            raise KeyError(f"didChange for {uri}, which was never opened")
+        for span, text in changes:
+            if span is None:
+                document.replace_all(text, version)
+            else:
+                document.change(span[0], span[1], text, encoding)
+        document.version = version
         path = real_path_of(uri)
         if path is not None:
             self._expected.pop(path, None)
 
     def closed(self, uri: str) -> None:
+        self._documents.pop(uri, None)
         path = real_path_of(uri)
         if path is not None and self._uri_by_path.get(path) == uri:
             del self._uri_by_path[path]
@@ -77,11 +110,10 @@ class Buffers:
 
     def get(self, path: str) -> Buffer | None:
         uri = self._uri_by_path.get(path)
-        document = self._document(uri) if uri else None
+        document = self._documents.get(uri) if uri else None
         if uri is None or document is None:
             return None
-        text = self._expected.get(path, document.source)
-        return Buffer(uri, path, text, document.version, document.language_id)
+        return Buffer(uri, path, document, self._expected.get(path))
 
     def text(self, path: str) -> str | None:
         """What the editor shows for `path` (or M2's applied edit not yet reported), None if not open."""
@@ -95,13 +127,6 @@ class Buffers:
             buffer = self.get(path)
             if buffer is not None:
                 yield buffer
-
-    def _document(self, uri: str) -> TextDocument | None:
-        workspace = self._workspace()
-        if workspace is None:
-            return None
-        # Only documents the editor opened: get_text_document would read the disk for others.
-        return workspace.text_documents.get(unquote(uri))
 
 
 def disk_text(path: str) -> str | None:

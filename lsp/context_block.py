@@ -3,12 +3,11 @@ open files. Stored in the session as context, not as the user's words, and kept 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from lsp.buffers import Buffer
 from lsp.params import DiagnosticItem, EditorRange
 from lsp.state import EditorState
-from lsp.text import LineIndex
 
 __all__ = ["DEFAULT_CONTEXT_BUDGET", "assemble_context", "line_slice"]
 
@@ -21,23 +20,11 @@ _MAX_OTHER_FILES = 30
 _SEVERITY = {1: "error", 2: "warning", 3: "info", 4: "hint"}
 
 
-def line_slice(text: str, first: int, last: int) -> list[str]:
-    """Lines first..last (0-based, inclusive) without their breaks, touching only what comes before them."""
+def line_slice(lines: Sequence[str], first: int, last: int) -> list[str]:
+    """Lines first..last (0-based, inclusive) without their breaks."""
     if last < first:
         return []
-    if "\r" not in text:
-        return text.split("\n", last + 1)[first : last + 1]
-    index = LineIndex(text)
-    return [index.line_text(n) for n in range(first, min(last + 1, len(index.starts)))]
-
-
-def _line_count(text: str) -> int:
-    if not text:
-        return 0
-    breaks = text.count("\n")
-    if "\r" in text:
-        breaks += text.count("\r") - text.count("\r\n")
-    return breaks if text.endswith(("\n", "\r")) else breaks + 1
+    return [line.rstrip("\r\n") for line in lines[first : last + 1]]
 
 
 def _numbered(lines: Iterable[str], first: int, width: int = 300) -> list[str]:
@@ -102,7 +89,8 @@ def _active_file(
     state: EditorState, buffer: Buffer, show: Callable[[str], str], unsaved: Callable[[Buffer], bool]
 ) -> list[str]:
     dirty = unsaved(buffer)
-    facts = [buffer.language_id or "text", f"{_line_count(buffer.text)} lines"]
+    lines = buffer.lines
+    facts = [buffer.language_id or "text", f"{len(lines)} lines"]
     if dirty:
         facts.append("unsaved changes: the copy on disk is older; read_file sees the editor's text")
     parts = [f"Active file: {show(buffer.path)} ({'; '.join(facts)})"]
@@ -111,14 +99,14 @@ def _active_file(
         first, last = selection.first_line(), selection.last_line()
         shown_last = min(last, first + _MAX_SELECTED_LINES - 1)
         parts.append(f"Selection: lines {first + 1}-{last + 1}")
-        parts += _numbered(line_slice(buffer.text, first, shown_last), first)
+        parts += _numbered(line_slice(lines, first, shown_last), first)
         if shown_last < last:
             parts.append(f"[... {last - shown_last} more selected lines; read_file to see them]")
     elif selection is not None:
         line = selection.start.line
         parts.append(f"Cursor: line {line + 1}, column {selection.start.character + 1}")
         first = max(0, line - _AROUND_CURSOR)
-        parts += _numbered(line_slice(buffer.text, first, line + _AROUND_CURSOR), first)
+        parts += _numbered(line_slice(lines, first, line + _AROUND_CURSOR), first)
     near = _near(state.diagnostics.get(buffer.uri, []), selection)
     if near:
         where = "near the selection" if selection is not None else "in this file"

@@ -92,7 +92,7 @@ def build_server(
 ) -> M2LanguageServer:
     server = M2LanguageServer("m2bridge", __version__, converter_factory=converter_factory)
     state = EditorState()
-    buffers = Buffers(lambda: server.protocol._workspace)
+    buffers = Buffers()
     link = EditorLink(server)
     bridge = Bridge(link, buffers, state, options or ServerOptions(), env)
     server.bridge = bridge
@@ -134,20 +134,36 @@ def build_server(
         await bridge.close()
 
     # Documents and what the editor shows ------------------------------------------------------------
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: M2LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        buffers.opened(params.text_document.uri)
+    # Our own document store takes over pygls's (see lsp/documents.py): registered as the built-in
+    # handlers, so pygls's own copy of each document is never built.
+    def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        document = params.text_document
+        buffers.opened(document.uri, document.text, document.version, document.language_id)
+        state.touched(document.uri)
+
+    def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        changes = [
+            (
+                ((c.range.start.line, c.range.start.character), (c.range.end.line, c.range.end.character))
+                if isinstance(c, types.TextDocumentContentChangePartial)
+                else None,
+                c.text,
+            )
+            for c in params.content_changes
+        ]
+        buffers.changed(
+            params.text_document.uri, params.text_document.version, changes, link.position_encoding
+        )
         state.touched(params.text_document.uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: M2LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        buffers.changed(params.text_document.uri)
-        state.touched(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: M2LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    def did_close(params: types.DidCloseTextDocumentParams) -> None:
         buffers.closed(params.text_document.uri)
         state.closed(params.text_document.uri)
+
+    features = server.protocol.fm
+    features.add_builtin_feature(types.TEXT_DOCUMENT_DID_OPEN, did_open)
+    features.add_builtin_feature(types.TEXT_DOCUMENT_DID_CHANGE, did_change)
+    features.add_builtin_feature(types.TEXT_DOCUMENT_DID_CLOSE, did_close)
 
     @server.feature("m2/selection")
     def selection(ls: M2LanguageServer, params: Any) -> None:
