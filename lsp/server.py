@@ -28,7 +28,7 @@ from lsp.params import (
     parse_params,
 )
 from lsp.state import EditorState
-from lsp.wire import converter_factory
+from lsp.wire import M2Protocol, converter_factory
 from m2bridge import __version__
 
 __all__ = ["M2LanguageServer", "build_server"]
@@ -90,7 +90,9 @@ def _arguments(shape: Any, args: tuple[Any, ...], command: str) -> Any:
 def build_server(
     options: ServerOptions | None = None, env: Mapping[str, str] | None = None
 ) -> M2LanguageServer:
-    server = M2LanguageServer("m2bridge", __version__, converter_factory=converter_factory)
+    server = M2LanguageServer(
+        "m2bridge", __version__, protocol_cls=M2Protocol, converter_factory=converter_factory
+    )
     state = EditorState()
     buffers = Buffers()
     link = EditorLink(server)

@@ -10,14 +10,16 @@ from typing import Any
 
 import attrs
 import cattrs
+from pygls.exceptions import JsonRpcException
 from pygls.protocol import (
     JsonRPCNotification,
     JsonRPCRequestMessage,
     JsonRPCResponseMessage,
+    LanguageServerProtocol,
     default_converter,
 )
 
-__all__ = ["converter_factory"]
+__all__ = ["M2Protocol", "converter_factory"]
 
 
 def _plain(obj: dict[str, Any], cls: type) -> Any:
@@ -35,3 +37,17 @@ def converter_factory() -> cattrs.Converter:
     for cls in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
         converter.register_structure_hook(cls, _plain)
     return converter
+
+
+class M2Protocol(LanguageServerProtocol):
+    """pygls drops a request whose params it cannot read, and the client waits forever; here that request
+    gets its JSON-RPC error (InvalidParams) by id, as JSON-RPC 2.0 asks."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as err:
+            request_id = data.get("id")
+            if isinstance(data.get("method"), str) and isinstance(request_id, (str, int)):
+                self._send_response(request_id, error=err.to_response_error())
+            raise
