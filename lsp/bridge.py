@@ -94,6 +94,7 @@ class Bridge:
         self._retired: list[ModelClient] = []
         self._tools: list[Tool] | None = None
         self._exits = AsyncExitStack()
+        self._tools_lock = asyncio.Lock()
         self._approvers: dict[str, EditorApprover] = {}
         self._last_context: dict[str, str] = {}
         self._progress: dict[str | int, Progress] = {}
@@ -148,6 +149,10 @@ class Bridge:
         return self._client
 
     async def _tool_list(self) -> list[Tool]:
+        async with self._tools_lock:  # two chats at start-up must not build two tool sets
+            return await self._open_tools()
+
+    async def _open_tools(self) -> list[Tool]:
         if self._tools is None:
             from mcp_tools.engine_tools import open_engine_tools
 
@@ -173,6 +178,7 @@ class Bridge:
     async def close(self) -> None:
         """Kill every process the tools started and close the model clients."""
         await self._exits.aclose()
+        self._exits, self._tools = AsyncExitStack(), None
         for client in [*self._retired, *([self._client] if self._client else [])]:
             await client.aclose()
         self._retired.clear()
