@@ -1,0 +1,82 @@
+// The chat webview's HTML. A pure module (no `vscode` import) so tests can render the real page.
+// Everything the page runs comes from media/chat.js (nonce-tagged) and media/chat.css; no inline
+// script or style, and the CSP allows nothing remote.
+
+import { randomBytes } from "node:crypto";
+
+export interface ChatHtmlOptions {
+  /** The per-render nonce the one script tag carries (see makeNonce). */
+  nonce: string;
+  /** `webview.cspSource`. */
+  cspSource: string;
+  /** `webview.asWebviewUri(<extension>/media/chat.js)` as a string. */
+  scriptUri: string;
+  /** `webview.asWebviewUri(<extension>/media/chat.css)` as a string. */
+  styleUri: string;
+}
+
+const NONCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** A fresh 32-character alphanumeric nonce from the crypto RNG (rejection-sampled, so unbiased). */
+export function makeNonce(): string {
+  let out = "";
+  while (out.length < 32) {
+    for (const byte of randomBytes(48)) {
+      if (byte < 248 && out.length < 32) out += NONCE_ALPHABET[byte % 62]; // 248 = 4 * 62
+    }
+  }
+  return out;
+}
+
+function attr(value: string): string {
+  return value
+    .replace(/&/g, "&amp;")
+    .replace(/"/g, "&quot;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;");
+}
+
+/** The whole page: CSP, stylesheet, static skeleton and the one script. */
+export function renderChatHtml(o: ChatHtmlOptions): string {
+  const csp =
+    `default-src 'none'; img-src ${o.cspSource} data:; style-src ${o.cspSource}; ` +
+    `script-src 'nonce-${o.nonce}'; font-src ${o.cspSource};`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${attr(o.styleUri)}">
+<title>MiniMax-M2 chat</title>
+</head>
+<body>
+<div class="app">
+  <header class="toolbar" role="toolbar" aria-label="Chat sessions">
+    <label class="visually-hidden" for="session-picker">Session</label>
+    <select id="session-picker" class="session-picker" title="Open a session">
+      <option value="" selected>New session</option>
+    </select>
+    <button id="refresh-sessions" class="icon-button" type="button" title="Refresh the session list" aria-label="Refresh the session list">&#x21bb;</button>
+    <button id="new-session" class="secondary" type="button" title="Start a new session">New</button>
+  </header>
+  <main id="transcript" class="transcript" role="log" aria-live="polite" aria-label="Conversation">
+    <div id="empty-hint" class="empty-hint">Ask MiniMax-M2 about this workspace.</div>
+  </main>
+  <footer class="composer">
+    <div id="usage" class="usage" aria-live="off"></div>
+    <form id="composer-form" class="composer-form">
+      <label class="visually-hidden" for="prompt">Message</label>
+      <textarea id="prompt" class="prompt" rows="3" placeholder="Ask MiniMax-M2… (Enter to send, Shift+Enter for a new line)"></textarea>
+      <div class="composer-buttons">
+        <button id="send" type="submit" title="Send (Enter)">Send</button>
+        <button id="stop" class="secondary" type="button" title="Stop the running turn" disabled>Stop</button>
+      </div>
+    </form>
+  </footer>
+</div>
+<script nonce="${attr(o.nonce)}" src="${attr(o.scriptUri)}"></script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,60 @@
+// When the language server cannot start because `m2bridge` is not installed (or not where the setting
+// says), the user is told how to install it instead of seeing a bare "spawn ENOENT".
+
+import { delimiter, isAbsolute, join } from "node:path";
+
+import { displayCommand } from "./serverCommand";
+
+export const INSTALL_COMMAND = "pip install m2bridge";
+
+export interface InstallAdvice {
+  message: string;
+  /** What the "Copy install command" button puts on the clipboard. */
+  copy: string;
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  // vscode-languageclient rejects a failed spawn with a string: "Launching server using command m2bridge
+  // failed. Error: spawn m2bridge ENOENT".
+  const text = typeof error === "string" ? error : error instanceof Error ? error.message : "";
+  return /\b(ENOENT|EACCES)\b/.exec(text)?.[1];
+}
+
+/** The advice for a start failure, or undefined when the failure is not about the program's absence. */
+export function installAdvice(error: unknown, serverCommand: readonly string[]): InstallAdvice | undefined {
+  const code = errorCode(error);
+  const shown = displayCommand(serverCommand);
+  const setting = "or set m2bridge.serverCommand to where it is installed (e.g. [\"/path/to/.venv/bin/m2bridge\", \"lsp\"])";
+  if (code === "ENOENT") {
+    return {
+      message:
+        `M2: the language server command \`${shown}\` was not found. Install m2bridge with ` +
+        `\`${INSTALL_COMMAND}\` (or run scripts/setup in a clone of the m2bridge repository), ${setting}.`,
+      copy: INSTALL_COMMAND,
+    };
+  }
+  if (code === "EACCES") {
+    return {
+      message: `M2: \`${shown}\` cannot be run (permission denied). Reinstall m2bridge with \`${INSTALL_COMMAND}\`, ${setting}.`,
+      copy: INSTALL_COMMAND,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Whether `program` can be started: a path is checked as it is, a bare name is looked up on PATH the way
+ * spawn does. `canRun` is fs.accessSync-with-X_OK in the extension and a fake in tests. A relative path
+ * with a slash depends on the server's working directory, so it is left for spawn to decide.
+ */
+export function programExists(program: string, path: string | undefined, canRun: (file: string) => boolean): boolean {
+  if (program.includes("/")) return isAbsolute(program) ? canRun(program) : true;
+  return (path ?? "")
+    .split(delimiter)
+    .filter((dir) => dir !== "")
+    .some((dir) => canRun(join(dir, program)));
+}

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import type * as vscode from "vscode";
+import type { ApplyWorkspaceEditParams, ClientCapabilities } from "vscode-languageclient/node";
+
+import { SaveDocumentsCapability, clientOptions } from "../../src/client";
+import { EditLedger } from "../../src/saveDocuments";
+import { Uri, stub, window } from "./vscode-stub";
+
+const output = window.createOutputChannel() as unknown as vscode.LogOutputChannel;
+
+describe("the language client's set-up", () => {
+  it("offers m2/saveDocuments in the client capabilities, next to other experimental ones", () => {
+    const capabilities: ClientCapabilities = { experimental: { other: 1 } };
+    new SaveDocumentsCapability().fillClientCapabilities(capabilities);
+    assert.deepEqual(capabilities.experimental, { other: 1, m2SaveDocuments: true });
+    const bare: ClientCapabilities = {};
+    new SaveDocumentsCapability().fillClientCapabilities(bare);
+    assert.deepEqual(bare.experimental, { m2SaveDocuments: true });
+  });
+
+  it("syncs files and untitled buffers, sends the m2bridge settings, and follows their changes", () => {
+    const options = clientOptions({ api: "openai", model: "MiniMax-M2" }, output, new EditLedger());
+    assert.deepEqual(options.documentSelector, [{ scheme: "file" }, { scheme: "untitled" }]);
+    assert.deepEqual(options.initializationOptions, { api: "openai", model: "MiniMax-M2" });
+    assert.deepEqual(options.synchronize, { configurationSection: "m2bridge" });
+  });
+
+  it("notes which documents held the user's unsaved changes before applying M2's edit", async () => {
+    const dirty = { uri: Uri.parse("file:///r/mine.py"), isDirty: true };
+    const clean = { uri: Uri.parse("file:///r/clean.py"), isDirty: false };
+    stub.textDocuments = [dirty, clean];
+    const ledger = new EditLedger();
+    const options = clientOptions({}, output, ledger);
+    const handle = options.middleware?.workspace?.handleApplyEdit;
+    assert.ok(handle);
+    let applied = false;
+    const params: ApplyWorkspaceEditParams = {
+      edit: { changes: { "file:///r/mine.py": [], "file:///r/clean.py": [], "file:///r/closed.py": [] } },
+    };
+    const result = await handle(params, async () => {
+      applied = true;
+      return { applied: true };
+    });
+    assert.deepEqual(result, { applied: true });
+    assert.equal(applied, true);
+    assert.equal(ledger.heldUserChanges("file:///r/mine.py"), true);
+    assert.equal(ledger.heldUserChanges("file:///r/clean.py"), false);
+    assert.equal(ledger.heldUserChanges("file:///r/closed.py"), false);
+    stub.textDocuments = [];
+  });
+});
