@@ -5,7 +5,8 @@ import { delimiter, isAbsolute, join } from "node:path";
 
 import { displayCommand } from "./serverCommand";
 
-export const INSTALL_COMMAND = "pip install m2bridge";
+// m2bridge is not on PyPI (a name there could belong to anyone): it installs from a clone.
+export const INSTALL_COMMAND = "python3 -m pip install --user .";
 
 export interface InstallAdvice {
   message: string;
@@ -32,8 +33,8 @@ export function installAdvice(error: unknown, serverCommand: readonly string[]):
   if (code === "ENOENT") {
     return {
       message:
-        `M2: the language server command \`${shown}\` was not found. Install m2bridge with ` +
-        `\`${INSTALL_COMMAND}\` (or run scripts/setup in a clone of the m2bridge repository), ${setting}.`,
+        `M2: the language server command \`${shown}\` was not found. Install m2bridge by running ` +
+        `\`${INSTALL_COMMAND}\` in a clone of the m2bridge repository (or scripts/setup there), ${setting}.`,
       copy: INSTALL_COMMAND,
     };
   }

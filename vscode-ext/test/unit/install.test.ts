@@ -10,7 +10,7 @@ describe("the missing-server message", () => {
     assert.ok(advice);
     assert.equal(advice.copy, INSTALL_COMMAND);
     assert.match(advice.message, /`m2bridge lsp` was not found/);
-    assert.match(advice.message, /pip install m2bridge/);
+    assert.match(advice.message, /`python3 -m pip install --user \.` in a clone of the m2bridge repository/);
     assert.match(advice.message, /scripts\/setup/);
     assert.match(advice.message, /m2bridge\.serverCommand/);
   });
