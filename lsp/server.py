@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ CHAT_COMMAND = "m2.chat"
 _ANSWER_SHOWN = 4000
 
 Result = TypeVar("Result")
+Params = TypeVar("Params", SelectionParams, DiagnosticsParams)
 
 
 class M2LanguageServer(LanguageServer):
@@ -167,23 +168,20 @@ def build_server(
     features.add_builtin_feature(types.TEXT_DOCUMENT_DID_CHANGE, did_change)
     features.add_builtin_feature(types.TEXT_DOCUMENT_DID_CLOSE, did_close)
 
-    @server.feature("m2/selection")
-    def selection(ls: M2LanguageServer, params: Any) -> None:
-        try:
-            parsed = parse_params(SelectionParams, params)
-        except JsonRpcInvalidParams as err:
-            link.log(f"m2/selection ignored: {err.message}", types.MessageType.Warning)
-            return
-        state.selected(parsed.uri, parsed.range)
+    def editor_notification(method: str, model: type[Params], apply: Callable[[Params], None]) -> None:
+        """A notification from the editor: applied when its params check out, else logged and ignored."""
 
-    @server.feature("m2/diagnostics")
-    def diagnostics(ls: M2LanguageServer, params: Any) -> None:
-        try:
-            parsed = parse_params(DiagnosticsParams, params)
-        except JsonRpcInvalidParams as err:
-            link.log(f"m2/diagnostics ignored: {err.message}", types.MessageType.Warning)
-            return
-        state.diagnosed(parsed.uri, parsed.diagnostics)
+        @server.feature(method)
+        def handle(ls: M2LanguageServer, params: Any) -> None:
+            try:
+                parsed = parse_params(model, params)
+            except JsonRpcInvalidParams as err:
+                link.log(f"{method} ignored: {err.message}", types.MessageType.Warning)
+                return
+            apply(parsed)
+
+    editor_notification("m2/selection", SelectionParams, lambda p: state.selected(p.uri, p.range))
+    editor_notification("m2/diagnostics", DiagnosticsParams, lambda p: state.diagnosed(p.uri, p.diagnostics))
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
