@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_chat_tools import make_repo, tool_results_sent
+from tests.e2e.test_chat_tools import make_repo
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.env import m2_env, run_cli, run_json
+from tests.support.sent import tool_results_sent
 
 
 def test_an_image_made_in_chat_is_saved_and_listed_as_an_artifact(

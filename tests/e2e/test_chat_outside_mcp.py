@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_chat_tools import make_repo, tool_results_sent
+from tests.e2e.test_chat_tools import make_repo
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.env import ROOT, m2_env, run_json
+from tests.support.sent import tool_results_sent
 
 
 def write_config(tmp_path: Path, servers: dict[str, Any]) -> None:

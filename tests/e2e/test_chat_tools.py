@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.env import MODES, m2_env, run_json
+from tests.support.sent import tool_results_sent
 
 EDIT = {"path": "app.py", "old_string": "return 1", "new_string": "return 2"}
 
@@ -21,21 +21,6 @@ def make_repo(tmp_path: Path) -> Path:
     (repo / "app.py").write_text("def answer():\n    return 1\n")
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     return repo
-
-
-def tool_results_sent(fake: Any) -> list[str]:
-    """Every tool result the client sent back, in either wire protocol."""
-    found: list[str] = []
-    for request in fake.requests:
-        for message in request.body.get("messages", []):
-            if message.get("role") == "tool":
-                found.append(str(message.get("content")))
-            content = message.get("content")
-            if isinstance(content, list):
-                for block in content:
-                    if isinstance(block, dict) and block.get("type") == "tool_result":
-                        found.append(json.dumps(block.get("content")))
-    return found
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))

@@ -11,7 +11,8 @@ from lsprotocol import types
 
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.env import m2_env, run_json
-from tests.support.lsp_editor import editor_session, make_project, plain, tool_results, user_texts
+from tests.support.lsp_editor import editor_session, make_project, plain
+from tests.support.sent import tool_results, user_texts
 
 
 async def test_chat_streams_deltas_and_sends_the_editor_context_as_context(

@@ -10,7 +10,8 @@ from lsprotocol import types
 
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.env import m2_env
-from tests.support.lsp_editor import APP, editor_session, make_project, tool_results
+from tests.support.lsp_editor import APP, editor_session, make_project
+from tests.support.sent import tool_results
 
 EDIT = {"path": "app.py", "old_string": "return 1", "new_string": "return 2"}
 

@@ -19,6 +19,7 @@ import pytest
 
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.env import m2_env
+from tests.support.sent import tool_results_sent
 
 NVIM = shutil.which("nvim")
 SCRIPT = Path(__file__).resolve().parent / "neovim" / "chat_edit.lua"
@@ -71,21 +72,6 @@ def run_neovim(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[st
     )
 
 
-def tool_results(fake: Any) -> list[str]:
-    """Every tool result sent back to the fake M2 (Anthropic wire: tool_result blocks in user messages)."""
-    found: list[str] = []
-    for request in fake.requests:
-        for message in request.body.get("messages", []):
-            content = message.get("content")
-            if isinstance(content, list):
-                found += [
-                    json.dumps(block.get("content"))
-                    for block in content
-                    if isinstance(block, dict) and block.get("type") == "tool_result"
-                ]
-    return found
-
-
 def lsp_log(tmp_path: Path) -> str:
     """Neovim's LSP log (it holds the server's stderr), for failure messages."""
     log = tmp_path / "xdg" / "cache" / "nvim" / "lsp.log"
@@ -130,4 +116,4 @@ def test_neovim_applies_m2s_edit_and_writes_the_file_to_disk(tmp_path: Path, fak
     assert report["save_requests"] == [(repo / "app.py").as_uri()]
     assert (repo / "app.py").read_text() == AFTER
     # ...and the server knew it was saved, so M2 was told its edit is on disk, not that the copy is stale.
-    assert any("Applied in the editor and saved" in r for r in tool_results(fake_minimax))
+    assert any("Applied in the editor and saved" in r for r in tool_results_sent(fake_minimax))

@@ -9,7 +9,6 @@ server sees what a real editor would show it.
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -22,7 +21,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, make_test_lsp_client
 
-__all__ = ["APP", "Editor", "editor_session", "make_project", "plain", "tool_results", "user_texts"]
+__all__ = ["APP", "Editor", "editor_session", "make_project", "plain"]
 
 
 APP = "def answer():\n    return 1\n\n\ndef other():\n    return 3\n"
@@ -34,31 +33,6 @@ def make_project(tmp_path: Path) -> Path:
     (repo / "app.py").write_text(APP)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     return repo
-
-
-def user_texts(request: Any) -> list[str]:
-    """Every text the client sent as user content in one request (either protocol)."""
-    texts: list[str] = []
-    for message in request.body.get("messages", []):
-        if message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            texts += [b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"]
-    return texts
-
-
-def tool_results(request: Any) -> list[str]:
-    found: list[str] = []
-    for message in request.body.get("messages", []):
-        if message.get("role") == "tool":
-            found.append(str(message.get("content")))
-        content = message.get("content")
-        if isinstance(content, list):
-            found += [json.dumps(b.get("content")) for b in content if b.get("type") == "tool_result"]
-    return found
 
 
 def plain(value: Any) -> Any:
