@@ -10,6 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.progress import Progress as WorkDoneProgress
 
 from lsp.edits import EditSupport
 
@@ -47,6 +48,10 @@ class EditorLink:
         """The client said it answers `m2/saveDocuments` (capabilities.experimental.m2SaveDocuments)."""
         experimental = self._capabilities.experimental if self._capabilities else None
         return isinstance(experimental, dict) and experimental.get("m2SaveDocuments") is True
+
+    @property
+    def work_done_progress(self) -> WorkDoneProgress:
+        return self._server.work_done_progress
 
     @property
     def offers_progress(self) -> bool:
@@ -141,7 +146,7 @@ class Progress:
         return self._token if self._active else None
 
     async def begin(self, message: str) -> None:
-        progress = self._link._server.work_done_progress
+        progress = self._link.work_done_progress
         if self._token is None:
             if not self._link.offers_progress:
                 return
@@ -159,13 +164,11 @@ class Progress:
 
     def report(self, message: str) -> None:
         if self._active and self._token is not None:
-            self._link._server.work_done_progress.report(
-                self._token, types.WorkDoneProgressReport(message=message)
-            )
+            self._link.work_done_progress.report(self._token, types.WorkDoneProgressReport(message=message))
 
     def end(self, message: str) -> None:
         if self._active and self._token is not None:
-            progress = self._link._server.work_done_progress
+            progress = self._link.work_done_progress
             progress.end(self._token, types.WorkDoneProgressEnd(message=message))
             progress.tokens.pop(self._token, None)
             self._active = False

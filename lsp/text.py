@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-__all__ = ["LineIndex", "code_units", "count_lines"]
+__all__ = ["LineIndex", "code_units"]
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -18,14 +18,6 @@ def code_units(text: str, encoding: str) -> int:
     if encoding == "utf-32":
         return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def count_lines(text: str) -> int:
-    """Lines in `text` as an editor numbers them (a final line break opens no new numbered line)."""
-    if not text:
-        return 0
-    breaks = len(_BREAK.findall(text))
-    return breaks if text.endswith(("\n", "\r")) else breaks + 1
 
 
 class LineIndex:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lsp.text import LineIndex, code_units, count_lines
+from lsp.documents import split_lines
+from lsp.text import LineIndex, code_units
 
 ENCODINGS = ("utf-8", "utf-16", "utf-32")
 
@@ -48,10 +49,10 @@ def test_positions_never_go_backwards_as_the_offset_grows(text: str) -> None:
 
 
 @given(text=texts)
-def test_count_lines_agrees_with_the_index_except_for_a_final_break(text: str) -> None:
+def test_buffer_lines_agree_with_the_index_except_for_a_final_break(text: str) -> None:
     starts = len(LineIndex(text).starts)
     expected = 0 if not text else starts - 1 if text.endswith(("\r", "\n")) else starts
-    assert count_lines(text) == expected
+    assert len(split_lines(text)) == expected
 
 
 def test_lines_end_at_lf_crlf_and_lone_cr_only() -> None:
@@ -62,15 +63,15 @@ def test_lines_end_at_lf_crlf_and_lone_cr_only() -> None:
         "three",
         "four\u2028still four\x0cand\x85more",
     ]
-    assert count_lines("one\ntwo\r\nthree\rfour\u2028x") == 4
+    assert len(split_lines("one\ntwo\r\nthree\rfour\u2028x")) == 4
 
 
 @pytest.mark.parametrize(
     ("text", "lines"),
     [("", 0), ("a", 1), ("a\n", 1), ("a\r\n", 1), ("a\r", 1), ("a\n\n", 2), ("\r\n\r", 2), ("a\u2028b", 1)],
 )
-def test_count_lines_counts_as_an_editor_numbers_them(text: str, lines: int) -> None:
-    assert count_lines(text) == lines
+def test_buffer_lines_count_as_an_editor_numbers_them(text: str, lines: int) -> None:
+    assert len(split_lines(text)) == lines
 
 
 @pytest.mark.parametrize(
