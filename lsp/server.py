@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,7 +39,6 @@ NEW_SESSION = "m2.newSession"
 CHAT_COMMAND = "m2.chat"
 _ANSWER_SHOWN = 4000
 
-Result = TypeVar("Result")
 Params = TypeVar("Params", SelectionParams, DiagnosticsParams)
 
 
@@ -54,9 +53,10 @@ class M2LanguageServer(LanguageServer):
         )
 
 
-async def _until_cancelled(control: TurnControl, work: Awaitable[Result]) -> Result:
+async def _chat(bridge: Bridge, params: ChatParams, title: str = "M2") -> dict[str, Any]:
     """$/cancelRequest cancels the handler's task; the turn is stopped instead, and what arrived is kept."""
-    inner = asyncio.ensure_future(work)
+    control = TurnControl()
+    inner = asyncio.ensure_future(bridge.chat(params, control, title=title))
     try:
         return await asyncio.shield(inner)
     except asyncio.CancelledError:
@@ -211,8 +211,7 @@ def build_server(
     @server.feature("m2/chat")
     async def chat(ls: M2LanguageServer, params: Any) -> dict[str, Any]:
         parsed = parse_params(ChatParams, params)
-        control = TurnControl()
-        return await _until_cancelled(control, bridge.chat(parsed, control))
+        return await _chat(bridge, parsed)
 
     @server.feature("m2/context")
     def context(ls: M2LanguageServer, params: Any) -> dict[str, Any]:
@@ -233,8 +232,7 @@ def build_server(
 
     # Commands ---------------------------------------------------------------------------------------
     async def command_turn(prompt: str, title: str, *, show_answer: bool) -> dict[str, Any]:
-        control = TurnControl()
-        answer = await _until_cancelled(control, bridge.chat(ChatParams(prompt=prompt), control, title=title))
+        answer = await _chat(bridge, ChatParams(prompt=prompt), title)
         text = answer["text"].strip()
         if answer["stopReason"] == "cancelled":
             link.show(f"M2 stopped; what arrived is kept in session {answer['sessionId']}.")
@@ -278,8 +276,7 @@ def build_server(
             args = (*args, None)
         prompt, session_id = _arguments(tuple[str, str | None], args, CHAT_COMMAND)
         parsed = parse_params(ChatParams, {"prompt": prompt, "sessionId": session_id})
-        control = TurnControl()
-        answer = await _until_cancelled(control, bridge.chat(parsed, control))
+        answer = await _chat(bridge, parsed)
         if answer["error"] is None and answer["text"]:
             link.show(f"M2: {answer['text'][:_ANSWER_SHOWN]}")
         return answer
