@@ -8,13 +8,13 @@ environment. API keys are never read from settings, whatever they are called.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings, load_settings
+from mcp_tools.loopback import is_loopback
 
 __all__ = ["EDITOR_KEYS", "EditorSettings", "read_editor_settings", "settings_with"]
 
@@ -37,14 +37,7 @@ def _loopback(url: str) -> bool:
         host = parts.hostname or ""
     except ValueError:  # "http://[::1/v1" and the like: not a URL at all
         return False
-    if parts.scheme not in ("http", "https"):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return parts.scheme in ("http", "https") and is_loopback(host)
 
 
 def read_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:

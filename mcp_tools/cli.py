@@ -78,7 +78,7 @@ def main(argv: Sequence[str]) -> int:
         return print_config(config_args)
     args = build_parser().parse_args(args_list)
     if args.transport == "http" and not args.allow_non_loopback:
-        from mcp_tools.http import is_loopback
+        from mcp_tools.loopback import is_loopback
 
         if not is_loopback(args.host):
             print(
@@ -181,7 +181,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def _loopback(host: str) -> bool:
-    from mcp_tools.http import is_loopback
+    from mcp_tools.loopback import is_loopback
 
     return is_loopback(host)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Sequence
 
@@ -12,19 +11,11 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from mcp_tools.guard import HttpGuard
+from mcp_tools.loopback import is_loopback
 
 __all__ = ["bind_socket", "build_http_app", "http_server", "is_loopback"]
 
 ENDPOINT = "/mcp"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _host_names(host: str, port: int) -> list[str]:

@@ -8,7 +8,6 @@ nothing behind.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import anyio
 import httpx
 
 from mcp_tools.errors import ToolFailure
+from mcp_tools.loopback import is_loopback
 from mcp_tools.media.outputs import claim_name
 
 __all__ = ["MAX_BYTES", "Downloaded", "check_download_url", "download_to"]
@@ -57,12 +57,8 @@ class Downloaded:
 
 
 def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    # A download URL's host may be spelled in any case, or with the root's trailing dot.
+    return host.lower() in ("localhost", "localhost.") or is_loopback(host)
 
 
 def check_download_url(url: str) -> None:
