@@ -6,16 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_chat_tools import make_repo
 from tests.fakes.minimax import CallTools, Reply
-from tests.support.env import m2_env, run_cli, run_json
+from tests.support.env import m2_env, make_project, run_cli, run_json
 from tests.support.sent import tool_results_sent
 
 
 def test_an_image_made_in_chat_is_saved_and_listed_as_an_artifact(
     tmp_path: Path, fake_minimax: Any, fake_media: Any
 ) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path)
     # M2 through a base URL, the media API at MINIMAX_API_HOST: two fakes, as two hosts would be.
     env = m2_env(tmp_path, fake_minimax, "openai-think-tags", MINIMAX_API_HOST=fake_media.host)
     fake_minimax.script(CallTools([("text_to_image", {"prompt": "a red fox", "n": 2})]), Reply("Two foxes."))
@@ -45,7 +44,7 @@ def test_an_image_made_in_chat_is_saved_and_listed_as_an_artifact(
 def test_a_paid_media_call_is_refused_in_p_mode_without_yes(
     tmp_path: Path, fake_minimax: Any, fake_media: Any
 ) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path)
     env = m2_env(tmp_path, fake_minimax, "openai-think-tags", MINIMAX_API_HOST=fake_media.host)
     fake_minimax.script(CallTools([("text_to_image", {"prompt": "a red fox"})]), Reply("Not allowed."))
     code, out = run_json(["chat", "-p", "draw a fox", "--json"], env, repo)

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_chat_tools import make_repo
 from tests.fakes.minimax import CallTools, Reply
-from tests.support.env import ROOT, m2_env, run_json
+from tests.support.env import ROOT, m2_env, make_project, run_json
 from tests.support.sent import tool_results_sent
 
 
@@ -25,7 +24,7 @@ NOTES = {"command": sys.executable, "args": [str(ROOT / "tests/support/notes_mcp
 
 
 def test_an_outside_servers_tools_reach_m2_namespaced_and_run(tmp_path: Path, fake_minimax: Any) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path)
     write_config(tmp_path, {"notes": NOTES})
     env = m2_env(tmp_path, fake_minimax)
     fake_minimax.script(CallTools([("notes__lookup", {"word": "bridge"})]), Reply("A bridge is a thing."))
@@ -38,7 +37,7 @@ def test_an_outside_servers_tools_reach_m2_namespaced_and_run(tmp_path: Path, fa
 
 
 def test_an_outside_tool_not_marked_read_only_needs_approval(tmp_path: Path, fake_minimax: Any) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path)
     write_config(tmp_path, {"notes": NOTES})
     env = m2_env(tmp_path, fake_minimax)
     fake_minimax.script(CallTools([("notes__remember", {"text": "x"})]), Reply("Not allowed."))
@@ -48,7 +47,7 @@ def test_an_outside_tool_not_marked_read_only_needs_approval(tmp_path: Path, fak
 
 
 def test_a_server_that_fails_to_start_is_reported_and_chat_goes_on(tmp_path: Path, fake_minimax: Any) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path)
     write_config(tmp_path, {"broken": {"command": "/nonexistent/server", "timeout": 5}, "notes": NOTES})
     env = m2_env(tmp_path, fake_minimax)
     fake_minimax.script(Reply("Hello."))

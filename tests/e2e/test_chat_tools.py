@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fakes.minimax import CallTools, Reply
-from tests.support.env import MODES, m2_env, run_json
+from tests.support.env import MODES, m2_env, make_project, run_json
 from tests.support.sent import tool_results_sent
 
 EDIT = {"path": "app.py", "old_string": "return 1", "new_string": "return 2"}
-
-
-def make_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "app.py").write_text("def answer():\n    return 1\n")
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    return repo
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_chat_with_yes_edits_a_file_through_the_tools_and_keeps_history_intact(
     tmp_path: Path, fake_minimax: Any, mode: str
 ) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path)
     env = m2_env(tmp_path, fake_minimax, mode)
     fake_minimax.script(
         CallTools([("read_file", {"path": "app.py"})], thinking="Look at the file first."),
@@ -48,7 +39,7 @@ def test_chat_with_yes_edits_a_file_through_the_tools_and_keeps_history_intact(
 
 
 def test_chat_without_yes_refuses_the_edit_and_tells_the_model(tmp_path: Path, fake_minimax: Any) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path)
     env = m2_env(tmp_path, fake_minimax)
     fake_minimax.script(CallTools([("edit_file", EDIT)]), Reply("I could not edit it."))
     code, out = run_json(["chat", "-p", "make answer return 2", "--json"], env, repo)
@@ -59,7 +50,7 @@ def test_chat_without_yes_refuses_the_edit_and_tells_the_model(tmp_path: Path, f
 
 
 def test_chat_runs_a_command_and_the_api_key_does_not_reach_it(tmp_path: Path, fake_minimax: Any) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path)
     env = m2_env(tmp_path, fake_minimax)
     fake_minimax.script(CallTools([("run_command", {"command": "env"})]), Reply("ok"))
     code, _ = run_json(["chat", "-p", "show env", "--yes", "--json"], env, repo)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.minimax import CallTools, Reply
-from tests.support.env import m2_env
+from tests.support.env import m2_env, make_project
 from tests.support.sent import tool_results_sent
 
 NVIM = shutil.which("nvim")
@@ -28,14 +28,6 @@ AFTER = "def answer():\n    return 2\n"
 EDIT = {"path": "app.py", "old_string": "return 1", "new_string": "return 2"}
 
 pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim is not on PATH (CI installs Debian's neovim)")
-
-
-def make_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "app.py").write_text(BEFORE)
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    return repo
 
 
 def nvim_env(tmp_path: Path, fake: Any, repo: Path, report: Path) -> dict[str, str]:
@@ -79,7 +71,7 @@ def lsp_log(tmp_path: Path) -> str:
 
 
 def test_neovim_applies_m2s_edit_and_writes_the_file_to_disk(tmp_path: Path, fake_minimax: Any) -> None:
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path, BEFORE)
     report_path = tmp_path / "report.json"
     fake_minimax.script(
         CallTools([("read_file", {"path": "app.py"})], thinking="Look at the file first."),

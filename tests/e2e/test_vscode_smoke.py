@@ -17,7 +17,6 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -45,7 +44,7 @@ from tests.support.code_server import (
     vsix_sources_newer_than,
     wait_for_workbench,
 )
-from tests.support.env import m2_env, run_json
+from tests.support.env import m2_env, make_project, run_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(360)]
 
@@ -88,14 +87,6 @@ def the_vsix() -> Path:
     if not VSIX.is_file():
         unavailable("vscode-ext/m2bridge.vsix is missing: cd vscode-ext && npm ci && npm run package")
     return VSIX
-
-
-def make_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "app.py").write_text(APP)
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    return repo
 
 
 def wait_until(what: str, check: Callable[[], bool], timeout: float, every: float = 0.1) -> None:
@@ -163,7 +154,7 @@ def test_the_vsix_chats_streams_and_resumes_a_terminal_session(tmp_path: Path, f
         unavailable(reason)
     vsix = the_vsix()
 
-    repo = make_repo(tmp_path)
+    repo = make_project(tmp_path, APP)
     env = m2_env(tmp_path, fake_minimax)
     venv_bin = str(Path(sys.executable).parent)
     env["PATH"] = f"{venv_bin}:{env['PATH']}"

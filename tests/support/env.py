@@ -47,6 +47,15 @@ def m2_env(tmp_path: Path, fake: Any, mode: str = "anthropic", **extra: str) -> 
     return env
 
 
+def make_project(tmp_path: Path, app: str = "def answer():\n    return 1\n") -> Path:
+    """A git repository `project` under `tmp_path` holding `app.py`."""
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "app.py").write_text(app)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return repo
+
+
 def settings_for(env: dict[str, str], workspace: Path | None = None) -> Settings:
     return load_settings(env, workspace=workspace)
 

@@ -9,7 +9,6 @@ server sees what a real editor would show it.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +20,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, make_test_lsp_client
 
+from tests.support import env
+
 __all__ = ["APP", "Editor", "editor_session", "make_project", "plain"]
 
 
@@ -28,11 +29,7 @@ APP = "def answer():\n    return 1\n\n\ndef other():\n    return 3\n"
 
 
 def make_project(tmp_path: Path) -> Path:
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "app.py").write_text(APP)
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    return repo
+    return env.make_project(tmp_path, APP)
 
 
 def plain(value: Any) -> Any:
