@@ -42,23 +42,14 @@ def code_actions(
                     command=types.Command(title=title, command=FIX, arguments=[uri, unstructure(diagnostic)]),
                 )
             )
-    selected = params.range.start != params.range.end
-    if selected and _wanted(types.CodeActionKind.Empty.value, only):
-        offered.append(
-            types.CodeAction(
-                title="Explain with M2",
-                kind=types.CodeActionKind.Empty,
-                command=types.Command(title="Explain with M2", command=EXPLAIN, arguments=[uri, span]),
-            )
-        )
-    if selected and _wanted(types.CodeActionKind.RefactorRewrite.value, only):
-        offered.append(
-            types.CodeAction(
-                title="Refactor with M2",
-                kind=types.CodeActionKind.RefactorRewrite,
-                command=types.Command(title="Refactor with M2", command=REFACTOR, arguments=[uri, span]),
-            )
-        )
+    if params.range.start != params.range.end:
+        for title, kind, command in (
+            ("Explain with M2", types.CodeActionKind.Empty, EXPLAIN),
+            ("Refactor with M2", types.CodeActionKind.RefactorRewrite, REFACTOR),
+        ):
+            if _wanted(kind.value, only):
+                action = types.Command(title=title, command=command, arguments=[uri, span])
+                offered.append(types.CodeAction(title=title, kind=kind, command=action))
     if literals:
         return list(offered)
     return [action.command for action in offered if action.command is not None]
