@@ -10,10 +10,12 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 
 from lsp.bridge import ServerOptions
+from lsp.framing import FrameReader
 from lsp.server import M2LanguageServer, build_server
+from lsp.stdio_loop import serve_frames
 
 __all__ = ["build_parser", "main"]
 
@@ -31,17 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _serve(server: M2LanguageServer) -> None:
-    """pygls's stdio loop, with the tools' processes killed however it ends (shutdown, exit, EOF)."""
+    """The stdio loop, with the tools' processes killed however it ends (shutdown, exit, EOF).
+
+    Our own frame reader stands in for pygls's, which goes deaf after one malformed header."""
     stop = threading.Event()
     server._stop_event = stop
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    reader = StdinAsyncReader(sys.stdin.buffer, server.thread_pool)
+    logger = logging.getLogger("lsp.stdio")
     try:
-        await run_async(
+        await serve_frames(
             stop_event=stop,
-            reader=reader,
+            reader=FrameReader(sys.stdin.buffer, logger),
             protocol=server.protocol,
-            logger=logging.getLogger("pygls"),
+            executor=server.thread_pool,
+            logger=logger,
             error_handler=server.report_server_error,
         )
     finally:

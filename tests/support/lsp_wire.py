@@ -41,15 +41,19 @@ class RawLspPipe:
             self.messages.put(json.loads(stream.read(length)))
 
     def send_bytes(self, body: bytes) -> None:
+        self.send_raw(frame(body))
+
+    def send_raw(self, data: bytes) -> None:
+        """Bytes exactly as given, headers and all: for frames no client would send."""
         stdin = self.process.stdin
         assert stdin is not None
-        stdin.write(frame(body))
+        stdin.write(data)
         stdin.flush()
 
     def send(self, message: dict[str, Any]) -> None:
         self.send_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
 
-    def answer_to(self, request_id: int | str, timeout: float = 15.0) -> dict[str, Any]:
+    def answer_to(self, request_id: int | str | None, timeout: float = 15.0) -> dict[str, Any]:
         """The response with this id; server requests get a null result, notifications are skipped."""
         while True:
             message = self.messages.get(timeout=timeout)
