@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from m2bridge.tools import Tool, Workspace
-from mcp_tools.budget import Spill
+from mcp_tools.budget import Spill, spill_scope
 from mcp_tools.context import ToolContext, child_environment
 from mcp_tools.disk import DiskWorkspace
 from mcp_tools.media import MediaConfig, media_tools
@@ -31,6 +31,11 @@ class ToolOptions:
     # No terminal tools (and m2_task's agent gets none either).
     no_terminal: bool = False
     secrets: tuple[str, ...] = ()
+
+    @property
+    def permissions(self) -> dict[str, bool]:
+        """What sets this toolset's reach apart from another's over the same roots."""
+        return {"read_only": self.read_only, "no_terminal": self.no_terminal}
 
 
 @dataclass
@@ -60,10 +65,12 @@ def open_toolset(
     env: Mapping[str, str] | None = None,
     workspace: WorkspaceFactory = DiskWorkspace,
 ) -> Toolset:
-    spill = Spill(options.home / "spill")
-    spill.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    roots = PathPolicy.of(options.roots).roots
+    # Spilled output is private to servers of exactly these roots and permissions (see spill_scope).
+    spill = Spill.private(options.home, spill_scope(roots, options.permissions))
     spill.prune()
-    policy = PathPolicy.of(options.roots, read_only_roots=[spill.folder])
+    spill.prune_abandoned()
+    policy = PathPolicy.of(roots, read_only_roots=[spill.folder])
     context = ToolContext(
         base_policy=policy,
         spill=spill,
