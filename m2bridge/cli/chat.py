@@ -8,8 +8,8 @@ import importlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -23,7 +23,11 @@ from m2bridge.errors import M2BridgeError
 from m2bridge.sessions import SessionInfo
 from m2bridge.tools import Tool
 
-__all__ = ["run_chat"]
+__all__ = ["STOP_SIGNALS", "run_chat"]
+
+# Signals that end a running turn the way Ctrl-C does: what arrived is stored, marked incomplete,
+# and the session's lease is released. SIGHUP is a closed terminal window.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def run_chat(args: argparse.Namespace) -> int:
@@ -84,29 +88,39 @@ async def _one_turn(runtime: Runtime, info: SessionInfo, args: argparse.Namespac
 
     async with ModelClient(runtime.settings) as client, _tools(runtime, warn) as tools:
         agent = runtime.agent(client, tools=tools, approver=approve, on_event=on_event)
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, agent.cancel)
-        loop.add_signal_handler(signal.SIGTERM, agent.cancel)
-        try:
+        with _stopping_on_signals(agent.cancel):
             return await agent.run_turn(info.id, args.prompt)
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
-            loop.remove_signal_handler(signal.SIGTERM)
+
+
+@contextmanager
+def _stopping_on_signals(stop: Callable[[], None], signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
+    """Call `stop` on any of `signals` while inside (a running event loop's handlers)."""
+    loop = asyncio.get_running_loop()
+    for number in signals:
+        loop.add_signal_handler(number, stop)
+    try:
+        yield
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)
 
 
 def _report(args: argparse.Namespace, result: TurnResult, *, session_known: bool) -> int:
     payload = result.as_json()
     if not session_known:
         payload["session_id"] = None
-    if args.json:
-        print(json.dumps(payload, ensure_ascii=False))
-    else:
-        if result.text and not result.text.endswith("\n"):
-            print()
-        if result.error is not None:
-            print(f"m2bridge: {result.error}", file=sys.stderr)
-        elif result.stop_reason == "max_steps":
-            print(f"m2bridge: stopped at the step limit ({result.steps} steps).", file=sys.stderr)
+    try:
+        if args.json:
+            print(json.dumps(payload, ensure_ascii=False))
+        else:
+            if result.text and not result.text.endswith("\n"):
+                print()
+            if result.error is not None:
+                print(f"m2bridge: {result.error}", file=sys.stderr)
+            elif result.stop_reason == "max_steps":
+                print(f"m2bridge: stopped at the step limit ({result.steps} steps).", file=sys.stderr)
+    except OSError:
+        pass  # the terminal went away (SIGHUP): the turn is stored, there is no one left to tell
     return 1 if result.error is not None else 0
 
 
@@ -147,6 +161,12 @@ async def _interactive(args: argparse.Namespace) -> int:
 
     async with ModelClient(runtime.settings) as client, _tools(runtime, warn) as tools:
         agent = runtime.agent(client, tools=tools, approver=approve, on_event=renderer)
+        ending: list[int] = []  # a SIGTERM or SIGHUP during a turn: stop it, store it, then leave
+
+        def end(number: int) -> None:
+            ending.append(number)
+            agent.cancel()
+
         while True:
             try:
                 line = await prompts.prompt_async("> ")
@@ -172,12 +192,14 @@ async def _interactive(args: argparse.Namespace) -> int:
                 continue
             if info is None:
                 info = runtime.new_session(text)
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGINT, agent.cancel)
-            try:
+            with (
+                _stopping_on_signals(agent.cancel, (signal.SIGINT,)),
+                _stopping_on_signals(lambda: end(signal.SIGTERM), (signal.SIGTERM,)),
+                _stopping_on_signals(lambda: end(signal.SIGHUP), (signal.SIGHUP,)),
+            ):
                 result = await agent.run_turn(info.id, text)
-            finally:
-                loop.remove_signal_handler(signal.SIGINT)
+            if ending:
+                return 128 + ending[0]  # the turn is stored and its lease released; now leave
             renderer.end_turn(result.context_tokens, runtime.settings.context_window)
             if result.error is not None:
                 console.print(f"m2bridge: {result.error}", style="red")

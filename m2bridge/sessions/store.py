@@ -7,7 +7,9 @@ Several processes (editor, terminal, MCP server) share one store file; each open
   appended meanwhile, the append is refused with `SessionMovedOn` and nothing is written;
 * turn leases: a process about to run a turn takes a short, renewable lease on the session
   (`acquire`), so a second process is told the session is busy (`SessionBusy`) instead of racing
-  it. A lease whose holder died simply expires and is taken over.
+  it. The lease names its holder's process (see `owner.py`): a lease whose process is gone (killed,
+  crashed, terminal closed) is taken over at once; one held on another machine, or where the
+  platform cannot tell, is taken over once it expires.
 
 Durability: WAL journal with `synchronous=FULL`, so `append` returns only once the turns are on disk;
 all turns of one `append` land in one transaction or not at all. The schema itself refuses gaps,
@@ -36,6 +38,7 @@ from pydantic import ValidationError
 
 from m2bridge.errors import SessionBusy, SessionError, SessionMovedOn, SessionNotFound
 from m2bridge.messages import Turn, TurnAdapter
+from m2bridge.sessions.owner import LeaseOwner, process_is_gone, this_process
 from m2bridge.sessions.schema import check_version, migrate
 
 __all__ = [
@@ -106,10 +109,14 @@ class Lease:
     during long tool runs. Appending with the lease also refreshes it.
     """
 
-    def __init__(self, store: SessionStore, session_id: str, owner: str, ttl: float, expires: float) -> None:
+    def __init__(
+        self, store: SessionStore, session_id: str, owner: str, ttl: float, expires: float, token: str
+    ) -> None:
         self._store = store
         self.session_id = session_id
         self.owner = owner
+        # What the store records as the holder: the label plus this process's identity.
+        self.token = token
         self.ttl = ttl
         self.expires = expires
         self.released = False
@@ -152,6 +159,23 @@ def _busy(session_id: str) -> SessionBusy:
         f"another m2bridge process is in the middle of a turn on session {session_id}; "
         "wait for it to finish, or fork the session"
     )
+
+
+def _holder_is_gone(held_by: str) -> bool:
+    process = LeaseOwner.decode(held_by).process
+    return process is not None and process_is_gone(process)
+
+
+def _held_by_live_other(held_by: str | None, expires: float | None, now: float, token: str | None) -> bool:
+    """Whether a lease recorded as (`held_by`, `expires`) stops the holder of `token` (None: no lease)."""
+    if held_by is None or expires is None or expires <= now or held_by == token:
+        return False
+    if _holder_is_gone(held_by):
+        logger.info(
+            "the lease holder %s is gone; its lease no longer counts", LeaseOwner.decode(held_by).label
+        )
+        return False
+    return True
 
 
 def _moved_on(session_id: str) -> SessionMovedOn:
@@ -375,7 +399,7 @@ class SessionStore:
             if row is None:
                 raise _not_found(session_id)
             owner, expires = row
-            if not force and owner is not None and expires is not None and expires > time.time():
+            if not force and _held_by_live_other(owner, expires, time.time(), None):
                 raise _busy(session_id)
             conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
@@ -438,13 +462,7 @@ class SessionStore:
             if found is None:
                 raise _not_found(session_id)
             head, owner, expires = found
-            held_by_other = (
-                owner is not None
-                and expires is not None
-                and expires > now
-                and (lease is None or owner != lease.owner)
-            )
-            if held_by_other:
+            if _held_by_live_other(owner, expires, now, lease.token if lease is not None else None):
                 raise _busy(session_id)
             if head != expected_head:
                 if expected_head > head:
@@ -462,7 +480,7 @@ class SessionStore:
                 conn.execute(
                     "UPDATE sessions SET context_tokens = ? WHERE id = ?", (context_tokens, session_id)
                 )
-            if lease is not None and owner == lease.owner:
+            if lease is not None and owner == lease.token:
                 # Appending is proof of life: extend the lease.
                 lease.expires = now + lease.ttl
                 conn.execute(
@@ -475,11 +493,13 @@ class SessionStore:
     def acquire(self, session_id: str, owner: str, ttl: float = 30.0) -> Lease:
         """Take the turn lease on a session for `ttl` seconds (renewable with `Lease.refresh`).
 
-        SessionBusy if another owner holds an unexpired lease; re-entrant for the same owner (each
-        acquire needs its own release); an expired lease is taken over.
+        SessionBusy if another owner holds an unexpired lease; re-entrant for the same owner in the
+        same process (each acquire needs its own release); an expired lease, or one whose process
+        is gone, is taken over.
         """
         if ttl <= 0:
             raise ValueError("a lease needs a positive ttl")
+        token = LeaseOwner(owner, this_process()).encode()
         with self._write() as conn:
             now = time.time()
             found = conn.execute(
@@ -488,17 +508,17 @@ class SessionStore:
             if found is None:
                 raise _not_found(session_id)
             held_by, expires, depth = found
-            if held_by == owner:
+            if held_by == token:
                 depth += 1
-            elif held_by is not None and expires is not None and expires > now:
+            elif _held_by_live_other(held_by, expires, now, token):
                 raise _busy(session_id)
             else:
-                depth = 1  # free, or its holder stopped refreshing it (killed): take it over
+                depth = 1  # free, expired, or its process is gone: take it over
             conn.execute(
                 "UPDATE sessions SET lease_owner = ?, lease_expires = ?, lease_depth = ? WHERE id = ?",
-                (owner, now + ttl, depth, session_id),
+                (token, now + ttl, depth, session_id),
             )
-        return Lease(self, session_id, owner, ttl, now + ttl)
+        return Lease(self, session_id, owner, ttl, now + ttl, token)
 
     def _refresh_lease(self, lease: Lease) -> float:
         with self._write() as conn:
@@ -509,16 +529,16 @@ class SessionStore:
             if found is None:
                 raise _not_found(lease.session_id)
             held_by, expires = found
-            if held_by == lease.owner:
+            if held_by == lease.token:
                 conn.execute(
                     "UPDATE sessions SET lease_expires = ? WHERE id = ?", (now + lease.ttl, lease.session_id)
                 )
-            elif held_by is not None and expires is not None and expires > now:
+            elif _held_by_live_other(held_by, expires, now, lease.token):
                 raise _busy(lease.session_id)  # it expired and someone else took it over
             else:
                 conn.execute(
                     "UPDATE sessions SET lease_owner = ?, lease_expires = ?, lease_depth = 1 WHERE id = ?",
-                    (lease.owner, now + lease.ttl, lease.session_id),
+                    (lease.token, now + lease.ttl, lease.session_id),
                 )
             return now + lease.ttl
 
@@ -531,7 +551,7 @@ class SessionStore:
                 " lease_owner = CASE WHEN lease_depth > 1 THEN lease_owner END,"
                 " lease_expires = CASE WHEN lease_depth > 1 THEN lease_expires END"
                 " WHERE id = ? AND lease_owner = ?",
-                (lease.session_id, lease.owner),
+                (lease.session_id, lease.token),
             )
 
     # -- lifetime ---------------------------------------------------------------------------------
