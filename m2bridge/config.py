@@ -3,11 +3,14 @@
 Order (later wins): defaults < the user's config.toml < the project's .m2bridge.toml < environment.
 A project file may set only model, protocol and tool policy: a cloned repo must not be able to
 redirect the API key to another host or start programs. Keys come only from the environment.
+The tool policy is not ranked but joined: the deny list is the union of every file's, so a project
+file can deny more tools and never give one back.
 """
 
 from __future__ import annotations
 
 import os
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -170,6 +173,29 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
         raise ConfigError(f"Setting {name} must be a {kind.__name__}, got {value!r}.") from exc
 
 
+def _denied_tools(table: Any, where: str) -> tuple[list[str], list[str]]:
+    """The tool names a file's `[tools]` table denies, and a warning for anything else in it.
+
+    Only a deny list exists: nothing in any file allows a tool (an `allow` list, `read_only = false`...),
+    so a cloned repository's file can narrow what the agent may use and never widen it. A malformed
+    deny list is an error rather than ignored: the file meant to deny something.
+    """
+    if not isinstance(table, Mapping):
+        raise ConfigError(f'{where}: [tools] must be a table, like [tools] deny = ["run_command"].')
+    warnings = [
+        f"{where}: 'tools.{name}' ignored: the tool policy is a deny list, and files only add to it."
+        for name in table
+        if name != "deny"
+    ]
+    deny = table.get("deny", [])
+    if not isinstance(deny, list) or not all(isinstance(name, str) and name for name in deny):
+        raise ConfigError(
+            f'{where}: tools.deny must be a list of tool names, like deny = ["run_command"]; '
+            f"got {reprlib.repr(deny)}."
+        )
+    return list(deny), warnings
+
+
 _NUMERIC: dict[str, type] = {
     "max_steps": int,
     "max_tokens": int,
@@ -197,17 +223,24 @@ def load_settings(
     user_path = user_config_path(env)
     user, notes = _filtered(_read_toml(user_path), _USER_KEYS, str(user_path))
     warnings += notes
-    for name, value in user.items():
-        values[name] = value
-        sources[name] = str(user_path)
-
+    layers = [(str(user_path), user)]
     if workspace is not None:
         project_path = workspace / PROJECT_FILE
         project, notes = _filtered(_read_toml(project_path), _PROJECT_KEYS, str(project_path))
         warnings += notes
-        for name, value in project.items():
-            values[name] = value
-            sources[name] = str(project_path)
+        layers.append((str(project_path), project))
+
+    denied: dict[str, None] = {}
+    for where, layer in layers:
+        for name, value in layer.items():
+            if name == "tools":
+                found, notes = _denied_tools(value, where)
+                warnings += notes
+                denied.update(dict.fromkeys(found))
+                sources["tools_deny"] = ", ".join(filter(None, (sources.get("tools_deny"), where)))
+            else:
+                values[name] = value
+                sources[name] = where
 
     for var, name in (
         ("MINIMAX_API_HOST", "host"),
@@ -234,9 +267,7 @@ def load_settings(
     if api not in ("anthropic", "openai"):
         raise ConfigError(f"M2BRIDGE_API must be 'anthropic' or 'openai', got {api!r}.")
     updates["api"] = cast(Literal["anthropic", "openai"], api)
-    tools = values.get("tools")
-    if isinstance(tools, Mapping) and isinstance(tools.get("deny"), list):
-        updates["tools_deny"] = tuple(str(t) for t in tools["deny"])
+    updates["tools_deny"] = tuple(denied)
     if isinstance(values.get("mcpServers"), Mapping):
         updates["mcp_servers"] = dict(values["mcpServers"])
 
