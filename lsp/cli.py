@@ -16,6 +16,7 @@ from lsp.bridge import ServerOptions
 from lsp.framing import FrameReader
 from lsp.server import M2LanguageServer, build_server
 from lsp.stdio_loop import serve_frames
+from m2bridge.process_guard import harden_process
 
 __all__ = ["build_parser", "main"]
 
@@ -54,6 +55,7 @@ async def _serve(server: M2LanguageServer) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    harden_process()  # commands the tools run cannot read our environ (the API key) or memory
     args = build_parser().parse_args(argv)
     if os.name != "posix":
         print("m2bridge lsp: Windows is not supported yet (the tools need POSIX processes).", file=sys.stderr)

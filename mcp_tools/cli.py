@@ -13,6 +13,7 @@ import anyio
 
 from m2bridge.config import load_settings
 from m2bridge.errors import M2BridgeError
+from m2bridge.process_guard import harden_process
 from mcp_tools.errors import ToolFailure
 
 __all__ = ["build_parser", "main"]
@@ -66,6 +67,7 @@ def build_config_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
+    harden_process()  # commands the tools run cannot read our environ (the API key) or memory
     args_list = list(argv)
     if sys.platform == "win32":
         # Pseudo-terminals and process groups are POSIX; the terminal tools have no Windows equivalent yet.

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from m2bridge import __version__
 from m2bridge.errors import M2BridgeError
+from m2bridge.process_guard import harden_process
 
 __all__ = ["build_parser", "main"]
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
+    harden_process()  # before any tool runs: commands cannot read our environ (the API key) or memory
     # A surface parses its own options (argparse's REMAINDER would refuse them after the command name).
     if given[:1] == ["mcp"]:
         return _run_surface("mcp_tools.cli", "mcp", given[1:])
