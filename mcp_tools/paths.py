@@ -3,6 +3,9 @@
 Refused: NUL bytes, `~`, URL-encoded separators or dots, anything whose real path (every symlink on the
 way followed) is outside the roots, sibling prefixes (`/repo-evil` is not inside `/repo`), and writes into
 read-only roots or through a symlink planted at the target.
+
+The answer is a real path: no symlink left on it. Tools then open it by walking from the root's
+descriptor with `mcp_tools.beneath`, so a folder swapped for a symlink after this check reaches nothing.
 """
 
 from __future__ import annotations
@@ -95,6 +98,11 @@ class PathPolicy:
         if write and os.path.islink(os.path.normpath(candidate)):
             raise PathRefused(f"{text}: is a symlink; refusing to write through it (write to {real})")
         return Path(real)
+
+    @cached_property
+    def anchors(self) -> tuple[str, ...]:
+        """Every root as text, writable and read-only: where a descriptor walk starts (`mcp_tools.beneath`)."""
+        return tuple(str(r) for r in self.roots + self.read_only_roots)
 
     @cached_property
     def _root_texts(self) -> tuple[str, ...]:

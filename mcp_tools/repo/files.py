@@ -1,17 +1,18 @@
-"""File tools: read_file, write_file, edit_file. Every path goes through the path policy first."""
+"""File tools: read_file, write_file, edit_file. Every path goes through the path policy first, then is
+opened beneath its root's descriptor (`mcp_tools.beneath`): regular files only, in worker threads."""
 
 from __future__ import annotations
 
 import difflib
 import os
 from itertools import islice
-from pathlib import Path
 
 import anyio
 from pydantic import Field
 
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
+from mcp_tools.beneath import lstat_at, open_file, open_parent, require_regular
 from mcp_tools.context import ToolContext
 from mcp_tools.disk import TooLarge, looks_binary
 from mcp_tools.errors import ToolFailure
@@ -47,7 +48,9 @@ class ReadFile(ModelTool[ReadArgs]):
             text = await self.ctx.workspace.read_text(str(path))
         except TooLarge:
             # Spilled outputs can be far larger than memory should hold: stream to the wanted lines.
-            lines, total = await anyio.to_thread.run_sync(_page_large_file, path, args.offset, args.limit)
+            lines, total = await anyio.to_thread.run_sync(
+                _page_large_file, str(path), self.ctx.policy.anchors, args.offset, args.limit
+            )
             return ToolOutcome(self._numbered(args, lines, total))
         every = text.splitlines(keepends=True)
         lines = every[args.offset - 1 : args.offset - 1 + args.limit]
@@ -78,9 +81,11 @@ class ReadFile(ModelTool[ReadArgs]):
         return "\n".join(out)
 
 
-def _page_large_file(path: Path, offset: int, limit: int) -> tuple[list[str], int | None]:
+def _page_large_file(
+    path: str, anchors: tuple[str, ...], offset: int, limit: int
+) -> tuple[list[str], int | None]:
     """Stream to the wanted lines without loading the file (spilled outputs can be 100 MB)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    fd, _ = open_file(path, anchors)
     with os.fdopen(fd, "rb") as handle:
         if looks_binary(handle.read(8192)):
             raise ToolFailure(f"{path}: binary file; not shown as text")
@@ -111,27 +116,26 @@ class WriteFile(ModelTool[WriteArgs]):
 
     async def run(self, args: WriteArgs) -> ToolOutcome:
         path = self.ctx.resolve(args.path, write=True)
-        if path.is_dir():
-            raise ToolFailure(f"{args.path} is a folder")
-        existed = path.exists()
-        if not existed:
-            await anyio.to_thread.run_sync(self._make_parents, path)
+        existed = await anyio.to_thread.run_sync(_prepare_write, str(path), self.ctx.policy.anchors)
         note = await self.ctx.workspace.write_text(str(path), args.content)
         verb = "replaced" if existed else "created"
         return ToolOutcome(
             _with_note(f"{verb} {self.ctx.show(path)} ({len(args.content.encode())} bytes)", note)
         )
 
-    def _make_parents(self, path: Path) -> None:
-        # Each missing folder is checked on its own: a symlink planted mid-way must not be followed.
-        missing: list[Path] = []
-        folder = path.parent
-        while not folder.exists():
-            missing.append(folder)
-            folder = folder.parent
-        for each in reversed(missing):
-            self.ctx.resolve(str(each), write=True)
-            each.mkdir()
+
+def _prepare_write(path: str, anchors: tuple[str, ...]) -> bool:
+    """Make the missing parent folders and say whether the file exists; refuse anything but a file.
+
+    Each folder is made relative to its checked parent's descriptor, so a symlink planted on the way is
+    refused, never followed (for the disk and the editor alike: the editor cannot make folders).
+    """
+    with open_parent(path, anchors, create=True) as (parent, name):
+        info = lstat_at(parent, name)
+        if info is None:
+            return False
+        require_regular(info.st_mode, path)
+        return True
 
 
 class EditArgs(Arguments):

@@ -6,17 +6,18 @@ import asyncio
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 
 import anyio
 from pydantic import Field
 
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
+from mcp_tools.beneath import child_folder, folder_descriptor, kind_of, spawn_in
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
 from mcp_tools.repo._git import HARDENING, git_environment
-from mcp_tools.repo._process import read_bounded, reap, spawn
+from mcp_tools.repo._process import read_bounded, reap
 from mcp_tools.ripgrep import find_rg
 
 __all__ = ["FindFiles", "ListDir"]
@@ -49,20 +50,19 @@ class ListDir(ModelTool[ListArgs]):
 
     async def run(self, args: ListArgs) -> ToolOutcome:
         folder = self.ctx.resolve(args.path)
-        if not folder.is_dir():
-            raise ToolFailure(f"{args.path} is not a folder")
-        entries, cut = await anyio.to_thread.run_sync(_walk, folder, args.depth)
-        if not args.include_ignored:
-            ignored = await _git_ignored(self.ctx, folder, [path for path, _ in entries])
-            entries = [(p, d) for p, d in entries if not any(p == i or i in p.parents for i in ignored)]
+        fd, entries, cut = await anyio.to_thread.run_sync(
+            _open_and_walk, str(folder), self.ctx.policy.anchors, args.depth
+        )
+        try:
+            if not args.include_ignored:
+                ignored = await _git_ignored(self.ctx, fd, str(folder), [e.rel for e in entries])
+                entries = [e for e in entries if not _under_any(e.rel, ignored)]
+        finally:
+            os.close(fd)
         lines = [f"{self.ctx.show(folder)}/"]
-        for path, is_dir in entries:
-            rel = path.relative_to(folder)
-            indent = "  " * (len(rel.parts) - 1)
-            suffix = "/" if is_dir else ""
-            if path.is_symlink():
-                suffix = f" -> {os.readlink(path)}"
-            lines.append(f"{indent}{rel.name}{suffix}")
+        for entry in entries:
+            indent = "  " * entry.rel.count("/")
+            lines.append(f"{indent}{entry.rel.rsplit('/', 1)[-1]}{entry.suffix}")
         if cut:
             lines.append(f"[cut at {_MAX_ENTRIES} entries; list a subfolder or lower depth]")
         if len(lines) == 1:
@@ -70,16 +70,66 @@ class ListDir(ModelTool[ListArgs]):
         return ToolOutcome("\n".join(lines))
 
 
+@dataclass(frozen=True)
+class _Entry:
+    rel: str  # below the listed folder, `/`-separated
+    suffix: str  # `/` for a folder, ` -> target` for a symlink, a note for a FIFO, socket or device
+
+
 def _folders_first(entry: os.DirEntry[str]) -> tuple[bool, str]:
     return (not entry.is_dir(follow_symlinks=False), entry.name)
 
 
-def _walk(folder: Path, depth: int) -> tuple[list[tuple[Path, bool]], bool]:
-    found: list[tuple[Path, bool]] = []
+def _under_any(rel: str, ignored: set[str]) -> bool:
+    if rel in ignored:
+        return True
+    cut = rel.rfind("/")
+    while cut > 0:
+        if rel[:cut] in ignored:
+            return True
+        cut = rel.rfind("/", 0, cut)
+    return False
 
-    def visit(current: Path, level: int) -> bool:
+
+def _suffix(folder: int, entry: os.DirEntry[str]) -> str:
+    if entry.is_dir(follow_symlinks=False):
+        return "/"
+    if entry.is_symlink():
         try:
-            children = sorted(os.scandir(current), key=_folders_first)
+            return f" -> {os.readlink(entry.name, dir_fd=folder)}"
+        except OSError:
+            return " -> ?"
+    if entry.is_file(follow_symlinks=False):
+        return ""
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError:
+        return ""
+    # Named so the model does not try to read it: only regular files are read.
+    return f"  [{kind_of(mode)}]"
+
+
+def _open_and_walk(path: str, anchors: tuple[str, ...], depth: int) -> tuple[int, list[_Entry], bool]:
+    """The folder's checked descriptor (the caller closes it) and its tree to `depth`, walked by descriptor:
+    each sub-folder opened relative to its parent with O_NOFOLLOW, so one swapped for a symlink mid-walk
+    is shown but not entered, and nothing outside is listed. Folders are never followed through symlinks.
+    """
+    fd = folder_descriptor(path, anchors)
+    try:
+        entries, cut = _walk(fd, depth)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, entries, cut
+
+
+def _walk(top: int, depth: int) -> tuple[list[_Entry], bool]:
+    found: list[_Entry] = []
+
+    def visit(folder: int, prefix: str, level: int) -> bool:
+        try:
+            with os.scandir(folder) as listing:
+                children = sorted(listing, key=_folders_first)
         except OSError:
             return True
         for entry in children:
@@ -87,20 +137,29 @@ def _walk(folder: Path, depth: int) -> tuple[list[tuple[Path, bool]], bool]:
                 continue
             if len(found) >= _MAX_ENTRIES:
                 return False
-            # Symlinked folders are shown, never descended: they may lead out of the roots.
-            is_dir = entry.is_dir(follow_symlinks=False)
-            found.append((Path(entry.path), is_dir))
-            if is_dir and level < depth and not visit(Path(entry.path), level + 1):
-                return False
+            suffix = _suffix(folder, entry)
+            rel = prefix + entry.name
+            found.append(_Entry(rel, suffix))
+            if suffix != "/" or level >= depth:
+                continue
+            child = child_folder(folder, entry.name)
+            if child is None:  # no longer a plain folder: swapped or removed since the listing
+                continue
+            try:
+                if not visit(child, rel + "/", level + 1):
+                    return False
+            finally:
+                os.close(child)
         return True
 
-    complete = visit(folder, 1)
+    complete = visit(top, "", 1)
     return found, not complete
 
 
-async def _git_ignored(ctx: ToolContext, folder: Path, paths: list[Path]) -> set[Path]:
-    """Which of `paths` git ignores; none outside a repo. One `git check-ignore` call, with the same
-    hardening and environment as the git tools (paths go on stdin: argv could not hold 2,000 long ones)."""
+async def _git_ignored(ctx: ToolContext, folder: int, shown: str, paths: list[str]) -> set[str]:
+    """Which of `paths` (relative to `folder`) git ignores; none outside a repo. One `git check-ignore`
+    call in the checked folder, with the same hardening and environment as the git tools (paths go on
+    stdin: argv could not hold 2,000 long ones)."""
     if not paths:
         return set()
     command = ["git", "--no-pager", *HARDENING, "check-ignore", "-z", "--stdin"]
@@ -108,14 +167,8 @@ async def _git_ignored(ctx: ToolContext, folder: Path, paths: list[Path]) -> set
     # check-ignore refuses literal pathspecs (exit 128); these paths come from our own walk, not a caller.
     env.pop("GIT_LITERAL_PATHSPECS", None)
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=folder,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
+        proc = await spawn_in(
+            folder, shown, command, env, stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
         )
     except OSError:
         return set()
@@ -129,7 +182,7 @@ async def _git_ignored(ctx: ToolContext, folder: Path, paths: list[Path]) -> set
     # Exit 1: nothing ignored; 128: not a repository. Either way there is nothing to hide.
     if proc.returncode != 0:
         return set()
-    return {Path(os.fsdecode(item)) for item in out.split(b"\0") if item}
+    return {os.fsdecode(item) for item in out.split(b"\0") if item}
 
 
 def glob_matcher(pattern: str) -> Callable[[str], bool]:
@@ -188,15 +241,18 @@ class FindFiles(ModelTool[FindArgs]):
 
     async def run(self, args: FindArgs) -> ToolOutcome:
         folder = self.ctx.resolve(args.path)
-        if not folder.is_dir():
-            raise ToolFailure(f"{args.path} is not a folder")
         command = [find_rg(), "--files", "--no-config", "--hidden", "--no-messages", "--glob=!.git"]
         if args.include_ignored:
             command.append("--no-ignore")
         # rg's own --glob would override .gitignore, so rg lists what git keeps and the glob filters here.
         command += ["--", "."]
         wanted = glob_matcher(args.pattern)
-        proc = await spawn(command, cwd=folder, env=self.ctx.child_env)
+        fd = await anyio.to_thread.run_sync(folder_descriptor, str(folder), self.ctx.policy.anchors)
+        try:
+            # rg starts in the checked folder itself, whatever its path names by now.
+            proc = await spawn_in(fd, str(folder), command, self.ctx.child_env)
+        finally:
+            os.close(fd)
         try:
             with anyio.fail_after(_TIMEOUT):
                 out, err = await asyncio.gather(

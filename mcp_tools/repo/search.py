@@ -1,25 +1,29 @@
 """The `search` tool: regex search of file contents with ripgrep, bounded by the path policy.
 
-ripgrep runs with `--no-config` (no RIPGREP_CONFIG_PATH), never `-L` (symlinks met while walking are not
-followed, so nothing outside the roots is read), the pattern as `--regexp=...` (never an option), and its
-plain `--null` output parsed as it streams: once `max_results` matching lines are in, ripgrep is stopped
-rather than left to print the rest. Plain output rather than `--json`: cheaper to produce and to parse, and
-`--max-columns` (long minified lines cut to a preview) only applies to it.
+ripgrep runs with `--no-config` (no RIPGREP_CONFIG_PATH), in the searched folder opened beneath its root
+(`mcp_tools.beneath`; one file is handed over as its stdin, already opened and checked), never `-L`
+(symlinks met while walking are not followed, so nothing outside the roots is read), the pattern as
+`--regexp=...` (never an option), and its plain `--null` output parsed as it streams: once `max_results`
+matching lines are in, ripgrep is stopped rather than left to print the rest. Plain output rather than
+`--json`: cheaper to produce and to parse, and `--max-columns` (long minified lines cut to a preview) only
+applies to it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 
+import anyio
 from pydantic import Field, field_validator
 
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
+from mcp_tools.beneath import open_entry, spawn_in
 from mcp_tools.budget import clip
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
-from mcp_tools.paths import is_within
-from mcp_tools.repo._process import read_bounded, reap, spawn
+from mcp_tools.repo._process import read_bounded, reap
 from mcp_tools.ripgrep import find_rg
 
 __all__ = ["SearchArgs", "SearchTool"]
@@ -84,20 +88,23 @@ class SearchTool(ModelTool[SearchArgs]):
         if "\x00" in args.pattern:
             raise ToolFailure("the pattern contains a NUL byte")
         target = self.ctx.resolve(args.path)
-        if not target.exists():
-            raise ToolFailure(f"{args.path}: no such file or folder")
-        primary = self.ctx.policy.primary
-        # From the first root, with a relative path: ripgrep then prints paths the way ctx.show would.
-        if is_within(target, primary):
-            cwd, where = primary, target.relative_to(primary).as_posix()
-        else:
-            cwd, where = (target if target.is_dir() else target.parent), str(target)
-        listing = _Listing(args, strip_dot=where == ".")
+        # Opened beneath its root, off the loop: a folder, or a regular file (never a FIFO or device).
+        fd, is_folder = await anyio.to_thread.run_sync(open_entry, str(target), self.ctx.policy.anchors)
+        shown = self.ctx.show(target)
         env = {k: v for k, v in self.ctx.child_env.items() if k != "RIPGREP_CONFIG_PATH"}
         try:
-            proc = await spawn([*_command(find_rg(), args), where], cwd=cwd, env=env)
+            if is_folder:
+                # rg starts in the checked folder and walks `.`; paths are shown from the root by prefix.
+                listing = _Listing(args, prefix="" if shown == "." else shown + "/")
+                proc = await spawn_in(fd, str(target), [*_command(find_rg(), args), "."], env)
+            else:
+                # One file: rg reads the descriptor checked here, so a path swapped meanwhile reaches nothing.
+                listing = _Listing(args, label=shown)
+                proc = await spawn_in(None, "/", [*_command(find_rg(), args), "-"], env, stdin=fd)
         except OSError as err:
             raise ToolFailure(f"could not start ripgrep: {err}") from None
+        finally:
+            os.close(fd)
         errors = asyncio.ensure_future(read_bounded(proc.stderr, _STDERR_LIMIT))
         timed_out = False
         try:
@@ -144,7 +151,7 @@ def _command(rg: str, args: SearchArgs) -> list[str]:
 class _Listing:
     """ripgrep's `path NUL line(:|-)text` lines turned into the listing, stopping at max_results."""
 
-    def __init__(self, args: SearchArgs, *, strip_dot: bool) -> None:
+    def __init__(self, args: SearchArgs, *, prefix: str = "", label: str | None = None) -> None:
         self.args = args
         self.results: list[str] = []
         self.matches = 0
@@ -152,7 +159,8 @@ class _Listing:
         self._shown_paths: dict[bytes, str] = {}
         self.cut = False  # max_results reached with more to come
         self.done = False
-        self._strip_dot = strip_dot
+        self._prefix = prefix  # put before rg's `./`-relative paths
+        self._label = label  # the one file searched on rg's stdin, named `<stdin>` by rg
         self._after = 0  # context lines kept after the last match
 
     async def consume(self, stream: asyncio.StreamReader | None) -> None:
@@ -179,10 +187,12 @@ class _Listing:
                 self._line(pending)
 
     def _shown(self, raw: bytes) -> str:
+        if self._label is not None:
+            return self._label
         shown = self._shown_paths.get(raw)
         if shown is None:
-            path = raw[2:] if self._strip_dot and raw.startswith(b"./") else raw
-            shown = self._shown_paths[raw] = path.decode("utf-8", errors="replace")
+            path = raw[2:] if raw.startswith(b"./") else raw
+            shown = self._shown_paths[raw] = self._prefix + path.decode("utf-8", errors="replace")
         return shown
 
     def _file(self, raw: bytes) -> None:
