@@ -3,6 +3,11 @@
 Many may run at once (an MCP client fanning work out to cheap M2 agents), under a cap. The agent's tools
 are the server's own set, so `--read-only` and `--no-terminal` bound it too, and m2_task is never among
 them. The MCP client that called m2_task approved the work, so the agent's tool calls are not asked again.
+
+A session's workspace is where its AGENTS.md comes from and what its agent works on, so it must lie inside
+the server's roots (as narrowed by the client for the call): a session of another workspace is refused
+before anything reaches the model, and a new session inside a subfolder of a repository belongs to the
+root rather than to the repository's top level outside it.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +28,9 @@ from m2bridge.errors import M2BridgeError
 from m2bridge.tools import Tool, ToolOutcome, report_progress
 from m2bridge.workspace import detect_workspace
 from mcp_tools.base import Arguments, ModelTool
+from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
+from mcp_tools.paths import is_within
 
 if TYPE_CHECKING:
     from m2bridge.agent import AgentEvent
@@ -54,11 +62,17 @@ class M2Task(ModelTool[TaskArgs]):
     open_world = True
 
     def __init__(
-        self, settings: Settings, tools: Sequence[Tool], root: Path, max_tasks: int = DEFAULT_MAX_TASKS
+        self,
+        settings: Settings,
+        tools: Sequence[Tool],
+        scope: ToolContext | Path,
+        max_tasks: int = DEFAULT_MAX_TASKS,
     ) -> None:
+        """`scope` is the tools' context, whose roots (narrowed per call) bound the sessions; a bare
+        path stands for a server with that one root."""
         self.settings = settings
         self.tools = [t for t in tools if t.spec.name != self.name]
-        self.root = root
+        self.scope = scope
         self._slots = anyio.Semaphore(max_tasks)
         self._store: SessionStore | None = None
         # One client for every task: building an HTTP client (its TLS context) costs tens of milliseconds
@@ -104,11 +118,16 @@ class M2Task(ModelTool[TaskArgs]):
         from m2bridge.agent.prompt import system_prompt
 
         store = self.store()
+        roots = self._roots()
         try:
             if args.session_id:
                 info = store.resolve(args.session_id)
+                _check_workspace(info.id, info.workspace, roots)
             else:
-                workspace = await anyio.to_thread.run_sync(detect_workspace, self.root)
+                workspace = await anyio.to_thread.run_sync(detect_workspace, roots[0])
+                if not _covers(roots, workspace):
+                    # The repository's top level is outside the roots: the session belongs to the root.
+                    workspace = roots[0]
                 info = store.create(
                     workspace=str(workspace),
                     protocol=settings.api,
@@ -154,6 +173,32 @@ class M2Task(ModelTool[TaskArgs]):
         if result.error is not None:
             payload["error"] = result.error.as_json()
         return ToolOutcome(json.dumps(payload, ensure_ascii=False), is_error=result.error is not None)
+
+    def _roots(self) -> tuple[Path, ...]:
+        if isinstance(self.scope, ToolContext):
+            roots = self.scope.policy.roots
+        else:
+            roots = (Path(os.path.realpath(self.scope)),)
+        if not roots:
+            raise ToolFailure("no root is open: the client's roots do not overlap the server's --root")
+        return roots
+
+
+def _covers(roots: Sequence[Path], workspace: Path | str) -> bool:
+    real = Path(os.path.realpath(workspace))
+    return any(is_within(real, root) for root in roots)
+
+
+def _check_workspace(session_id: str, workspace: str, roots: Sequence[Path]) -> None:
+    """Refuse a session whose workspace the roots do not cover, before anything is sent or leased."""
+    if _covers(roots, workspace):
+        return
+    shown = ", ".join(str(root) for root in roots)
+    raise ToolFailure(
+        f"session {session_id} belongs to workspace {workspace}, which is outside this server's roots "
+        f"({shown}); nothing was sent. Continue it from that workspace (m2bridge chat --session "
+        f"{session_id}), or start the server with --root {workspace}."
+    )
 
 
 async def _relay_progress(receive: anyio.abc.ObjectReceiveStream[str], max_steps: int) -> None:

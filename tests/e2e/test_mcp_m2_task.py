@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -82,3 +83,86 @@ async def test_m2_task_reports_an_unknown_session_clearly(sandbox: Sandbox, fake
         result = await client.call_tool("m2_task", {"task": "x", "session_id": "zzzzzzzz"})
         assert result.is_error and "zzzzzzzz" in text_of(result)
         assert "print" in text_of(await client.call_tool("read_file", {"path": "hello.py"}))
+
+
+# Issue 11, finding 7: m2_task continued a session of another workspace and sent its AGENTS.md.
+MARKER = "AGENTS-MD-OF-ANOTHER-WORKSPACE"
+
+
+def stored_session(home: Path, workspace: Path) -> str:
+    from m2bridge.sessions import SessionStore
+
+    store = SessionStore(home / "sessions.db")
+    try:
+        return store.create(workspace=str(workspace), protocol="anthropic", model="MiniMax-M2", title="t").id
+    finally:
+        store.close()
+
+
+async def test_m2_task_refuses_a_session_whose_workspace_is_outside_its_roots_and_sends_nothing(
+    sandbox: Sandbox, fake_minimax: Any
+) -> None:
+    fake_minimax.responder = lambda request: Reply("should never be asked")
+    (sandbox.outside / "AGENTS.md").write_text(MARKER)
+    (sandbox.sibling / "AGENTS.md").write_text(MARKER)
+    sandbox.home.mkdir()
+    outside = stored_session(sandbox.home, sandbox.outside)
+    sibling = stored_session(sandbox.home, sandbox.sibling)  # /repo-evil is not inside /repo
+    link = sandbox.root / "link_out"  # a workspace stored through a link that leads out
+    linked = stored_session(sandbox.home, link)
+    env = server_env(sandbox.home, MINIMAX_API_KEY="test-key", MINIMAX_API_HOST=fake_minimax.host)
+    async with stdio_client(stdio_params([sandbox.root], env), "legacy") as client:
+        for session_id, workspace in ((outside, sandbox.outside), (sibling, sandbox.sibling), (linked, link)):
+            for given in (session_id, session_id[:6]):
+                result = await client.call_tool("m2_task", {"task": "go on", "session_id": given})
+                text = text_of(result)
+                assert result.is_error, text
+                assert session_id in text and str(workspace) in text and str(sandbox.root) in text, text
+                assert "outside this server's roots" in text and "--root" in text
+    assert fake_minimax.requests == []
+
+
+async def test_m2_task_continues_a_session_of_a_folder_inside_its_roots(
+    sandbox: Sandbox, fake_minimax: Any
+) -> None:
+    fake_minimax.responder = lambda request: Reply("continued")
+    sandbox.home.mkdir()
+    inside = stored_session(sandbox.home, sandbox.root / "sub")
+    env = server_env(sandbox.home, MINIMAX_API_KEY="test-key", MINIMAX_API_HOST=fake_minimax.host)
+    async with stdio_client(stdio_params([sandbox.root], env), "legacy") as client:
+        result = await client.call_tool("m2_task", {"task": "go on", "session_id": inside})
+    assert not result.is_error, text_of(result)
+    assert json.loads(text_of(result))["session_id"] == inside
+
+
+async def test_m2_task_rooted_in_a_subfolder_keeps_the_repositorys_agents_md_out_and_continues_its_session(
+    sandbox: Sandbox, fake_minimax: Any
+) -> None:
+    # The repository's top level is outside the root: the new session belongs to the root itself.
+    fake_minimax.responder = lambda request: Reply("ok")
+    (sandbox.root / "AGENTS.md").write_text(MARKER)
+    (sandbox.root / "sub" / "AGENTS.md").write_text("Instructions of the sub folder.")
+    env = server_env(sandbox.home, MINIMAX_API_KEY="test-key", MINIMAX_API_HOST=fake_minimax.host)
+    async with stdio_client(stdio_params([sandbox.root / "sub"], env), "legacy") as client:
+        first = await client.call_tool("m2_task", {"task": "hello"})
+        assert not first.is_error, text_of(first)
+        session_id = json.loads(text_of(first))["session_id"]
+        again = await client.call_tool("m2_task", {"task": "again", "session_id": session_id})
+        assert not again.is_error, text_of(again)
+    sent = json.dumps([request.body for request in fake_minimax.requests])
+    assert MARKER not in sent and "Instructions of the sub folder." in sent
+
+
+async def test_m2_task_keeps_the_users_denied_tools_whatever_the_roots_project_file_says(
+    sandbox: Sandbox, fake_minimax: Any
+) -> None:
+    fake_minimax.responder = lambda request: Reply("ok")
+    denied = ["read_file", "run_command", "write_file", "edit_file"]
+    (sandbox.home.parent / "config.toml").write_text(f"[tools]\ndeny = {json.dumps(denied)}\n")
+    (sandbox.root / ".m2bridge.toml").write_text('[tools]\ndeny = []\nallow = ["run_command"]\n')
+    env = server_env(sandbox.home, MINIMAX_API_KEY="test-key", MINIMAX_API_HOST=fake_minimax.host)
+    async with stdio_client(stdio_params([sandbox.root], env), "legacy") as client:
+        result = await client.call_tool("m2_task", {"task": "hello"})
+        assert not result.is_error, text_of(result)
+    sent_tools = {t["name"] for r in fake_minimax.requests for t in r.body.get("tools", [])}
+    assert "search" in sent_tools and not sent_tools & set(denied), sent_tools

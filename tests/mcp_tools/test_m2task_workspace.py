@@ -1,0 +1,81 @@
+"""`m2_task` and the workspace of the session it continues: inside the roots the tools have for the call
+(every root of a server with several, as narrowed by the client's roots), or refused before anything
+reaches the model. Through the MCP server's real M2Task against the strict fake M2; the stdio end-to-end
+attacks are in tests/e2e/test_mcp_m2_task.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_tools.m2task import M2Task
+from mcp_tools.toolkit import ToolOptions, open_toolset
+from tests.fakes.minimax import Reply
+from tests.support.env import m2_env, settings_for
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
+    base = tmp_path.resolve()
+    a, b, other = base / "a", base / "b", base / "other"
+    for folder in (a, b, other):
+        folder.mkdir()
+    return a, b, other
+
+
+@pytest.fixture
+async def task(tmp_path: Path, folders: tuple[Path, Path, Path], fake_minimax: Any) -> AsyncIterator[M2Task]:
+    a, b, _ = folders
+    settings = settings_for(m2_env(tmp_path, fake_minimax))
+    toolset = open_toolset(ToolOptions(roots=[a, b], home=settings.home))
+    m2_task = M2Task(settings, toolset.tools, toolset.context)
+    try:
+        yield m2_task
+    finally:
+        await m2_task.aclose()
+        await toolset.aclose()
+
+
+def session_in(task: M2Task, workspace: Path) -> str:
+    return task.store().create(workspace=str(workspace), protocol="anthropic", model="MiniMax-M2").id
+
+
+async def test_a_session_in_any_root_of_a_server_with_several_continues(
+    task: M2Task, folders: tuple[Path, Path, Path], fake_minimax: Any
+) -> None:
+    fake_minimax.responder = lambda request: Reply("continued")
+    _, b, _ = folders
+    session_id = session_in(task, b)
+    outcome = await task.call({"task": "go on", "session_id": session_id})
+    assert not outcome.is_error, outcome.content
+    assert json.loads(outcome.content)["text"] == "continued"
+
+
+async def test_a_session_outside_every_root_is_refused_naming_it_its_workspace_and_the_roots(
+    task: M2Task, folders: tuple[Path, Path, Path], fake_minimax: Any
+) -> None:
+    a, b, other = folders
+    session_id = session_in(task, other)
+    outcome = await task.call({"task": "go on", "session_id": session_id})
+    assert outcome.is_error
+    assert f"session {session_id} belongs to workspace {other}" in outcome.content
+    assert f"({a}, {b})" in outcome.content
+    assert fake_minimax.requests == []
+    assert task.store().resolve(session_id).turns == 0
+
+
+async def test_a_session_in_a_root_the_client_narrowed_away_is_refused(
+    task: M2Task, folders: tuple[Path, Path, Path], fake_minimax: Any
+) -> None:
+    a, b, _ = folders
+    assert not isinstance(task.scope, Path)
+    context = task.scope
+    session_id = session_in(task, b)
+    with context.narrowed_to(context.base_policy.narrowed([a.as_uri()])):
+        outcome = await task.call({"task": "go on", "session_id": session_id})
+    assert outcome.is_error and f"outside this server's roots ({a})" in outcome.content
+    assert fake_minimax.requests == []
