@@ -2,7 +2,9 @@
 
 A plain ASGI middleware in the manner of Starlette's TrustedHostMiddleware. The token is compared in
 constant time. A request without Origin is allowed (non-browser clients send none); a browser page on
-another origin is refused before the token is even looked at.
+another origin is refused before the token is even looked at. A request that repeats one of these three
+headers is refused outright (400): parts of a stack that read the first copy and parts that read the last
+would each see a different request, and an attacker picks the copy that passes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["HttpGuard"]
+
+# The headers the checks below rely on; each must come at most once.
+_SINGLE = frozenset({b"host", b"origin", b"authorization"})
 
 
 class HttpGuard:
@@ -31,8 +36,11 @@ class HttpGuard:
             return
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
-            # A repeated security header is ambiguous: keep it so the checks below refuse it.
-            headers[name] = value if name not in headers else b"\x00duplicate"
+            name = name.lower()  # ASGI servers lower-case names already; a hand-made scope may not
+            if name in _SINGLE and name in headers:
+                await _refuse(send, 400, f"bad request: more than one {name.decode().title()} header")
+                return
+            headers[name] = value
         host = headers.get(b"host", b"").decode("latin-1").lower()
         if host not in self._hosts:
             await _refuse(send, 421, "misdirected request: this server does not answer for that Host")

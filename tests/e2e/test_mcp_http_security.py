@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+import socket
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,10 +72,68 @@ def test_the_right_token_host_and_origin_are_served(server: HttpServer) -> None:
     assert post(server, {**auth, "Origin": f"http://127.0.0.1:{server.port}"}).status_code == 200
 
 
-def test_the_server_binds_loopback_by_default_and_prints_no_token(server: HttpServer) -> None:
+def test_the_server_binds_loopback_by_default(server: HttpServer) -> None:
     assert server.url.startswith("http://127.0.0.1:")
     listening = _listening_addresses(server.port)
     assert listening == {"0100007F"}, listening
+
+
+def _good_headers(server: HttpServer) -> dict[str, str]:
+    return {
+        "Host": f"127.0.0.1:{server.port}",
+        "Origin": f"http://127.0.0.1:{server.port}",
+        "Authorization": f"Bearer {server.token}",
+    }
+
+
+BAD_HEADERS = {
+    "Host": "evil.example:80",
+    "Origin": "http://evil.example",
+    "Authorization": "Bearer " + "x" * 43,
+}
+
+
+def raw_post(port: int, header_lines: list[tuple[str, str]]) -> tuple[int, bytes]:
+    """POST exactly these header lines (repeats included, which clients would merge) over a raw socket;
+    the status and the response's first bytes."""
+    body = json.dumps(INIT).encode()
+    lines = [*header_lines, *ACCEPT.items(), ("Content-Length", str(len(body))), ("Connection", "close")]
+    head = "POST /mcp HTTP/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in lines) + "\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.encode("latin-1") + body)
+        answer = b""
+        for _ in range(64):  # bounded: the status line and a short body are all we need
+            if b"\r\n\r\n" in answer and len(answer) > 200:
+                break
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return int(answer.split(b" ", 2)[1]), answer
+
+
+def test_a_raw_request_with_each_guarded_header_once_is_served(server: HttpServer) -> None:
+    # The control for the repeats below: the same request, each header once, passes every check.
+    status, answer = raw_post(server.port, list(_good_headers(server).items()))
+    assert status == 200, answer
+
+
+@pytest.mark.parametrize("name", ["Authorization", "Host", "Origin"])
+@pytest.mark.parametrize("order", ["good-then-bad", "bad-then-good", "good-twice"])
+def test_a_repeated_authorization_host_or_origin_header_is_refused(
+    server: HttpServer, name: str, order: str
+) -> None:
+    good = _good_headers(server)
+    first, second = {
+        "good-then-bad": (good[name], BAD_HEADERS[name]),
+        "bad-then-good": (BAD_HEADERS[name], good[name]),
+        "good-twice": (good[name], good[name]),
+    }[order]
+    others = [(other, value) for other, value in good.items() if other != name]
+    status, answer = raw_post(server.port, [*others, (name, first), (name, second)])
+    assert status == 400, answer
+    if name != "Host":  # uvicorn's HTTP parser refuses a second Host itself, before the guard sees it
+        assert f"more than one {name}".encode() in answer, answer
 
 
 def test_the_token_file_is_private(server: HttpServer) -> None:
@@ -115,3 +177,53 @@ def _listening_addresses(port: int) -> set[str]:
             if int(hex_port, 16) == port and fields[3] == "0A":  # 0A: LISTEN
                 found.add(address)
     return found
+
+
+def test_the_server_prints_its_url_and_token_file_but_never_the_token(tmp_path: Path) -> None:
+    """Everything the server writes, on stdout and stderr, from start-up through refused and served requests
+    to its exit, holds the token file's path and not the token."""
+    (tmp_path / "repo").mkdir()
+    out_file, err_file = tmp_path / "stdout.log", tmp_path / "stderr.log"
+    args = [sys.executable, "-m", "m2bridge", "mcp", "--transport", "http", "--port", "0"]
+    with out_file.open("wb") as out, err_file.open("wb") as err:
+        process = subprocess.Popen(
+            [*args, "--root", str(tmp_path / "repo")],
+            env=server_env(tmp_path / "home"),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    try:
+        url = None
+        for _ in range(600):  # bounded: 30 s
+            found = re.search(r"(http://127\.0\.0\.1:\d+/mcp)", err_file.read_text(errors="replace"))
+            if found or process.poll() is not None:
+                url = found and found.group(1)
+                break
+            time.sleep(0.05)
+        assert url, f"server did not start: {err_file.read_text(errors='replace')}"
+        token_file = tmp_path / "home" / "mcp-http-token"
+        token = token_file.read_text().strip()
+        served = HttpServer(process, url, token_file, int(url.rsplit(":", 1)[1].split("/")[0]))
+        refused = post(served, {"Authorization": "Bearer wrong"})
+        assert refused.status_code == 401 and token not in refused.text
+        assert post(served, {"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    printed = _bounded_read(out_file) + _bounded_read(err_file)
+    assert len(token) >= 32
+    assert token.encode() not in printed, "the server printed its bearer token"
+    assert str(token_file).encode() in printed, "the server did not say where the token file is"
+
+
+def _bounded_read(path: Path, limit: int = 4 * 1024 * 1024) -> bytes:
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    assert len(data) <= limit, f"{path.name} grew past {limit} bytes"
+    return data
