@@ -120,9 +120,10 @@ class Spill:
             os.close(fd)
 
     def prune_abandoned(self, max_age_days: float = SPILL_DAYS) -> int:
-        """Expired files of other scopes' folders (and of the old shared layout), and those folders once
-        nobody has written there for `max_age_days`: a scope no server runs any more leaves nothing behind.
-        Only deletes what has expired by the same rule each scope applies to itself; reads nothing."""
+        """Expired output of scopes nobody has written for `max_age_days` (their own servers prune the
+        others), their folders once empty, and expired files of the old shared layout: a scope no server
+        runs any more leaves nothing behind. Deletes only what has expired by the rule each scope applies
+        to itself, reads nothing, and looks inside idle folders only, so start-up stays quick."""
         cutoff = time.time() - max_age_days * 86400
         try:
             base_fd = os.open(self.folder.parent, _DIR_FLAGS)
@@ -217,19 +218,20 @@ def _prune_sibling(base_fd: int, entry: os.DirEntry[str], cutoff: float) -> int:
             os.unlink(entry.name, dir_fd=base_fd)
             return 1
         return 0
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+    # A folder's time changes when a file is added or removed there: an older one has no live writer
+    # but perhaps a process still appending to a file, whose own time keeps that file.
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mtime >= cutoff:
         return 0
     fd = os.open(entry.name, _DIR_FLAGS, dir_fd=base_fd)
     try:
         removed = _prune_files(fd, cutoff)
     finally:
         os.close(fd)
-    if info.st_mtime < cutoff:
-        try:
-            os.rmdir(entry.name, dir_fd=base_fd)
-        except OSError as err:
-            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                raise
+    try:
+        os.rmdir(entry.name, dir_fd=base_fd)
+    except OSError as err:
+        if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
     return removed
 
 

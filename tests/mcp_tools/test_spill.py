@@ -255,11 +255,12 @@ def test_pruning_takes_only_expired_output_and_idle_folders_and_follows_no_link(
 ) -> None:
     a, b, home = projects
     base = home / "spill"
-    idle, busy = base / "gone-idle", base / "still-busy"
-    for folder in (idle, busy):
+    gone, appended, busy = base / "gone-idle", base / "idle-but-appended", base / "still-busy"
+    for folder in (gone, appended, busy):
         folder.mkdir(parents=True, mode=0o700)
-    (idle / "old.txt").write_text("old")
-    (busy / "old.txt").write_text("old")
+        (folder / "old.txt").write_text("old")
+        age(folder / "old.txt", SPILL_DAYS + 1)
+    (appended / "still-growing.txt").write_text("a process appends here")
     (busy / "new.txt").write_text("new")
     (base / "loose-old.txt").write_text("from the shared layout")
     (base / "loose-new.txt").write_text("from the shared layout")
@@ -267,14 +268,15 @@ def test_pruning_takes_only_expired_output_and_idle_folders_and_follows_no_link(
     outside.write_text("never ours")
     os.symlink(a, base / "link-to-a")
     os.symlink(outside, base / "link-to-file.txt")
-    for path in (idle / "old.txt", busy / "old.txt", base / "loose-old.txt", outside, idle):
+    for path in (base / "loose-old.txt", outside, base / "link-to-file.txt", gone, appended):
         age(path, SPILL_DAYS + 1)
-    age(base / "link-to-file.txt", SPILL_DAYS + 1)
 
     open_toolset(ToolOptions(roots=[b], home=home))
 
-    assert not idle.exists()
-    assert sorted(p.name for p in busy.iterdir()) == ["new.txt"]
+    assert not gone.exists()
+    assert sorted(p.name for p in appended.iterdir()) == ["still-growing.txt"]
+    # A folder written to lately belongs to a live scope: its own server prunes it.
+    assert sorted(p.name for p in busy.iterdir()) == ["new.txt", "old.txt"]
     assert not (base / "loose-old.txt").exists() and (base / "loose-new.txt").exists()
     assert outside.read_text() == "never ours" and (base / "link-to-a").is_symlink()
     assert (base / "link-to-file.txt").is_symlink()
