@@ -1,9 +1,11 @@
-"""Process groups: read a child's output without blocking the loop, stop the whole group, reap the leader.
+"""Process groups: read a child's output without blocking the loop, stop the whole command, reap the leader.
 
-Every child starts in its own session (so its own process group, pgid == pid); stopping it signals the
-group, which reaches everything it started unless that escaped with its own setsid. Reaping is done by
-polling `Popen.poll()` (waitpid WNOHANG on that one pid), so no child watcher is needed and no zombie of
-ours outlives the call that made it.
+Every command starts in its own session (so its own process group, pgid == pid), under the supervisor
+on Linux (`jobs.py`). Stopping it signals the group; the supervisor, which is in that group, then ends
+every process the command started, including those that left the group with their own setsid, and exits.
+Without a supervisor (macOS) the group signal is all there is. Reaping is done by polling `Popen.poll()`
+(waitpid WNOHANG on that one pid), so no child watcher is needed and no zombie of ours outlives the call
+that made it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import errno
 import fcntl
 import os
 import signal
-import subprocess
 from collections.abc import Awaitable, Callable
 
 import anyio
 
 from mcp_tools.budget import Spill
+from mcp_tools.terminal.jobs import Job, supervised
 
 __all__ = [
     "READ_CHUNK",
@@ -44,7 +46,7 @@ class Ending(enum.Enum):
     EXITED = "exited"  # the output closed and the leader exited
     TIMEOUT = "timeout"  # the deadline passed
     IDLE = "idle"  # no output for the idle limit
-    ORPHANS = "orphans"  # the leader exited but something it started still holds the output open
+    ORPHANS = "orphans"  # the leader exited but something it started is still running
 
 
 class SpillSink:
@@ -96,32 +98,38 @@ def _signal_group(pgid: int, sig: signal.Signals) -> bool:
     return True
 
 
-async def reap(popen: subprocess.Popen[bytes], timeout: float) -> int | None:
-    """Wait (polling, never blocking the loop) until the leader is reaped; its return code or None."""
+async def reap(job: Job, timeout: float) -> int | None:
+    """Wait (polling, never blocking the loop) until the job's process is reaped; the return code."""
     with anyio.move_on_after(timeout):
         pause = 0.002
-        while popen.poll() is None:
+        while not job.finished():
             await anyio.sleep(pause)
             pause = min(pause * 2, 0.05)
-    return popen.returncode
+    return job.returncode
 
 
-async def stop_group(popen: subprocess.Popen[bytes], grace: float) -> bool:
-    """SIGTERM the child's whole group, SIGKILL it after `grace` seconds, reap the leader.
+# How long a supervisor may take beyond the grace period to SIGKILL and reap what was left.
+_SUPERVISOR_MARGIN = 5.0
 
+
+async def stop_group(job: Job, grace: float) -> bool:
+    """SIGTERM the command's whole group, SIGKILL it after `grace` seconds, reap the leader.
+
+    The supervisor (in the group) gets the SIGTERM too, and does the same to every descendant of the
+    command, in the group or not; it is given its own SIGKILL round before the group is killed outright.
     Returns False when the group was already gone (nothing was signalled). Callers shield this from
     cancellation: it is the cleanup that cancellation relies on.
     """
-    pgid = popen.pid  # start_new_session: the leader's pid is the group's id
-    popen.poll()
+    pgid = job.pid  # start_new_session: the leader's pid is the group's id
+    job.finished()
     if not _signal_group(pgid, signal.SIGTERM):
-        await reap(popen, grace)
+        await reap(job, grace)
         return False
     _signal_group(pgid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
-    await reap(popen, grace)
+    await reap(job, grace + (_SUPERVISOR_MARGIN if supervised() else 0.0))
     # Whatever is left (the leader's children, or a leader ignoring SIGTERM) is killed outright.
     _signal_group(pgid, signal.SIGKILL)
-    await reap(popen, 5.0)
+    await reap(job, 5.0)
     return True
 
 
@@ -143,7 +151,7 @@ def drain(fd: int, sink: Callable[[bytes], None], limit: int = 64) -> None:
 
 async def pump_output(
     fd: int,
-    popen: subprocess.Popen[bytes],
+    job: Job,
     sink: Callable[[bytes], None],
     *,
     deadline: float,
@@ -156,8 +164,9 @@ async def pump_output(
     """Feed everything `fd` yields to `sink` until the child is done or a limit is reached.
 
     `fd` must be non-blocking. Times are `anyio.current_time()` values. End of output is an empty read or
-    EIO (a pseudo-terminal's master once every holder of the slave is gone). `linger` is how long output
-    may stay open after the leader exited before the holders count as left-behind processes.
+    EIO (a pseudo-terminal's master once every holder of the slave is gone). The command is done when its
+    output closed and its job finished (under a supervisor: nothing it started is left). `linger` is how
+    long after the shell exited its leftovers may run before they count as left-behind processes.
     `leader_poll` is how often a silent child is checked for having exited while its output stays open.
     """
     now = anyio.current_time()
@@ -168,9 +177,9 @@ async def pump_output(
     pause = 0.002
     while True:
         now = anyio.current_time()
-        if exited_at is None and popen.poll() is not None:
+        if exited_at is None and job.leader_exited():
             exited_at = now
-        if eof and exited_at is not None:
+        if eof and exited_at is not None and job.finished():
             return Ending.EXITED
         if now >= deadline:
             return Ending.TIMEOUT
@@ -189,7 +198,7 @@ async def pump_output(
         if exited_at is not None:
             wake = min(wake, exited_at + linger)
         if eof:
-            # Output is closed; only the leader's exit is awaited (it usually follows at once).
+            # Output is closed; only the job's end is awaited (it usually follows at once).
             await anyio.sleep(max(0.0, min(wake, now + pause) - now))
             pause = min(pause * 2, 0.05)
             continue

@@ -1,7 +1,8 @@
 """Long-running and interactive processes in pseudo-terminals, kept between tool calls.
 
-Each process runs `/bin/sh -c COMMAND` as the leader of its own session with the pseudo-terminal as its
-controlling terminal (so Ctrl-C typed into it interrupts, and programs that open /dev/tty work). A
+Each process runs `/bin/sh -c COMMAND` in its own session with the pseudo-terminal as its controlling
+terminal (so Ctrl-C typed into it interrupts, and programs that open /dev/tty work); on Linux the session's
+leader is the supervisor (`jobs.py`), which ends everything the command started when it is stopped. A
 background task per process pumps the terminal's output into a bounded unread buffer and a spill file,
 enforces the lifetime limit, and reaps the leader. `ProcessRegistry.close()` stops them all.
 """
@@ -15,7 +16,6 @@ import fcntl
 import os
 import re
 import struct
-import subprocess
 import termios
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ from mcp_tools.budget import Spill
 from mcp_tools.errors import ToolFailure
 from mcp_tools.terminal.common import SHELL
 from mcp_tools.terminal.groups import Ending, SpillSink, describe_exit, drain, pump_output, stop_group
+from mcp_tools.terminal.jobs import Job, start_job
 
 __all__ = ["DEFAULT_LIFETIME", "MAX_LIFETIME", "ManagedProcess", "ProcessRegistry", "Reading"]
 
@@ -76,7 +77,7 @@ class ManagedProcess:
         ident: str,
         command: str,
         cwd: Path,
-        popen: subprocess.Popen[bytes],
+        job: Job,
         master: int,
         sink: SpillSink,
         *,
@@ -87,13 +88,13 @@ class ManagedProcess:
         self.id = ident
         self.command = command
         self.cwd = cwd
-        self.pid = popen.pid
+        self.pid = job.pid
         self.spill_path = sink.path
         self.max_lifetime = max_lifetime
         self.total = 0
         self.stop_reason: str | None = None
         self.failure: str | None = None
-        self._popen = popen
+        self._job = job
         self._master = master
         self._sink = sink
         self._buffer_limit = buffer_limit
@@ -119,7 +120,7 @@ class ManagedProcess:
 
     @property
     def returncode(self) -> int | None:
-        return self._popen.returncode
+        return self._job.returncode
 
     @property
     def runtime(self) -> float:
@@ -239,7 +240,7 @@ class ManagedProcess:
             async with self._stop_lock:
                 if self.running:
                     self.stop_reason = self.stop_reason or reason
-                    await stop_group(self._popen, self._grace)
+                    await stop_group(self._job, self._grace)
                 with anyio.move_on_after(5.0):
                     await self._finished.wait()
                 if self.running:
@@ -253,7 +254,7 @@ class ManagedProcess:
         try:
             ending = await pump_output(
                 self._master,
-                self._popen,
+                self._job,
                 self._absorb,
                 deadline=self._started + self.max_lifetime,
                 leader_poll=_LEADER_POLL,
@@ -265,7 +266,7 @@ class ManagedProcess:
                 try:
                     if ending is Ending.TIMEOUT and self.stop_reason is None:
                         self.stop_reason = f"killed after max_lifetime {self.max_lifetime:g} s"
-                    stopped = await stop_group(self._popen, self._grace)
+                    stopped = await stop_group(self._job, self._grace)
                     if stopped and ending is not Ending.TIMEOUT and self.stop_reason is None:
                         self.stop_reason = "processes it left in its group were stopped"
                     with contextlib.suppress(OSError):
@@ -274,6 +275,7 @@ class ManagedProcess:
                     anyio.notify_closing(self._master)  # a write waiting on the terminal fails cleanly
                     os.close(self._master)
                     self._master = -1
+                    self._job.close()
                     self._sink.close()
                     self._ended = anyio.current_time()
                     self._finished.set()
@@ -334,7 +336,7 @@ class ProcessRegistry:
             )
         sink = SpillSink(spill, "process", SPILL_LIMIT, flush=True)
         try:
-            popen, master = _spawn_in_terminal(command, cwd, env)
+            job, master = _spawn_in_terminal(command, cwd, env, self.grace)
         except BaseException:
             sink.close()
             with contextlib.suppress(OSError):
@@ -346,7 +348,7 @@ class ProcessRegistry:
             ident,
             command,
             cwd,
-            popen,
+            job,
             master,
             sink,
             buffer_limit=self.buffer_limit,
@@ -378,24 +380,20 @@ class ProcessRegistry:
             del self._processes[process.id]
 
 
-def _spawn_in_terminal(
-    command: str, cwd: Path, env: Mapping[str, str]
-) -> tuple[subprocess.Popen[bytes], int]:
+def _spawn_in_terminal(command: str, cwd: Path, env: Mapping[str, str], grace: float) -> tuple[Job, int]:
     master, slave = os.openpty()
     try:
         with contextlib.suppress(OSError):
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", *_WINDOW, 0, 0))
         # A plain terminal type: programs then print text, not cursor movement and redraws.
-        child_env = {**env, "TERM": "dumb"}
-        popen = subprocess.Popen(
+        job = start_job(
             [SHELL, "-c", command],
+            cwd=cwd,
+            env={**env, "TERM": "dumb"},
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            cwd=cwd,
-            env=child_env,
-            start_new_session=True,
-            close_fds=True,
+            grace=grace,
             preexec_fn=_take_controlling_terminal,  # a single ioctl: safe with threads (see its docstring)
         )
     except OSError as err:
@@ -405,4 +403,4 @@ def _spawn_in_terminal(
         # Only the child holds the slave now: when it (and its children) close it, reads see the end.
         os.close(slave)
     os.set_blocking(master, False)
-    return popen, master
+    return job, master

@@ -27,6 +27,7 @@ from mcp_tools.terminal.groups import (
     stop_group,
     widen_pipe,
 )
+from mcp_tools.terminal.jobs import Job, start_job
 
 __all__ = ["MAX_TIMEOUT", "RunCommand", "RunCommandArguments"]
 
@@ -110,7 +111,7 @@ class RunCommand(ModelTool[RunCommandArguments]):
             sink.write(data)
 
         try:
-            popen, read_fd = _spawn(args, cwd, self.ctx.child_env)
+            job, read_fd = _spawn(args, cwd, self.ctx.child_env, self.grace)
         except BaseException:
             sink.close()
             with contextlib.suppress(OSError):
@@ -130,7 +131,7 @@ class RunCommand(ModelTool[RunCommandArguments]):
         try:
             ending = await pump_output(
                 read_fd,
-                popen,
+                job,
                 absorb,
                 deadline=start + args.timeout,
                 idle=args.idle_timeout,
@@ -142,17 +143,18 @@ class RunCommand(ModelTool[RunCommandArguments]):
             # Runs on success, limits and cancellation alike: nothing of the group survives this call.
             with anyio.CancelScope(shield=True):
                 try:
-                    leftovers = await stop_group(popen, self.grace)
+                    leftovers = await stop_group(job, self.grace)
                     with contextlib.suppress(OSError):
                         drain(read_fd, absorb)  # what the group wrote before it died
                 finally:
                     os.close(read_fd)
+                    job.close()
                     sink.close()
                     if not finished:  # cancelled: nobody will be told where the file is
                         with contextlib.suppress(OSError):
                             sink.path.unlink()
         elapsed = anyio.current_time() - start
-        return self._outcome(args, ending, popen.returncode, leftovers, elapsed, collector, sink)
+        return self._outcome(args, ending, job.returncode, leftovers, elapsed, collector, sink)
 
     def _outcome(
         self,
@@ -181,7 +183,7 @@ class RunCommand(ModelTool[RunCommandArguments]):
             status = describe_exit(returncode) if returncode is not None else "exit status unknown"
             if ending is Ending.ORPHANS or leftovers:
                 notes.append(
-                    "It left processes running in its process group; they were stopped. "
+                    "It left processes running; they were stopped. "
                     "Use start_process for servers and background jobs."
                 )
         head = f"{status}; ran {elapsed:.1f} s; {collector.total} bytes of output"
@@ -199,8 +201,8 @@ class RunCommand(ModelTool[RunCommandArguments]):
 
 
 def _spawn(
-    args: RunCommandArguments, cwd: os.PathLike[str], env: Mapping[str, str]
-) -> tuple[subprocess.Popen[bytes], int]:
+    args: RunCommandArguments, cwd: os.PathLike[str], env: Mapping[str, str], grace: float
+) -> tuple[Job, int]:
     """Start the command in its own session, output (stdout and stderr merged) into a fresh pipe."""
     read_fd, write_fd = os.pipe()
     stdin: IO[bytes] | int = subprocess.DEVNULL
@@ -210,15 +212,14 @@ def _spawn(
             stdin = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, once spawned
             stdin.write(args.stdin.encode("utf-8"))
             stdin.seek(0)
-        popen = subprocess.Popen(
+        job = start_job(
             [SHELL, "-c", args.command],
+            cwd=cwd,
+            env=env,
             stdin=stdin,
             stdout=write_fd,
             stderr=write_fd,
-            cwd=cwd,
-            env=dict(env),
-            start_new_session=True,
-            close_fds=True,
+            grace=grace,
         )
     except OSError as err:
         os.close(read_fd)
@@ -229,4 +230,4 @@ def _spawn(
             stdin.close()
     os.set_blocking(read_fd, False)
     widen_pipe(read_fd)
-    return popen, read_fd
+    return job, read_fd

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
-__all__ = ["group_is_gone", "live_members", "our_zombies"]
+__all__ = ["all_gone", "group_is_gone", "is_alive", "live_members", "our_zombies", "read_pids"]
 
 
 def _table() -> list[tuple[int, str, int, int]]:
@@ -53,3 +54,36 @@ def group_is_gone(pgid: int, within: float = 2.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def is_alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as stat:
+            text = stat.read()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2 :].split()[0] not in ("Z", "X")
+
+
+def all_gone(pids: list[int], within: float = 3.0) -> list[int]:
+    """The pids still alive after waiting up to `within` seconds (SIGKILL lands asynchronously)."""
+    deadline = time.monotonic() + within
+    while True:
+        left = [pid for pid in pids if is_alive(pid)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
+
+
+def read_pids(folder: Path, names: list[str], within: float = 10.0) -> list[int]:
+    """The pids the commands wrote into `folder/<name>` once all are written (bounded wait)."""
+    deadline = time.monotonic() + within
+    while True:
+        texts = [(folder / name).read_text() if (folder / name).exists() else "" for name in names]
+        if all(t.endswith("\n") for t in texts):
+            return [int(t) for t in texts]
+        assert time.monotonic() < deadline, (
+            f"no pid in {[n for n, t in zip(names, texts, strict=True) if not t]}"
+        )
+        time.sleep(0.02)
