@@ -60,11 +60,22 @@ class FrameReader:
                 continue
             if length is None:
                 return None
-            body = self._stream.read(length) if length else b""
+            body = self._read_exactly(length)
             if len(body) < length:
                 self._log.warning("input ended inside a message body (%d of %d bytes)", len(body), length)
                 return None
             return body
+
+    def _read_exactly(self, length: int) -> bytes:
+        """`length` bytes, fewer only at the end of input (a raw stream may return less per read)."""
+        chunks: list[bytes] = []
+        while length > 0:
+            chunk = self._stream.read(length)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            length -= len(chunk)
+        return b"".join(chunks)
 
     def _readline(self) -> bytes:
         if self._pending is not None:

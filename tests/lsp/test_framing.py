@@ -88,3 +88,24 @@ def test_input_ending_in_a_header_or_a_body_ends_the_reading() -> None:
     assert bodies(b"Content-Length: 10\r\n\r\n{}") == []
     assert bodies(b"Content-Length: abc\r\n\r\n{}") == []
     assert bodies(b"") == []
+
+
+class Trickle(io.RawIOBase):
+    """A raw stream that hands out at most three bytes per read, as a pipe may."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        size = min(3, len(buffer))
+        piece, self._data = self._data[:size], self._data[size:]
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+def test_a_stream_that_returns_short_reads_still_gives_whole_frames() -> None:
+    reader = FrameReader(Trickle(frame(b'{"a":1}') + frame(b"x" * 1000)), logging.getLogger("test.framing"))
+    assert [reader.read_frame(), reader.read_frame(), reader.read_frame()] == [b'{"a":1}', b"x" * 1000, None]
