@@ -26,7 +26,7 @@ class HttpGuard:
         self, app: ASGIApp, *, token: str, allowed_hosts: Iterable[str], allowed_origins: Iterable[str]
     ) -> None:
         self.app = app
-        self._token = f"Bearer {token}".encode()
+        self._token = token.encode()
         self._hosts = {h.lower() for h in allowed_hosts}
         self._origins = {o.lower().rstrip("/") for o in allowed_origins}
 
@@ -49,8 +49,9 @@ class HttpGuard:
         if origin is not None and origin.decode("latin-1").lower().rstrip("/") not in self._origins:
             await _refuse(send, 403, "forbidden: requests from this Origin are not allowed")
             return
-        given = headers.get(b"authorization", b"")
-        if not hmac.compare_digest(given, self._token):
+        # The scheme is case-insensitive (RFC 9110 11.1); the token itself is compared in constant time.
+        scheme, _, given = headers.get(b"authorization", b"").partition(b" ")
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(b" "), self._token):
             await _refuse(
                 send,
                 401,

@@ -77,3 +77,20 @@ async def test_a_repeat_in_another_letter_case_is_still_a_repeat() -> None:
 async def test_a_single_wrong_guarded_header_gets_its_own_refusal(name: str, status: int) -> None:
     headers = {**GOOD, name: BAD[name]}
     assert (await call(list(headers.items())))[0::2] == (status, False)
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+async def test_the_bearer_scheme_is_matched_without_regard_to_case(scheme: str) -> None:
+    headers = {**GOOD, "authorization": f"{scheme} {TOKEN}"}
+    assert await call(list(headers.items())) == (200, None, True)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [TOKEN, f"Basic {TOKEN}", f"Bearer{TOKEN}", f"Bearer {TOKEN}x", f"Bearer {TOKEN[:-1]}", "Bearer ", ""],
+)
+async def test_anything_but_the_bearer_scheme_with_the_exact_token_gets_401(authorization: str) -> None:
+    headers = {**GOOD, "authorization": authorization}
+    status, body, reached = await call(list(headers.items()))
+    assert (status, reached) == (401, False)
+    assert body is not None and "Bearer" in body["error"]
