@@ -1,21 +1,31 @@
 """The hardened git runner behind every git tool.
 
-A repository folder is hostile input: its `.git/config` can name programs (fsmonitor, pager, external
-diff, textconv and filter drivers, upload-pack or ssh for a partial clone's lazy fetch, gpg for signature
-display) and git would run them on a plain `status`. So git runs with argument lists (no shell), command-line
-config that outranks every config file, `--no-pager`, `--no-ext-diff`/`--no-textconv` where they apply,
-filter drivers from the repository's own config switched off, a time limit and a bounded output. Caller
-values never start with `-`, revisions follow `--end-of-options`, paths follow `--`.
+A repository folder is hostile input. Its config can name programs (fsmonitor, pager, external diff,
+textconv, diff and filter drivers, upload-pack or ssh for a partial clone's lazy fetch, gpg for signatures)
+and files to read (includes, attributes and excludes files, a mailmap, an order file); its `.git` file,
+`commondir` and `objects/info/alternates` can point git at another repository entirely. And git starts git:
+`diff.submodule=diff` runs a child `git diff` in each submodule, under the submodule's own config.
+
+So git runs with argument lists (no shell), `--no-pager`, and settings given as `-c`: command-line config
+outranks every config file and, unlike options such as `--no-ext-diff`, is inherited by every git process
+git starts (through GIT_CONFIG_PARAMETERS, as is the environment). Submodule recursion is off, so no child
+git runs at all; the settings would still bind one if it did. Global and system config are kept out. The
+repository's own config is read first (never following its includes) so that its diff and filter drivers
+are switched off by name and its includes are checked. Before any of it, where the repository really is
+(working tree, git folder, common folder, object stores) is checked against the roots. Caller values never
+start with `-`, revisions follow `--end-of-options`, paths follow `--`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+
+import anyio
 
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
@@ -26,13 +36,35 @@ __all__ = ["GIT_TIMEOUT", "HARDENING", "GitOutput", "Repo", "checked_value", "gi
 
 GIT_TIMEOUT = 30.0
 
-# Command-line config outranks system, global and the repository's own config files.
+# Command-line config: it outranks the repository's config files and every child git inherits it. Keys
+# whose programs only write commands, merges or network transports reach (merge drivers, mergetool,
+# difftool, sendemail, imap, http files) need nothing here: no command we run reaches them, and
+# protocol.allow=never with GIT_NO_LAZY_FETCH stops every transport (ssh, proxy, upload-pack, helpers).
 HARDENING: tuple[str, ...] = (
     "-c", "core.fsmonitor=false",  # the repo's fsmonitor hook is a program status/diff/blame would run
     "-c", "core.hooksPath=/dev/null",  # no hooks, whatever a command might trigger
     "-c", "core.pager=cat",  # with --no-pager and GIT_PAGER=cat: no pager program from the repo
+    "-c", "core.editor=:",
+    "-c", "sequence.editor=:",
     "-c", "protocol.allow=never",  # a partial clone's lazy fetch would run upload-pack / ssh from config
+    "-c", "credential.helper=",  # an empty value clears the list of helpers
+    "-c", "core.askPass=",
+    "-c", "diff.external=",  # a child `git diff` lacks our --no-ext-diff: it fails rather than run one
+    "-c", "diff.submodule=short",  # `diff` or `log` would run git inside (or read) each submodule
+    "-c", "submodule.recurse=false",
+    "-c", "status.submoduleSummary=false",  # would run `git submodule summary`
     "-c", "log.showSignature=false",  # showing signatures runs gpg.program
+    "-c", "gpg.program=/dev/null",  # nothing to run, should a signature ever be checked
+    "-c", "gpg.openpgp.program=/dev/null",
+    "-c", "gpg.x509.program=/dev/null",
+    "-c", "gpg.ssh.program=/dev/null",
+    "-c", "gpg.ssh.allowedSignersFile=/dev/null",
+    # Files git would read wherever the config points them.
+    "-c", "core.attributesFile=/dev/null",
+    "-c", "core.excludesFile=/dev/null",
+    "-c", "diff.orderFile=/dev/null",
+    "-c", "mailmap.file=/dev/null",
+    "-c", "safe.bareRepository=explicit",  # a bare repository planted in a folder is never discovered
     "-c", "color.ui=false",
     "-c", "color.diff=false",
     "-c", "color.status=false",
@@ -40,11 +72,17 @@ HARDENING: tuple[str, ...] = (
     "-c", "advice.statusHints=false",  # status without "use git add ..." noise
 )  # fmt: skip
 
-# The user's own choice of config files is kept; every other GIT_* variable could point git elsewhere
-# (GIT_DIR from a hook, GIT_WORK_TREE, GIT_INDEX_FILE, GIT_EXTERNAL_DIFF, GIT_CONFIG_PARAMETERS ...).
-_KEPT_GIT_VARIABLES = frozenset({"GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM"})
-# Config scopes a repository folder carries with it (includes from them are reported as the same scope).
+# Config scopes a repository folder carries with it.
 _REPO_SCOPES = frozenset({"local", "worktree"})
+# The repository's settings we act on: drivers to switch off, blame's ignore list, includes to check.
+_WANTED = (
+    r"^(filter\..+\.[^.]+|diff\..+\.(command|textconv)|blame\.ignorerevsfile"
+    r"|include\.path|includeif\..+\.path)$"
+)
+_LOCATE = ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir", "--show-toplevel"]
+_MAX_INCLUDE_DEPTH = 10  # git's own limit
+_MAX_ALTERNATE_DEPTH = 5  # git's own limit
+_MAX_CONFIG_SCAN = 1 << 20
 _STDERR_LIMIT = 8192
 
 
@@ -71,22 +109,39 @@ def checked_value(value: str, field: str) -> str:
     return value
 
 
-def git_environment(ctx: ToolContext, disabled_filters: Sequence[str] = ()) -> dict[str, str]:
-    env = {k: v for k, v in ctx.child_env.items() if not k.startswith("GIT_") or k in _KEPT_GIT_VARIABLES}
+def git_environment(
+    ctx: ToolContext, disabled_filters: Sequence[str] = (), disabled_diff_drivers: Sequence[str] = ()
+) -> dict[str, str]:
+    """The environment of every git process: no GIT_* variable of ours, no global or system config, the
+    repository's named filter and diff drivers switched off (children of git inherit all of it)."""
+    # Every GIT_* variable could point git elsewhere (GIT_DIR from a hook, GIT_WORK_TREE, GIT_INDEX_FILE,
+    # GIT_ALTERNATE_OBJECT_DIRECTORIES, GIT_EXTERNAL_DIFF, GIT_CONFIG_PARAMETERS ...).
+    env = {k: v for k, v in ctx.child_env.items() if not k.startswith("GIT_")}
     env.update(
+        # The user's global and system config stay out too: they can name programs (a filter, a textconv,
+        # git-lfs) that a hostile repository's .gitattributes would then run on its own files, and files
+        # to include; the tools must behave the same whatever the user's config holds.
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_SYSTEM=os.devnull,
+        GIT_CONFIG_GLOBAL=os.devnull,
         GIT_PAGER="cat",
         PAGER="cat",
+        GIT_EDITOR=":",
+        GIT_SEQUENCE_EDITOR=":",
         GIT_OPTIONAL_LOCKS="0",  # status must not write the index
         GIT_TERMINAL_PROMPT="0",
         GIT_NO_LAZY_FETCH="1",  # git 2.39.4+; protocol.allow=never covers older ones
         GIT_LITERAL_PATHSPECS="1",  # paths are paths: no `:(top)` or glob magic
         GIT_CEILING_DIRECTORIES=_ceilings(ctx),
     )
-    # Filter driver names may hold any character ('=' too), so they go in as key/value pairs, not `-c`.
+    # Driver names may hold any character ('=' too), so they go in as key/value pairs, not `-c`. An empty
+    # command is no command: git runs no filter, and a diff that would need the driver fails.
     pairs: list[tuple[str, str]] = []
     for name in disabled_filters:
         pairs += [(f"filter.{name}.{key}", "") for key in ("clean", "smudge", "process")]
         pairs.append((f"filter.{name}.required", "false"))
+    for name in disabled_diff_drivers:
+        pairs += [(f"diff.{name}.command", ""), (f"diff.{name}.textconv", "")]
     env["GIT_CONFIG_COUNT"] = str(len(pairs))
     for index, (key, value) in enumerate(pairs):
         env[f"GIT_CONFIG_KEY_{index}"] = key
@@ -139,17 +194,18 @@ def _git_said(stderr: str) -> str:
 
 @dataclass(frozen=True)
 class Repo:
-    """A working tree whose top level is inside the roots, and the filters its own config defines."""
+    """A working tree whose repository is wholly inside the roots, and the drivers its own config names."""
 
     ctx: ToolContext
     top: Path
     disabled_filters: tuple[str, ...] = ()
     ignore_revs_files: tuple[str, ...] = ()
+    disabled_diff_drivers: tuple[str, ...] = ()
 
     async def git(self, args: Sequence[str], *, label: str) -> GitOutput:
         """Run a git command at the top level; a failure becomes a ToolFailure with git's message."""
         capture = Capture(self.ctx.budget, self.ctx.spill, label)
-        env = git_environment(self.ctx, self.disabled_filters)
+        env = git_environment(self.ctx, self.disabled_filters, self.disabled_diff_drivers)
         code, stderr = await _run(self.top, args, env, capture)
         if code != 0:
             raise ToolFailure(f"git {args[0]} failed: {_git_said(stderr)}")
@@ -206,9 +262,11 @@ class Repo:
 
 
 async def open_repo(ctx: ToolContext, raw: str | None, *, read_config: bool) -> Repo:
-    """The repository holding `raw` (default: the first root). `read_config`: the command reads working-tree
-    files (or blame's ignore list), so the repository's own config is looked at first: its filter drivers
-    are switched off and its blame.ignoreRevsFile is checked against the roots."""
+    """The repository holding `raw` (default: the first root), refused unless its working tree, git
+    folder, common folder, object stores and config files are all inside the roots. `read_config`: the
+    command reads working-tree files (or blame's ignore list), so the repository's own config is read too:
+    its filter and diff drivers are switched off and its blame.ignoreRevsFile is checked against the roots.
+    Includes in that config are checked either way: every file they name must be inside the roots."""
     if raw is None:
         start = ctx.policy.primary
     else:
@@ -218,54 +276,270 @@ async def open_repo(ctx: ToolContext, raw: str | None, *, read_config: bool) -> 
             raise ToolFailure(f"repo_path {raw!r}: no such file or folder")
     folder = start if start.is_dir() else start.parent
     env = git_environment(ctx)
-    top_capture = Capture(65536, ctx.spill, "rev-parse")
-    config_capture = Capture(1 << 20, ctx.spill, "config")
-    jobs = [_run(folder, ["rev-parse", "--show-toplevel"], env, top_capture)]
+    config_job: asyncio.Future[list[tuple[str, str]]] | None = None
     if read_config:
-        # At the same time as the top level: reading config runs nothing.
-        wanted = r"^(filter\..*|blame\.ignorerevsfile)$"
-        jobs.append(
-            _run(folder, ["config", "--show-scope", "-z", "--get-regexp", wanted], env, config_capture)
-        )
-    # Both finish (each has its own time limit) before a failure of either is raised.
-    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
-    failures = [o for o in outcomes if isinstance(o, BaseException)]
-    if failures:
-        raise failures[0]
-    finished = cast(list[tuple[int, str]], outcomes)
-    code, stderr = finished[0]
+        # At the same time as the location: reading config runs nothing, and includes are not followed.
+        config_job = asyncio.ensure_future(_own_config(folder, env, ctx))
+    try:
+        where = await _locate(ctx, folder, env)
+        entries = await config_job if config_job is not None else []
+        if where.with_includes:
+            # Rare: the config mentions includes. Each file is read on its own and checked before the next.
+            entries = await _included_config(ctx, where, env)
+    finally:
+        if config_job is not None and not config_job.done():
+            config_job.cancel()
+            await asyncio.gather(config_job, return_exceptions=True)
+    settings = _Settings.of(entries)
+    return Repo(ctx, where.top, settings.filters, settings.ignore_revs, settings.diff_drivers)
+
+
+@dataclass(frozen=True)
+class _Where:
+    top: Path
+    # The repository's own config files (as git names them), when one of them mentions includes.
+    with_includes: tuple[str, ...] = ()
+
+
+async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str]) -> _Where:
+    """Where git would find the repository for `folder`, checked against the roots before any other git
+    command runs: finding it reads only the `.git` file or folder, runs nothing."""
+    capture = Capture(65536, ctx.spill, "rev-parse")
+    code, stderr = await _run(folder, _LOCATE, env, capture)
     shown = ctx.show(folder)
     if code != 0:
         raise ToolFailure(f"{shown} is not inside a git working tree (git said: {_git_said(stderr)})")
-    # 1 is "no such setting"; anything else means the repo's filters are unknown: fail closed.
-    if read_config and finished[1][0] not in (0, 1):
+    lines = capture.text().split("\n")
+    if len(lines) != 4 or lines[3] != "" or not all(line.startswith("/") for line in lines[:3]):
+        raise ToolFailure(f"{shown}: could not tell where its repository is (git said {capture.text()!r})")
+    roots = ctx.policy.roots
+    return await anyio.to_thread.run_sync(_checked_location, roots, shown, lines[0], lines[1], lines[2])
+
+
+def _checked_location(roots: Sequence[Path], shown: str, git_dir: str, common_dir: str, top: str) -> _Where:
+    """Refuse a repository any part of which (as git reaches it, symlinks followed) is outside the roots."""
+    check = _Outside(roots, shown)
+    check.path(top, "its working tree")
+    dot_git = os.path.join(top, ".git")
+    if os.path.isfile(dot_git) and not os.path.islink(dot_git):
+        check.path(git_dir, f"the file {dot_git} points git at its git folder, which")
+    else:
+        check.path(git_dir, "its git folder")
+    check.path(common_dir, f"the commondir of {git_dir} names the repository's common folder, which")
+    objects = os.path.join(common_dir, "objects")
+    check.path(objects, "its object store")
+    inner = ("info", "objects/info", "objects/pack")
+    folders = dict.fromkeys([git_dir, common_dir, objects, *(os.path.join(common_dir, n) for n in inner)])
+    folders[os.path.join(git_dir, "info")] = None
+    for inner in folders:
+        check.links_in(inner)
+    check.alternates(objects, 0, set())
+    configs = dict.fromkeys(
+        os.path.join(where, name) for where in (common_dir, git_dir) for name in ("config", "config.worktree")
+    )
+    present = [config for config in configs if os.path.lexists(config)]
+    includes = False
+    for config in present:
+        check.path(config, f"its config file {config}")
+        text = _read_regular(config, _MAX_CONFIG_SCAN + 1)
+        includes = includes or b"include" in text.lower() or len(text) > _MAX_CONFIG_SCAN
+    return _Where(Path(os.path.realpath(top)), tuple(present) if includes else ())
+
+
+@dataclass
+class _Outside:
+    """Checks of one repository against the roots, each refusal naming what pointed outside."""
+
+    roots: Sequence[Path]
+    shown: str
+
+    def inside(self, path: str) -> bool:
+        real = Path(os.path.realpath(path))
+        return any(is_within(real, root) for root in self.roots)
+
+    def path(self, path: str, what: str) -> None:
+        if not self.inside(path):
+            raise PathRefused(
+                f"{self.shown}: {what} is {os.path.realpath(path)}, outside the allowed roots; git would "
+                "read another repository's files there, so the git tools refuse this repository. Open that "
+                "repository as a root if it is meant to be used."
+            )
+
+    def links_in(self, folder: str) -> None:
+        """A symlink inside the git folder (refs, packed-refs, config, info/exclude, a pack) leading out."""
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_symlink():
+                self.path(entry.path, f"the symlink {entry.path} in its git folder leads to a path that")
+
+    def alternates(self, objects: str, depth: int, seen: set[str]) -> None:
+        """Each object store named in `objects/info/alternates`, and theirs in turn, as git reads them."""
+        listing = os.path.join(objects, "info", "alternates")
+        if depth > _MAX_ALTERNATE_DEPTH or objects in seen or not os.path.lexists(listing):
+            return
+        seen.add(objects)
+        self.path(listing, f"the alternates file {listing}")
+        for entry in _alternate_entries(_read_regular(listing, None)):
+            name = os.fsdecode(entry)
+            store = os.path.normpath(name if name.startswith("/") else os.path.join(objects, name))
+            self.path(store, f"{listing} names the object store {name!r}, which")
+            self.alternates(store, depth + 1, seen)
+
+
+def _read_regular(path: str, limit: int | None) -> bytes:
+    """A regular file's bytes (up to `limit`); a FIFO or device planted there is refused without blocking."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PathRefused(f"{path} is not a regular file; git would block or read a device there")
+        chunks: list[bytes] = []
+        size = 0
+        while (limit is None or size < limit) and (chunk := os.read(fd, 1 << 16)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _alternate_entries(text: bytes) -> Iterator[bytes]:
+    """The object stores an alternates file names, tokenised exactly as git's `parse_alt_odb_entry`: one
+    per line, `#` comments, a C-quoted entry (which may span lines) ends at its closing quote and the byte
+    after that quote is skipped, whatever it is."""
+    at = 0
+    while at < len(text):
+        newline = text.find(b"\n", at)
+        line_end = len(text) if newline < 0 else newline
+        if text[at : at + 1] == b"#":
+            entry, end = b"", line_end
+        elif text[at : at + 1] == b'"' and (quoted := _unquote_c(text, at)) is not None:
+            entry, end = quoted
+        else:
+            entry, end = text[at:line_end], line_end
+        if entry:
+            yield entry
+        at = end + 1
+
+
+_C_ESCAPES = {ord(k): v for k, v in zip('abfnrtv\\"', b'\a\b\f\n\r\t\v\\"', strict=True)}
+
+
+def _unquote_c(text: bytes, at: int) -> tuple[bytes, int] | None:
+    """git's `unquote_c_style` from the quote at `at`: the value and the index after the closing quote."""
+    out = bytearray()
+    i = at + 1
+    while i < len(text):
+        byte = text[i]
+        if byte == ord('"'):
+            return bytes(out), i + 1
+        if byte != ord("\\"):
+            out.append(byte)
+            i += 1
+            continue
+        escape = text[i + 1 : i + 2]
+        if escape and escape[0] in _C_ESCAPES:
+            out.append(_C_ESCAPES[escape[0]])
+            i += 2
+        elif (
+            escape in (b"0", b"1", b"2", b"3")
+            and len(octal := text[i + 1 : i + 4]) == 3
+            and all(0x30 <= d <= 0x37 for d in octal)
+        ):
+            out.append(int(octal, 8))
+            i += 4
+        else:
+            return None
+    return None
+
+
+async def _own_config(folder: Path, env: dict[str, str], ctx: ToolContext) -> list[tuple[str, str]]:
+    """The repository's own settings we act on (local and worktree scopes, includes not followed)."""
+    capture = Capture(1 << 20, ctx.spill, "config")
+    args = ["config", "--no-includes", "--show-scope", "-z", "--get-regexp", _WANTED]
+    code, stderr = await _run(folder, args, env, capture)
+    # 1 is "no such setting"; anything else means the repo's drivers are unknown: fail closed.
+    if code not in (0, 1):
         raise ToolFailure(
-            "could not read the repository's config (git 2.26 or later is needed): "
-            + _git_said(finished[1][1])
+            f"could not read the repository's config (git 2.26 or later is needed): {_git_said(stderr)}"
         )
-    top = Path(os.path.realpath(top_capture.text().strip()))
-    if not any(is_within(top, root) for root in ctx.policy.roots):
-        raise PathRefused(
-            f"{shown}: its repository's working tree is {top}, outside the allowed roots; "
-            "open the repository's top folder as a root"
-        )
-    filters: dict[str, None] = {}
-    ignore_revs: list[str] = []
-    for key, value in _repo_config(config_capture.text()):
-        if key == "blame.ignorerevsfile":
-            ignore_revs.append(value)
-        elif key.count(".") >= 2:
-            filters[key[len("filter.") : key.rindex(".")]] = None
-    return Repo(ctx, top, tuple(filters), tuple(ignore_revs))
+    fields = capture.text().split("\0")
+    return [
+        _entry(entry)
+        for scope, entry in zip(fields[::2], fields[1::2], strict=False)
+        if scope in _REPO_SCOPES
+    ]
 
 
-def _repo_config(listing: str) -> list[tuple[str, str]]:
-    """(key, value) from the repository's own config files in `--show-scope -z` output:
-    `scope NUL key LF value NUL` per entry."""
-    fields = listing.split("\0")
-    found = []
-    for scope, entry in zip(fields[::2], fields[1::2], strict=False):
-        if scope in _REPO_SCOPES:
-            key, _, value = entry.partition("\n")
+def _entry(entry: str) -> tuple[str, str]:
+    key, _, value = entry.partition("\n")
+    return key, value
+
+
+async def _included_config(ctx: ToolContext, where: _Where, env: dict[str, str]) -> list[tuple[str, str]]:
+    """Every setting we act on from the repository's config files and the files they include, read one file
+    at a time with includes off; an include naming a file outside the roots (or `~`, or `%(prefix)`) is
+    refused before git would read it. Conditional includes count whatever their condition."""
+    roots = ctx.policy.roots
+    shown = ctx.show(where.top)
+    queue = [(config, 0) for config in where.with_includes]
+    seen: set[str] = set()
+    found: list[tuple[str, str]] = []
+    while queue:
+        config, depth = queue.pop(0)
+        real = os.path.realpath(config)
+        if real in seen or depth > _MAX_INCLUDE_DEPTH:
+            continue
+        seen.add(real)
+        capture = Capture(1 << 20, ctx.spill, "config")
+        args = ["config", "--file", config, "--no-includes", "-z", "--get-regexp", _WANTED]
+        code, stderr = await _run(where.top, args, env, capture)
+        if code not in (0, 1):
+            raise ToolFailure(f"could not read the config file {config}: {_git_said(stderr)}")
+        for key, value in (_entry(item) for item in capture.text().split("\0") if item):
             found.append((key, value))
+            if key == "include.path" or (key.startswith("includeif.") and key.endswith(".path")):
+                target = _included_file(roots, shown, config, key, value)
+                if os.path.exists(target):
+                    queue.append((target, depth + 1))
     return found
+
+
+def _included_file(roots: Sequence[Path], shown: str, config: str, key: str, value: str) -> str:
+    """The file an include names (relative to the file holding it, as git reads it), refused if outside."""
+    if value.startswith(("~", "%(")) or value == "":
+        raise PathRefused(
+            f"{shown}: {config} sets {key}={value!r}, a file outside the allowed roots (`~` and `%(prefix)` "
+            "are outside); git would read it, so the git tools refuse this repository. Remove the include "
+            "or point it at a file inside the roots."
+        )
+    target = os.path.normpath(
+        value if value.startswith("/") else os.path.join(os.path.dirname(config), value)
+    )
+    _Outside(roots, shown).path(target, f"{config} sets {key}={value!r}; that file")
+    if os.path.exists(target):
+        _read_regular(target, 0)  # refuses a FIFO or device before git would block on it
+    return target
+
+
+@dataclass
+class _Settings:
+    filters: tuple[str, ...] = ()
+    diff_drivers: tuple[str, ...] = ()
+    ignore_revs: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, entries: Sequence[tuple[str, str]]) -> _Settings:
+        filters: dict[str, None] = {}
+        drivers: dict[str, None] = {}
+        ignore_revs: list[str] = []
+        for key, value in entries:
+            if key == "blame.ignorerevsfile":
+                ignore_revs.append(value)
+            elif key.startswith("filter.") and key.count(".") >= 2:
+                filters[key[len("filter.") : key.rindex(".")]] = None
+            elif key.startswith("diff.") and key.count(".") >= 2:
+                drivers[key[len("diff.") : key.rindex(".")]] = None
+        return cls(tuple(filters), tuple(drivers), tuple(ignore_revs))

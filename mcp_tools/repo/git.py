@@ -27,7 +27,9 @@ _PATHS_HELP = (
     "Limit to these files or folders: relative to the repository's top level (as git prints them), "
     "or absolute."
 )
-_DIFF_OPTIONS = ["--no-ext-diff", "--no-textconv", "--no-color"]
+# Options bind only this git process; `_git.HARDENING` binds the git processes it would start as well.
+# --submodule=short: a submodule's change is its two commit ids, so git neither opens nor runs git in it.
+_DIFF_OPTIONS = ["--no-ext-diff", "--no-textconv", "--no-color", "--submodule=short"]
 
 
 class _GitArgs(Arguments):

@@ -394,28 +394,42 @@ async def test_blame_refuses_an_ignore_revs_file_outside_the_roots(
 
 
 async def test_blame_honours_an_ignore_revs_file_inside_the_repository(
-    tool_ctx: ToolContext, history: Path
+    tool_ctx: ToolContext, sandbox: Sandbox
 ) -> None:
-    (history / ".git-blame-ignore-revs").write_text(git(history, "rev-parse", "HEAD"))
-    git(history, "config", "blame.ignoreRevsFile", ".git-blame-ignore-revs")
-    ok(await GitBlame(tool_ctx).call({"path": "hello.py"}))
+    """A reformatting commit listed in the ignore file hands its lines back to the commit before it."""
+    root = sandbox.root
+    first = git(root, "rev-parse", "--short", "HEAD").strip()
+    (root / "hello.py").write_text('print("hello")\n')
+    commit_as(root, "Bob", "reformat: double quotes")
+    reformat = git(root, "rev-parse", "HEAD").strip()
+    before = ok(await GitBlame(tool_ctx).call({"path": "hello.py"}))
+    assert before.startswith(reformat[: len(first)]) and "(Bob " in before
+    (root / ".git-blame-ignore-revs").write_text(f"# formatting only\n{reformat}\n")
+    git(root, "config", "blame.ignoreRevsFile", ".git-blame-ignore-revs")
+    after = ok(await GitBlame(tool_ctx).call({"path": "hello.py"}))
+    # `^` marks the root commit as blame's boundary.
+    assert after.split(" ")[0] == f"^{first}" and "(T " in after and "Bob" not in after
+    assert after.endswith('1) print("hello")')
 
 
-async def test_an_lfs_style_filter_from_the_users_own_config_is_kept(
+async def test_the_users_global_config_is_kept_out_so_a_repository_cannot_trigger_its_drivers(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    """Only the repository's own config is distrusted: a filter the user set globally still applies."""
+    """A repository's .gitattributes names drivers; a program the user's global config defines for one (a
+    git-lfs filter, a textconv) would run on the repository's files. Global and system config stay out."""
     home = tmp_path / "home"
     home.mkdir()
     markers = tmp_path / "markers"
     markers.mkdir()
     clean = marker_script(tmp_path, "global-clean", markers, "cat")
-    (home / ".gitconfig").write_text(f'[filter "mine"]\n\tclean = {clean}\n')
+    (home / ".gitconfig").write_text(f'[filter "mine"]\n\tclean = {clean}\n\trequired = true\n')
     (sandbox.root / ".gitattributes").write_text("hello.py filter=mine\n")
     (sandbox.root / "hello.py").write_text("print('HELLO')\n")
-    ctx = context_over(sandbox.root, tmp_path, {"PATH": os.environ["PATH"], "HOME": str(home)})
-    ok(await GitDiff(ctx).call({}))
-    assert (markers / "global-clean").exists()
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig")}
+    ctx = context_over(sandbox.root, tmp_path, env)
+    assert "+print('HELLO')" in ok(await GitDiff(ctx).call({}))
+    assert "modified:   hello.py" in ok(await GitStatus(ctx).call({}))
+    assert list(markers.iterdir()) == []
 
 
 async def test_a_tracked_symlink_is_its_own_path_for_git(tool_ctx: ToolContext, history: Path) -> None:
