@@ -79,17 +79,23 @@ class Spill:
     @classmethod
     def private(cls, home: Path, scope: str) -> Spill:
         """`<home>/spill/<scope>` (see `spill_scope`), both levels made private (0700, ours) now."""
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        real_home = Path(os.path.realpath(home))
-        home_fd = os.open(real_home, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            base_fd = _private_dir(home_fd, SPILL_DIR, real_home / SPILL_DIR)
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            real_home = Path(os.path.realpath(home))
+            home_fd = os.open(real_home, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                os.close(_private_dir(base_fd, scope, real_home / SPILL_DIR / scope))
+                base_fd = _private_dir(home_fd, SPILL_DIR, real_home / SPILL_DIR)
+                try:
+                    os.close(_private_dir(base_fd, scope, real_home / SPILL_DIR / scope))
+                finally:
+                    os.close(base_fd)
             finally:
-                os.close(base_fd)
-        finally:
-            os.close(home_fd)
+                os.close(home_fd)
+        except OSError as err:
+            raise SpillRefused(
+                f"Cannot make a private spill folder under {home}: {err.strerror or err}. "
+                "Set M2BRIDGE_HOME to a folder you can write."
+            ) from err
         return cls(real_home / SPILL_DIR / scope)
 
     def _open(self, *, create: bool = True) -> int:

@@ -232,6 +232,15 @@ def test_a_spill_folder_that_is_a_file_is_refused_with_what_to_do(projects: tupl
     assert (home / "spill").read_text() == "not a folder"
 
 
+def test_a_data_folder_that_cannot_hold_a_spill_folder_is_refused_with_what_to_do(
+    projects: tuple[Path, Path, Path],
+) -> None:
+    _, b, home = projects
+    home.write_text("a file where the data folder should be")
+    with pytest.raises(SpillRefused, match=r"Cannot make a private spill folder.*Set M2BRIDGE_HOME"):
+        open_toolset(ToolOptions(roots=[b], home=home))
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root")
 def test_a_spill_folder_of_another_user_is_refused_with_what_to_do(projects: tuple[Path, Path, Path]) -> None:
     _, b, home = projects
