@@ -344,3 +344,63 @@ async def test_hostile_config_runs_no_program_and_reads_nothing_outside(
         assert "+print('HELLO')" in answers["git_diff"]
         assert "Subproject commit" in answers["git_diff HEAD~1..HEAD"]
         assert "modified:   hello.py" in answers["git_status"]
+
+
+async def test_finding_1_planted_with_write_file_alone_runs_nothing_through_the_mcp_server(
+    hostile_repo: HostileRepo,
+) -> None:
+    """The attack as reported: on a clean repository with a submodule, `write_file` (all `--no-terminal`
+    leaves) plants `diff.submodule = diff` in the superproject's config and an external diff and a textconv
+    driver (shell commands: no executable needed) in the submodule's; then git_diff, git_show and git_log
+    under `--read-only --no-terminal`, over a real MCP client."""
+    from mcp import Client
+
+    from mcp_tools.server import build_server
+    from mcp_tools.toolkit import ToolOptions, open_toolset
+    from tests.support.mcp_clients import text_of
+
+    marker = hostile_repo.markers / "pwned"
+    planting = open_toolset(
+        ToolOptions(roots=[hostile_repo.root], home=hostile_repo.base / "h1", no_terminal=True)
+    )
+    async with Client(build_server(planting.tools, planting.context)) as client:
+
+        async def append(path: str, text: str) -> None:
+            current = await client.call_tool("read_file", {"path": path})
+            old = (
+                ""
+                if current.is_error
+                else "".join(
+                    line.split("\t", 1)[1] + "\n" if "\t" in line else ""
+                    for line in text_of(current).splitlines()
+                )
+            )
+            written = await client.call_tool("write_file", {"path": path, "content": old + text})
+            assert not written.is_error, text_of(written)
+
+        await append(".git/config", "[diff]\n\tsubmodule = diff\n")
+        await append(".git/modules/sub/config", f'[diff]\n\texternal = touch "{marker}" #\n')
+        await append(".git/modules/sub/config", f'[diff "drv"]\n\ttextconv = touch "{marker}-textconv" #\n')
+        await append(".git/modules/sub/info/attributes", "* diff=drv\n")
+    await planting.aclose()
+    assert "submodule = diff" in (hostile_repo.git_dir / "config").read_text()
+
+    reading = open_toolset(
+        ToolOptions(
+            roots=[hostile_repo.root], home=hostile_repo.base / "h2", read_only=True, no_terminal=True
+        )
+    )
+    async with Client(build_server(reading.tools, reading.context)) as client:
+        for tool, arguments in (
+            ("git_diff", {}),
+            ("git_diff", {"target": "HEAD~1..HEAD"}),
+            ("git_show", {"revision": "HEAD"}),
+            ("git_log", {"patch": True, "max_count": 2}),
+            ("git_status", {}),
+        ):
+            result = await client.call_tool(tool, arguments)
+            assert not result.is_error, text_of(result)
+            assert not list(hostile_repo.markers.iterdir()), f"{tool} {arguments} ran the planted command"
+        shown = text_of(await client.call_tool("git_show", {"revision": "HEAD"}))
+        assert "+Subproject commit" in shown
+    await reading.aclose()
