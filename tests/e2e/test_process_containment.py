@@ -1,0 +1,188 @@
+"""The real `m2bridge mcp` over stdio: what it runs dies with it, and cannot read the key out of it.
+
+A SIGKILLed server runs no cleanup code; the commands it started must still end (the supervisor's
+lifeline), escaped descendants included. And a command running as the same user as the server must not
+read the API key from the server's /proc entries (the server is non-dumpable). That second part is tested
+with the server running as an ordinary user (`nobody`): root, or any process with CAP_SYS_PTRACE or
+CAP_SYS_ADMIN, reads a non-dumpable process's environ anyway, which the README says plainly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tests.mcp_tools.terminal.procs import all_gone, is_alive, read_pids
+from tests.support.mcp_clients import server_env, stdio_client, stdio_params, text_of
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="PR_SET_DUMPABLE, subreapers and /proc are Linux's"
+)
+
+FAKE_KEY = "sk-fake-key-7c1e9d2b4a"
+NOBODY = 65534
+_QUIET = "</dev/null >/dev/null 2>&1"
+PYTHON = shlex.quote(sys.executable)
+DAEMON = (
+    f'{PYTHON} -c "import os, time; os.fork() and os._exit(0); os.setsid(); '
+    "os.fork() and os._exit(0); open('{name}', 'w').write(f'{{os.getpid()}}\\n'); "
+    f'time.sleep(300)" {_QUIET}'
+)
+
+
+def _spawn(prefix: str) -> tuple[str, list[str]]:
+    """A shell line starting a plain child, a setsid'd one and a daemon, each writing `<prefix>-*.pid`."""
+    names = [f"{prefix}-child.pid", f"{prefix}-setsid.pid", f"{prefix}-daemon.pid"]
+    line = (
+        f"sleep 300 {_QUIET} & echo $! > {names[0]}; "
+        f"setsid sleep 300 {_QUIET} & echo $! > {names[1]}; "
+        + DAEMON.format(name=names[2])
+        + "; "
+        + " ".join(f"while [ ! -s {n} ]; do sleep 0.02; done;" for n in names)
+    )
+    return line, names
+
+
+def _server_pid(root: Path) -> int:
+    """The `m2bridge mcp` process this test started for `root` (a child of this process)."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{entry}/status").read_text()
+            parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            if parent == me and b"mcp" in argv and str(root).encode() in argv:
+                return int(entry)
+    raise AssertionError(f"no m2bridge mcp child for {root}")
+
+
+async def test_every_process_a_sigkilled_server_started_dies_with_it(tmp_path: Path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    run_line, run_names = _spawn("run")
+    process_line, process_names = _spawn("process")
+    pids: list[int] = []
+    params = stdio_params([root], server_env(tmp_path / "home"))
+    with contextlib.suppress(Exception):  # the client's session ends badly: its server was killed
+        async with stdio_client(params, "legacy") as client, anyio.create_task_group() as group:
+            server = _server_pid(root)
+            started = await client.call_tool(
+                "start_process", {"command": process_line + " echo ready; sleep 300", "wait_for": "ready"}
+            )
+            assert "matched" in text_of(started), text_of(started)
+            # A run_command still in flight, far from its timeout, when the server dies.
+            group.start_soon(
+                client.call_tool, "run_command", {"command": run_line + " sleep 300", "timeout": 600}
+            )
+            pids = await anyio.to_thread.run_sync(read_pids, root, run_names + process_names)
+            assert [pid for pid in pids if not is_alive(pid)] == []
+            os.kill(server, signal.SIGKILL)
+            group.cancel_scope.cancel()
+    assert len(pids) == 6
+    assert all_gone(pids, within=10) == [], f"outlived the SIGKILLed server: {pids}"
+
+
+def _nobody_home(tmp_path: Path) -> tuple[Path, Path]:
+    """A root folder and a home the unprivileged server can write."""
+    base = tmp_path / "nobody"
+    root, home = base / "repo", base / "home"
+    for folder in (base, root, home):
+        folder.mkdir()
+        os.chown(folder, NOBODY, NOBODY)
+    return root, home
+
+
+def _runs_as_nobody(pid: int, program: str) -> bool:
+    """`pid` runs `program` (not setpriv any more) with nobody's user id."""
+    with contextlib.suppress(OSError):
+        status = Path(f"/proc/{pid}/status").read_text()
+        uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+        return uid == str(NOBODY) and argv0 == program.encode()
+    return False
+
+
+# Every environment block this command may read, the server's first (it is our shell's grandparent).
+_READ_EVERY_ENVIRON = (
+    "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f 2>/dev/null; done | grep -c sk-fake-key; "
+    "server=$(awk '{print $4}' /proc/$PPID/stat); echo server=$server; "
+    "cat /proc/$server/environ /proc/$PPID/environ; head -c 100 /proc/$server/mem | wc -c; echo walked"
+)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_user(tmp_path: Path):
+    root, home = _nobody_home(tmp_path)
+    env = server_env(home, MINIMAX_API_KEY=FAKE_KEY, TMPDIR=str(home))
+    params = stdio_params([root], env)
+    # The server and its commands run as nobody. CAP_DAC_READ_SEARCH (inherited by the commands too) only
+    # lets it read the interpreter under /root; it is not a capability that opens another's /proc entries.
+    caps = ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+    params.args = [
+        f"--reuid={NOBODY}",
+        f"--regid={NOBODY}",
+        "--clear-groups",
+        *caps,
+        params.command,
+        *params.args,
+    ]
+    params.command = shutil.which("setpriv") or "setpriv"
+    async with stdio_client(params, "legacy") as client:
+        server = _server_pid(root)
+        assert _runs_as_nobody(server, sys.executable)
+        result = await client.call_tool("run_command", {"command": _READ_EVERY_ENVIRON})
+        output = text_of(result)
+        environ_owner = os.stat(f"/proc/{server}/environ").st_uid
+    assert "walked" in output and f"server={server}" in output, output
+    assert FAKE_KEY not in output, output
+    assert "\n0\n" in output  # not one readable environment holds the key
+    assert f"/proc/{server}/environ: Permission denied" in output
+    assert f"'/proc/{server}/mem' for reading: Permission denied" in output
+    assert environ_owner == 0  # non-dumpable: the kernel shows its /proc entries as root's
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+@pytest.mark.parametrize(
+    "entry",
+    [
+        ["-m", "m2bridge", "lsp"],
+        ["-c", "from lsp.cli import main; main([])"],
+        ["-c", "from mcp_tools.cli import main; main([])"],
+    ],
+    ids=["m2bridge-lsp", "lsp.cli", "mcp_tools.cli"],
+)
+def test_every_tool_running_entry_point_makes_itself_non_dumpable(tmp_path: Path, entry: list[str]):
+    root, home = _nobody_home(tmp_path)
+    env = server_env(home, MINIMAX_API_KEY=FAKE_KEY, TMPDIR=str(home))
+    setpriv = shutil.which("setpriv") or "setpriv"
+    argv = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    argv += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search", sys.executable, *entry]
+    server = subprocess.Popen(
+        argv, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        # setpriv is root until it execs the interpreter as nobody; only then does the check mean anything.
+        while not _runs_as_nobody(server.pid, sys.executable):
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+        # Dumpable until its main() runs; a non-dumpable process's /proc entries belong to root.
+        while os.stat(f"/proc/{server.pid}/environ").st_uid != 0:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert time.monotonic() < deadline, "still dumpable after 30 s"
+            time.sleep(0.05)
+    finally:
+        server.kill()
+        server.communicate(timeout=30)
