@@ -76,3 +76,10 @@ def test_client_roots_narrow_but_never_widen(sandbox: Sandbox) -> None:
 def test_a_root_that_is_not_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PathRefused, match="not a folder"):
         PathPolicy.of([tmp_path / "missing"])
+
+
+def test_anchors_name_every_root_writable_and_read_only_for_descriptor_walks(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "spill").mkdir()
+    policy = PathPolicy.of([tmp_path / "a"], read_only_roots=[tmp_path / "spill"])
+    assert policy.anchors == (str(tmp_path.resolve() / "a"), str(tmp_path.resolve() / "spill"))
