@@ -86,6 +86,22 @@ async def test_a_read_only_server_rooted_at_a_never_reaches_what_a_server_rooted
         await assert_unreachable(server_a, spilled, home)
 
 
+async def test_a_link_in_a_servers_own_spill_folder_does_not_lead_it_into_another_scopes_spill(
+    projects: tuple[Path, Path, Path],
+) -> None:
+    a, b, home = projects
+    spilled = await spill_env_of_b(b, home)
+    async with toolset_of(a, home, read_only=True) as server_a:
+        own = server_a.context.spill.folder
+        os.symlink(spilled, own / "planted-file.txt")
+        os.symlink(spilled.parent, own / "planted-folder")
+        for path in (own / "planted-file.txt", own / "planted-folder" / spilled.name):
+            outcome = await server_a.named("read_file").call({"path": str(path)})
+            assert outcome.is_error and SECRET not in outcome.content, outcome.content
+        listed = await server_a.named("list_dir").call({"path": str(own / "planted-folder")})
+        assert listed.is_error and spilled.name not in listed.content
+
+
 async def test_a_writing_server_rooted_at_a_never_reaches_what_a_server_rooted_at_b_spilled(
     projects: tuple[Path, Path, Path],
 ) -> None:
