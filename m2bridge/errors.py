@@ -10,6 +10,7 @@ __all__ = [
     "SessionError",
     "SessionMovedOn",
     "SessionNotFound",
+    "StoreDamaged",
 ]
 
 
@@ -76,3 +77,9 @@ class SessionBusy(SessionError):
     """Another process is in the middle of a turn on this session."""
 
     code = "session_busy"
+
+
+class StoreDamaged(SessionError):
+    """The session store's file is damaged; `m2bridge sessions recover` salvages what is readable."""
+
+    code = "store_damaged"

@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="with -p: print exactly one JSON object")
     chat.add_argument("--yes", action="store_true", help="allow destructive tools without asking")
 
-    sessions = commands.add_parser("sessions", help="list, show, export, fork or remove stored sessions")
+    sessions = commands.add_parser(
+        "sessions", help="list, show, export, fork, remove or recover stored sessions"
+    )
     actions = sessions.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="sessions, newest first")
     listing.add_argument("--json", action="store_true")
@@ -44,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         action = actions.add_parser(name, help=text)
         action.add_argument("id", metavar="ID")
         action.add_argument("--json", action="store_true")
+    recover = actions.add_parser(
+        "recover",
+        help="salvage a damaged database into a new one (the damaged file is kept); "
+        "stop other m2bridge processes first",
+    )
+    recover.add_argument("--json", action="store_true")
 
     commands.add_parser("doctor", help="check key, region, host, protocol, store and tools")
 

@@ -17,7 +17,7 @@ from m2bridge.sessions import SessionInfo, SessionStore
 from m2bridge.tools import Approver, Tool
 from m2bridge.workspace import detect_workspace
 
-__all__ = ["Runtime", "open_runtime"]
+__all__ = ["Runtime", "open_runtime", "open_settings"]
 
 
 @dataclass
@@ -66,10 +66,16 @@ class Runtime:
         )
 
 
-def open_runtime(*, quiet: bool = False) -> Runtime:
+def open_settings(*, quiet: bool = False) -> tuple[Settings, Path]:
+    """The settings and the workspace, without opening the store (which may be what needs fixing)."""
     workspace = detect_workspace()
     settings = load_settings(workspace=workspace)
     if not quiet:
         for warning in settings.warnings:
             print(f"m2bridge: {warning}", file=sys.stderr)
+    return settings, workspace
+
+
+def open_runtime(*, quiet: bool = False) -> Runtime:
+    settings, workspace = open_settings(quiet=quiet)
     return Runtime(settings=settings, workspace=workspace, store=SessionStore(settings.sessions_db))

@@ -1,4 +1,4 @@
-"""`m2bridge sessions list|show|export|fork|rm`."""
+"""`m2bridge sessions list|show|export|fork|rm|recover`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from m2bridge.cli.runtime import open_runtime
+from m2bridge.cli.runtime import open_runtime, open_settings
 from m2bridge.messages import TurnAdapter
 from m2bridge.sessions import SessionInfo
 from m2bridge.sessions.display import display_turns, info_json
@@ -24,6 +24,8 @@ def _when(stamp: float) -> str:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
+    if args.action == "recover":
+        return _recover(args)
     runtime = open_runtime(quiet=args.json)
     store = runtime.store
     console = Console(highlight=False)
@@ -102,3 +104,30 @@ def _print_turns(console: Console, info: SessionInfo, turns: list[dict[str, Any]
                     style="magenta",
                 )
             )
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from m2bridge.sessions.recover import recover
+
+    settings, _ = open_settings(quiet=args.json)
+    report = recover(settings.sessions_db)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+        return 0
+    print(
+        f"recovered {report.sessions} sessions and {report.turns} turns into {report.store}"
+        + (" (after rebuilding the file's header)" if report.header_rebuilt else "")
+    )
+    losses = [
+        (report.lost_turns, "turns lost (kept as marked gaps, so the sessions keep their numbering)"),
+        (report.rebuilt_sessions, "sessions rebuilt from their turns (their title and workspace were lost)"),
+        (report.unreadable_rows, "unreadable records skipped"),
+        (report.skipped_ranges, "damaged stretches of the file skipped (what was on them is lost)"),
+    ]
+    for count, what in losses:
+        if count:
+            print(f"  {count} {what}")
+    if not report.readable:
+        print("  nothing in the damaged file could be read; the new store starts empty")
+    print(f"the damaged file is kept as {report.kept_as}")
+    return 0

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from m2bridge.errors import SessionError
+from m2bridge.sessions.damage import damaged, is_damage
 
 __all__ = [
     "APPLICATION_ID",
@@ -138,6 +139,8 @@ def _read_version(conn: sqlite3.Connection, path: Path) -> int:
             if own_transaction and conn.in_transaction:
                 conn.execute("COMMIT")  # read-only: nothing is written
     except sqlite3.DatabaseError as exc:
+        if is_damage(exc):  # a damaged store, or a file that is no database at all: both can be salvaged
+            raise damaged(path, exc) from exc
         raise NotASessionStore(
             f"{path} is not an m2bridge session store ({exc}); move it aside or choose another path"
         ) from exc

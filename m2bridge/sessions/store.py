@@ -28,7 +28,7 @@ import string
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -38,11 +38,13 @@ from pydantic import ValidationError
 
 from m2bridge.errors import SessionBusy, SessionError, SessionMovedOn, SessionNotFound
 from m2bridge.messages import Turn, TurnAdapter
+from m2bridge.sessions.damage import store_errors
 from m2bridge.sessions.owner import LeaseOwner, process_is_gone, this_process
 from m2bridge.sessions.schema import check_version, migrate
 
 __all__ = [
     "BUSY_TIMEOUT",
+    "LOST_KIND",
     "Lease",
     "LoadedSession",
     "SessionInfo",
@@ -64,6 +66,10 @@ _MIN_PREFIX = 4
 # The concrete turn classes, from the `Turn` union (Annotated[Union[...], Field(...)]).
 _TURN_TYPES: tuple[type, ...] = get_args(get_args(Turn)[0])
 _KNOWN_KINDS = frozenset(cls.model_fields["kind"].default for cls in _TURN_TYPES)
+
+# The kind of the record `m2bridge sessions recover` puts where a turn could not be salvaged, so the
+# session keeps its indexes and its head; loading reports it instead of a turn.
+LOST_KIND = "lost"
 
 _INFO_COLUMNS = "id, title, workspace, protocol, model, created, updated, head, context_tokens"
 
@@ -226,14 +232,15 @@ class SessionStore:
         except sqlite3.Error as exc:
             raise SessionError(f"cannot open the session store {self.path}: {exc}") from exc
         try:
-            # The version check comes before anything that could write (even the journal mode),
-            # so a store from a newer m2bridge is left untouched.
-            check_version(conn, self.path)
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")  # a turn is acknowledged only once durable
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn, self.path)
+            with store_errors(self.path):
+                # The version check comes before anything that could write (even the journal mode),
+                # so a store from a newer m2bridge is left untouched.
+                check_version(conn, self.path)
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")  # a turn is acknowledged only once durable
+                conn.execute("PRAGMA foreign_keys = ON")
+                migrate(conn, self.path)
         except BaseException:
             conn.close()
             raise
@@ -251,16 +258,22 @@ class SessionStore:
     def _transaction(self, mode: str) -> Iterator[sqlite3.Connection]:
         """One transaction, under the object lock. IMMEDIATE takes the write lock up front, so a
         writer never has to upgrade a read snapshot (which could fail without waiting)."""
-        with self._lock:
-            conn = self._connection()
+        with self._query() as conn:
             conn.execute(f"BEGIN {mode}")
             try:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    with suppress(sqlite3.Error):  # a damaged file may refuse even this
+                        conn.execute("ROLLBACK")
                 raise
+
+    @contextmanager
+    def _query(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the object lock, with SQLite's errors told as the store's own."""
+        with self._lock, store_errors(self.path):
+            yield self._connection()
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._transaction("IMMEDIATE")
@@ -300,14 +313,13 @@ class SessionStore:
             return self._info(conn, session_id)
 
     def get(self, session_id: str) -> SessionInfo:
-        with self._lock:
-            return self._info(self._connection(), session_id)
+        with self._query() as conn:
+            return self._info(conn, session_id)
 
     def resolve(self, id_or_prefix: str) -> SessionInfo:
         """The session with this exact id, or the only one whose id starts with it (>= 4 characters)."""
         wanted = id_or_prefix.strip()
-        with self._lock:
-            conn = self._connection()
+        with self._query() as conn:
             row = conn.execute(f"SELECT {_INFO_COLUMNS} FROM sessions WHERE id = ?", (wanted,)).fetchone()
             if row is not None:
                 return SessionInfo(*row)
@@ -337,16 +349,12 @@ class SessionStore:
     def list(self, *, workspace: str | None = None, limit: int = 100) -> builtins.list[SessionInfo]:
         """Sessions, most recently updated first; only those of `workspace` when given."""
         where, params = ("WHERE workspace = ?", [workspace]) if workspace is not None else ("", [])
-        with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    f"SELECT {_INFO_COLUMNS} FROM sessions {where}"
-                    " ORDER BY updated DESC, created DESC, id LIMIT ?",
-                    (*params, max(0, limit)),
-                )
-                .fetchall()
-            )
+        with self._query() as conn:
+            rows = conn.execute(
+                f"SELECT {_INFO_COLUMNS} FROM sessions {where}"
+                " ORDER BY updated DESC, created DESC, id LIMIT ?",
+                (*params, max(0, limit)),
+            ).fetchall()
         return [SessionInfo(*row) for row in rows]
 
     def latest(self, workspace: str) -> SessionInfo | None:
@@ -419,6 +427,14 @@ class SessionStore:
         turns: builtins.list[StoredTurn] = []
         warnings: builtins.list[str] = []
         for idx, kind, payload, created in rows:
+            if kind == LOST_KIND:
+                message = (
+                    f"session {session_id}: turn {idx} was lost to damage in the store file "
+                    "(`m2bridge sessions recover` salvaged the rest)"
+                )
+                logger.warning("%s", message)
+                warnings.append(message)
+                continue
             try:
                 turns.append(StoredTurn(idx, TurnAdapter.validate_json(payload), float(created)))
             except (ValidationError, TypeError, ValueError) as exc:

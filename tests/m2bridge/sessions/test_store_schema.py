@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from m2bridge.errors import SessionError
+from m2bridge.errors import SessionError, StoreDamaged
 from m2bridge.messages import UserTurn
 from m2bridge.sessions import SCHEMA_VERSION, NotASessionStore, SchemaTooNew, SessionStore
 from m2bridge.sessions import schema as schema_module
@@ -154,9 +154,12 @@ def test_a_file_that_is_not_a_session_store_is_refused_and_left_alone(tmp_path):
     conn.close()
     before = snapshot(tmp_path)
 
-    for path in (junk, other):
-        with pytest.raises(NotASessionStore, match="not an m2bridge session store"):
-            SessionStore(path)
+    # Junk where the store should be looks like a store whose header was destroyed: the message
+    # offers `m2bridge sessions recover`, which keeps the file aside.
+    with pytest.raises(StoreDamaged, match=r"file is not a database.*m2bridge sessions recover"):
+        SessionStore(junk)
+    with pytest.raises(NotASessionStore, match="not an m2bridge session store"):
+        SessionStore(other)
     assert snapshot(tmp_path) == before
 
 
