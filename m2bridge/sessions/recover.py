@@ -20,9 +20,11 @@ beside it, and the new store takes its place.
 A file whose header is damaged ("file is not a database") gets a fresh header in the scratch copy
 (the usual page sizes are tried) and is read as above.
 
-Run it while no other m2bridge process uses the store: a process writing meanwhile writes into the
-damaged file, which is then kept aside. The columns copied are those of schema version 1; a future
-migration that adds columns must add them here.
+It refuses while another process has the store open (where /proc tells, on Linux): such a process
+would go on writing into the damaged file once it is set aside, and those turns would be missed.
+
+The columns copied are those of schema version 1; a future migration that adds columns must add
+them here.
 """
 
 from __future__ import annotations
@@ -346,6 +348,37 @@ def _restore_turns(new: sqlite3.Connection, sid: str, report: RecoveryReport) ->
         lost(head)
 
 
+# -- who else has the store open -----------------------------------------------------------------
+
+
+def _users(path: Path) -> list[str]:
+    """Other processes with the store (or its log) open, as "PID (name)"; empty where /proc is absent."""
+    wanted = {str(path), f"{path}-wal", f"{path}-shm"}
+    found = []
+    proc = Path("/proc")
+    try:
+        entries = [e for e in os.scandir(proc) if e.name.isdigit() and int(e.name) != os.getpid()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            fds = os.listdir(proc / entry.name / "fd")
+        except OSError:
+            continue  # gone, or another user's: it cannot have our 0600 file open
+        for fd in fds:
+            try:
+                target = os.readlink(proc / entry.name / "fd" / fd)
+            except OSError:
+                continue
+            if target in wanted:
+                name = ""
+                with contextlib.suppress(OSError):
+                    name = (proc / entry.name / "comm").read_text().strip()
+                found.append(f"{entry.name} ({name})" if name else entry.name)
+                break
+    return found
+
+
 # -- putting the new store in place ----------------------------------------------------------------
 
 
@@ -388,6 +421,12 @@ def recover(path: str | os.PathLike[str]) -> RecoveryReport:
     path = Path(path)
     if not path.is_file():
         raise SessionError(f"there is no session store at {path}; nothing to recover")
+    users = _users(path.resolve())
+    if users:
+        raise SessionError(
+            f"the session store {path} is open in other processes (pid {', '.join(users)}); stop them "
+            "(editor language server, MCP server, chats), then run the recovery again. Nothing was changed."
+        )
     scratch = Path(tempfile.mkdtemp(prefix=".recover-", dir=path.parent))
     try:
         copy = scratch / "damaged.db"

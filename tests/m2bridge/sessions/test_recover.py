@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,31 @@ def test_recover_of_a_missing_store_says_there_is_nothing_to_recover(tmp_path):
     with pytest.raises(SessionError, match="nothing to recover"):
         recover(tmp_path / "none.db")
     assert not list(tmp_path.iterdir())
+
+
+HOLDER = """
+import sys, time
+from m2bridge.sessions import SessionStore
+store = SessionStore(sys.argv[1])
+store.list()
+print("open", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc (Linux)")
+def test_recover_refuses_while_another_process_has_the_store_open_and_changes_nothing(db):
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        before = sorted(p.name for p in db.parent.iterdir())
+        with pytest.raises(SessionError, match=rf"open in other processes \(pid {holder.pid} ") as caught:
+            recover(db)
+        assert "Nothing was changed" in str(caught.value)
+        assert sorted(p.name for p in db.parent.iterdir()) == before
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert recover(db).sessions == 40
