@@ -318,62 +318,70 @@ async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str]) -> _Where
 
 def _checked_location(roots: Sequence[Path], shown: str, git_dir: str, common_dir: str, top: str) -> _Where:
     """Refuse a repository any part of which (as git reaches it, symlinks followed) is outside the roots."""
-    check = _Outside(roots, shown)
-    check.path(top, "its working tree")
+    check = _Outside(tuple(str(root) for root in roots), shown)
+    real_top = check.path(top, "its working tree")
     dot_git = os.path.join(top, ".git")
     if os.path.isfile(dot_git) and not os.path.islink(dot_git):
         check.path(git_dir, f"the file {dot_git} points git at its git folder, which")
     else:
         check.path(git_dir, "its git folder")
-    check.path(common_dir, f"the commondir of {git_dir} names the repository's common folder, which")
+    if common_dir != git_dir:
+        check.path(common_dir, f"the commondir of {git_dir} names the repository's common folder, which")
+    # Below these folders git finds what it reads by name (objects, refs, config, info/exclude, packs): a
+    # symlink among those names is followed, so it must lead inside too. Entry types come with the
+    # listing: no system call per entry.
+    names = check.links_in(git_dir)
+    common = names if common_dir == git_dir else check.links_in(common_dir)
     objects = os.path.join(common_dir, "objects")
-    check.path(objects, "its object store")
-    inner = ("info", "objects/info", "objects/pack")
-    folders = dict.fromkeys([git_dir, common_dir, objects, *(os.path.join(common_dir, n) for n in inner)])
-    folders[os.path.join(git_dir, "info")] = None
-    for inner in folders:
-        check.links_in(inner)
-    check.alternates(objects, 0, set())
-    configs = dict.fromkeys(
-        os.path.join(where, name) for where in (common_dir, git_dir) for name in ("config", "config.worktree")
-    )
-    present = [config for config in configs if os.path.lexists(config)]
+    object_info: set[str] = set()
+    if "objects" in common:
+        check.links_in(objects)
+        check.links_in(os.path.join(objects, "pack"))
+        object_info = check.links_in(os.path.join(objects, "info"))
+    for folder, listed in ((common_dir, common), (git_dir, names)):
+        if "info" in listed:
+            check.links_in(os.path.join(folder, "info"))
+    if "alternates" in object_info:
+        check.alternates(objects, 0, set())
+    configs = [os.path.join(common_dir, n) for n in ("config", "config.worktree") if n in common]
+    if common_dir != git_dir and "config.worktree" in names:
+        configs.append(os.path.join(git_dir, "config.worktree"))
     includes = False
-    for config in present:
-        check.path(config, f"its config file {config}")
+    for config in configs:
         text = _read_regular(config, _MAX_CONFIG_SCAN + 1)
         includes = includes or b"include" in text.lower() or len(text) > _MAX_CONFIG_SCAN
-    return _Where(Path(os.path.realpath(top)), tuple(present) if includes else ())
+    return _Where(Path(real_top), tuple(configs) if includes else ())
 
 
 @dataclass
 class _Outside:
-    """Checks of one repository against the roots, each refusal naming what pointed outside."""
+    """Checks of one repository against the roots (real paths), each refusal naming what pointed outside."""
 
-    roots: Sequence[Path]
+    roots: tuple[str, ...]
     shown: str
 
-    def inside(self, path: str) -> bool:
-        real = Path(os.path.realpath(path))
-        return any(is_within(real, root) for root in self.roots)
-
-    def path(self, path: str, what: str) -> None:
-        if not self.inside(path):
+    def path(self, path: str, what: str) -> str:
+        """The real path of `path`, refused when it is outside the roots."""
+        real = os.path.realpath(path)
+        if not any(real == root or real.startswith(root.rstrip("/") + "/") for root in self.roots):
             raise PathRefused(
-                f"{self.shown}: {what} is {os.path.realpath(path)}, outside the allowed roots; git would "
-                "read another repository's files there, so the git tools refuse this repository. Open that "
-                "repository as a root if it is meant to be used."
+                f"{self.shown}: {what} is {real}, outside the allowed roots; git would read another "
+                "repository's files there, so the git tools refuse this repository. Open that repository "
+                "as a root if it is meant to be used."
             )
+        return real
 
-    def links_in(self, folder: str) -> None:
-        """A symlink inside the git folder (refs, packed-refs, config, info/exclude, a pack) leading out."""
+    def links_in(self, folder: str) -> set[str]:
+        """The names in `folder`, each symlink among them checked to lead inside."""
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError:
-            return
+            return set()
         for entry in entries:
             if entry.is_symlink():
                 self.path(entry.path, f"the symlink {entry.path} in its git folder leads to a path that")
+        return {entry.name for entry in entries}
 
     def alternates(self, objects: str, depth: int, seen: set[str]) -> None:
         """Each object store named in `objects/info/alternates`, and theirs in turn, as git reads them."""
@@ -518,7 +526,9 @@ def _included_file(roots: Sequence[Path], shown: str, config: str, key: str, val
     target = os.path.normpath(
         value if value.startswith("/") else os.path.join(os.path.dirname(config), value)
     )
-    _Outside(roots, shown).path(target, f"{config} sets {key}={value!r}; that file")
+    _Outside(tuple(str(root) for root in roots), shown).path(
+        target, f"{config} sets {key}={value!r}; that file"
+    )
     if os.path.exists(target):
         _read_regular(target, 0)  # refuses a FIFO or device before git would block on it
     return target
