@@ -69,7 +69,7 @@ def main() -> None:
         while held is None:
             try:
                 held = store.acquire(args.session, owner, ttl=args.ttl)
-            except SessionBusy:  # a killed predecessor's lease: wait for it to expire
+            except SessionBusy:  # a predecessor's lease, until it is seen dead or expires
                 retries += 1
                 time.sleep(0.02)
     head = store.get(args.session).turns
