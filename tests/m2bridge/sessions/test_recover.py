@@ -24,6 +24,7 @@ from tests.m2bridge.sessions.store_damage import (
     damage_leaf,
     digest,
     fill,
+    overwrite_page,
     raw_sessions,
     raw_turns,
 )
@@ -200,3 +201,30 @@ def test_recover_refuses_while_another_process_has_the_store_open_and_changes_no
         if holder.stdout is not None:
             holder.stdout.close()
     assert recover(db).sessions == 40
+
+
+def test_a_turn_whose_overflow_page_is_damaged_is_the_only_one_lost(tmp_path):
+    db = tmp_path / "big.db"
+    with SessionStore(db) as store:
+        for n in range(5):  # one long turn each, stored over several overflow pages
+            info = store.create(workspace="/w", protocol="anthropic", model="MiniMax-M2")
+            store.append(
+                info.id, [UserTurn(text=f"{n} " + "y" * 20_000), UserTurn(text="short")], expected_head=0
+            )
+    turns_before = raw_turns(db)
+    conn = sqlite3.connect(db)
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    overflow = [
+        p for (p,) in conn.execute("SELECT pageno FROM dbstat WHERE name = 'turns' AND pagetype = 'overflow'")
+    ]
+    conn.close()
+    overwrite_page(db, overflow[len(overflow) // 2], size)
+
+    report = recover(db)
+
+    after = raw_turns(db)
+    (lost,) = [key for key, row in after.items() if row[0] == LOST_KIND]
+    assert lost[1] == 0 and (report.lost_turns, report.unreadable_rows, report.turns) == (1, 1, 9)
+    assert {k: v for k, v in after.items() if k != lost} == {
+        k: v for k, v in turns_before.items() if k != lost
+    }
