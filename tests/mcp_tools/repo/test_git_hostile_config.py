@@ -65,6 +65,7 @@ class Row:
     refused: dict[str, str] = field(default_factory=dict)
     extra_calls: dict[str, tuple[type[Any], dict[str, Any]]] = field(default_factory=dict)
     check: Callable[[HostileRepo, dict[str, str]], None] | None = None
+    gitmodules: str | None = None  # a working-tree .gitmodules replacing the recorded one
 
 
 def program_rows(route: str, keys: list[str]) -> list[Any]:
@@ -214,9 +215,20 @@ ROWS = [
         Row("include", (("include.path", OUTSIDE_CONFIG),), refused=INCLUDE_REFUSED),
         id="include:include.path-outside",
     ),
+    # git reads core.worktree before includes: the working tree stays where it is (and is checked).
+    pytest.param(Row("include", (("core.worktree", "{outside}"),)), id="include:core.worktree-outside"),
     # The submodule's config, with the superproject asking git to recurse into it (finding 1: a child
     # `git diff` in the submodule inherits `-c` settings but not `--no-ext-diff` / `--no-textconv`).
     *program_rows("submodule", ["diff.external", "diff.drv.textconv", "diff.drv.command", "core.fsmonitor"]),
+    pytest.param(
+        Row(
+            "submodule",
+            (("core.fsmonitor", PROGRAM), ("filter.drv.clean", PROGRAM), FILTER_REQUIRED),
+            superproject=(("diff.submodule", "diff"),),
+            gitmodules='[submodule "sub"]\n\tpath = sub\n\turl = ./sub\n\tignore = none\n',
+        ),
+        id="submodule:everything-with-.gitmodules-ignore=none",
+    ),
     pytest.param(
         Row("submodule", (("filter.drv.clean", PROGRAM), FILTER_REQUIRED)), id="submodule:filter.drv.clean"
     ),
@@ -298,6 +310,8 @@ def plant(repo: HostileRepo, row: Row) -> None:
         (repo.git_dir / "info" / "attributes").write_text(ATTRIBUTES)
     else:
         (repo.root / ".gitattributes").write_text(ATTRIBUTES)
+    if row.gitmodules is not None:
+        (repo.root / ".gitmodules").write_text(row.gitmodules)
     if row.route == "hooks":
         for hook in HOOKS:
             os.link(repo.scripts / "hooks" / hook, repo.git_dir / "hooks" / hook)
