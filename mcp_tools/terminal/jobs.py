@@ -32,7 +32,8 @@ _lifeline_lock = threading.Lock()
 
 def supervised() -> bool:
     """Whether commands run under the supervisor: Linux (it needs /proc and prctl) and a known interpreter."""
-    return sys.platform.startswith("linux") and bool(sys.executable) and os.path.isdir("/proc/self")
+    linux = sys.platform.startswith("linux") and os.path.isdir("/proc/self")
+    return linux and bool(sys.executable) and SUPERVISOR.is_file()
 
 
 def _lifeline_fd() -> int:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["all_gone", "group_is_gone", "is_alive", "live_members", "our_zombies", "read_pids"]
+__all__ = ["all_gone", "group_is_gone", "is_alive", "live_members", "our_zombies", "read_pids", "zombies_of"]
 
 
 def _table() -> list[tuple[int, str, int, int]]:
@@ -40,10 +40,14 @@ def live_members(pgid: int) -> list[int]:
 
 def our_zombies() -> list[int]:
     """Children of this test process that exited and were never reaped."""
+    return zombies_of(os.getpid())
+
+
+def zombies_of(parent: int) -> list[int]:
+    """Children of `parent` that exited and were never reaped."""
     if not sys.platform.startswith("linux"):
         return []
-    me = os.getpid()
-    return [pid for pid, state, ppid, _ in _table() if ppid == me and state == "Z"]
+    return [pid for pid, state, ppid, _ in _table() if ppid == parent and state == "Z"]
 
 
 def group_is_gone(pgid: int, within: float = 2.0) -> bool:

@@ -18,7 +18,7 @@ from mcp_tools.context import ToolContext
 from mcp_tools.terminal import ProcessRegistry, RunCommand, terminal_tools
 from mcp_tools.terminal.groups import stop_group
 from mcp_tools.terminal.jobs import Job, start_job
-from tests.mcp_tools.terminal.procs import all_gone, is_alive, our_zombies, read_pids
+from tests.mcp_tools.terminal.procs import all_gone, is_alive, our_zombies, read_pids, zombies_of
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="descendants are tracked on Linux (subreaper, /proc)"
@@ -154,3 +154,13 @@ async def test_a_job_started_from_a_thread_outlives_that_thread(ctx: ToolContext
             await stop_group(job, 0.5)
         job.close()
     assert all_gone([pid]) == []
+
+
+async def test_the_supervisor_reaps_the_orphans_it_adopts(tools, repo: Path):
+    # Twenty short-lived orphans re-parent to the supervisor and die there while the process runs on.
+    orphans = "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sh -c 'sleep 0.01 &'; done"
+    command = f"echo $PPID > supervisor.pid; {orphans}; sleep 0.5; echo ready; sleep 300"
+    await tools["start_process"].call({"command": command, "wait_for": "ready"})
+    (supervisor,) = read_pids(repo, ["supervisor.pid"])
+    assert zombies_of(supervisor) == []
+    await tools["kill_process"].call({"id": "p1"})
