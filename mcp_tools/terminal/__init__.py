@@ -2,7 +2,9 @@
 
 POSIX only (process groups, pseudo-terminals). Every child runs in its own process group with the
 secrets removed from its environment, in a folder the path policy allows, under a time limit, and is
-stopped with its whole group; output returned to a model is bounded, the whole spilled to a file.
+stopped with its whole group; output returned to a model is bounded, the whole spilled to a file. On Linux
+a supervisor (`jobs.py`, `supervisor.py`) also ends what left the group (setsid, daemons), and ends it all
+when the server dies, even by SIGKILL.
 """
 
 from __future__ import annotations
