@@ -18,12 +18,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 
+from tests.fakes.minimax import CallTools, Reply
 from tests.mcp_tools.terminal.procs import all_gone, is_alive, read_pids
+from tests.support.env import m2_env, make_project
 from tests.support.mcp_clients import server_env, stdio_client, stdio_params, text_of
+from tests.support.sent import tool_results_sent
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="PR_SET_DUMPABLE, subreapers and /proc are Linux's"
@@ -116,9 +120,11 @@ def _runs_as_nobody(pid: int, program: str) -> bool:
 
 # Every environment block this command may read, the server's first (it is our shell's grandparent).
 _READ_EVERY_ENVIRON = (
-    "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f 2>/dev/null; done | grep -c sk-fake-key; "
+    "echo holding=$(for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f 2>/dev/null; done "
+    "| grep -c sk-fake); "
     "server=$(awk '{print $4}' /proc/$PPID/stat); echo server=$server; "
-    "cat /proc/$server/environ /proc/$PPID/environ; head -c 100 /proc/$server/mem | wc -c; echo walked"
+    "cat /proc/$server/environ /proc/$PPID/environ; echo mem=$(head -c 100 /proc/$server/mem | wc -c); "
+    "echo walked"
 )
 
 
@@ -147,7 +153,8 @@ async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_u
         environ_owner = os.stat(f"/proc/{server}/environ").st_uid
     assert "walked" in output and f"server={server}" in output, output
     assert FAKE_KEY not in output, output
-    assert "\n0\n" in output  # not one readable environment holds the key
+    assert "holding=0\n" in output  # not one readable environment holds the key
+    assert "mem=0\n" in output
     assert f"/proc/{server}/environ: Permission denied" in output
     assert f"'/proc/{server}/mem' for reading: Permission denied" in output
     assert environ_owner == 0  # non-dumpable: the kernel shows its /proc entries as root's
@@ -186,3 +193,28 @@ def test_every_tool_running_entry_point_makes_itself_non_dumpable(tmp_path: Path
     finally:
         server.kill()
         server.communicate(timeout=30)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+def test_chat_stores_no_key_a_command_tried_to_read_from_its_parent(tmp_path: Path, fake_minimax: Any):
+    """The finding end to end: the model runs the attack in chat; neither M2 nor the store sees the key."""
+    base = tmp_path / "nobody"
+    base.mkdir()
+    repo = make_project(base)
+    env = m2_env(base, fake_minimax, MINIMAX_API_KEY=FAKE_KEY)
+    fake_minimax.api_key = FAKE_KEY
+    (base / "home").mkdir()
+    for folder in [base, *base.rglob("*")]:
+        os.chown(folder, NOBODY, NOBODY)
+    fake_minimax.script(CallTools([("run_command", {"command": _READ_EVERY_ENVIRON})]), Reply("done"))
+    setpriv = shutil.which("setpriv") or "setpriv"
+    argv = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    argv += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+    argv += [sys.executable, "-m", "m2bridge", "chat", "-p", "look around", "--yes", "--json"]
+    done = subprocess.run(argv, env=env, cwd=repo, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = tool_results_sent(fake_minimax)
+    assert any("walked" in r for r in results), results
+    assert not any(FAKE_KEY in r for r in results), results
+    stored = b"".join(p.read_bytes() for p in (base / "home").rglob("*") if p.is_file())
+    assert stored and FAKE_KEY.encode() not in stored
