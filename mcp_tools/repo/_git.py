@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -281,7 +282,7 @@ async def open_repo(ctx: ToolContext, raw: str | None, *, read_config: bool) -> 
         # At the same time as the location: reading config runs nothing, and includes are not followed.
         config_job = asyncio.ensure_future(_own_config(folder, env, ctx))
     try:
-        where = await _locate(ctx, folder, env)
+        where = await _locate(ctx, folder, env, submodules=read_config)
         entries = await config_job if config_job is not None else []
         if where.with_includes:
             # Rare: the config mentions includes. Each file is read on its own and checked before the next.
@@ -301,7 +302,7 @@ class _Where:
     with_includes: tuple[str, ...] = ()
 
 
-async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str]) -> _Where:
+async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str], *, submodules: bool) -> _Where:
     """Where git would find the repository for `folder`, checked against the roots before any other git
     command runs: finding it reads only the `.git` file or folder, runs nothing."""
     capture = Capture(65536, ctx.spill, "rev-parse")
@@ -313,7 +314,10 @@ async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str]) -> _Where
     if len(lines) != 4 or lines[3] != "" or not all(line.startswith("/") for line in lines[:3]):
         raise ToolFailure(f"{shown}: could not tell where its repository is (git said {capture.text()!r})")
     roots = ctx.policy.roots
-    return await anyio.to_thread.run_sync(_checked_location, roots, shown, lines[0], lines[1], lines[2])
+    where = await anyio.to_thread.run_sync(_checked_location, roots, shown, lines[0], lines[1], lines[2])
+    if submodules:
+        await anyio.to_thread.run_sync(_check_submodules, roots, shown, str(where.top))
+    return where
 
 
 def _checked_location(roots: Sequence[Path], shown: str, git_dir: str, common_dir: str, top: str) -> _Where:
@@ -351,6 +355,39 @@ def _checked_location(roots: Sequence[Path], shown: str, git_dir: str, common_di
         text = _read_regular(config, _MAX_CONFIG_SCAN + 1)
         includes = includes or b"include" in text.lower() or len(text) > _MAX_CONFIG_SCAN
     return _Where(Path(real_top), tuple(configs) if includes else ())
+
+
+# `path = sub/dir` in .gitmodules (git-config syntax: the value may be quoted, a comment may follow).
+_SUBMODULE_PATH = re.compile(
+    r'^[ \t]*path[ \t]*=[ \t]*("(?:[^"\\\n]|\\.)*"|[^#;\n]*)', re.IGNORECASE | re.MULTILINE
+)
+
+
+def _check_submodules(roots: Sequence[Path], shown: str, top: str) -> None:
+    """Comparing the working tree reads each checked-out submodule's HEAD through its `.git` file or
+    folder: the submodules .gitmodules lists must lead inside the roots too. (A gitlink that .gitmodules
+    does not list is not seen here: git reads its HEAD commit id, nothing else.)"""
+    listing = os.path.join(top, ".gitmodules")
+    if not os.path.isfile(listing) or os.path.islink(listing):
+        return  # git itself does not follow a symlinked .gitmodules
+    check = _Outside(tuple(str(root) for root in roots), shown)
+    text = _read_regular(listing, _MAX_CONFIG_SCAN).decode("utf-8", "replace")
+    for match in _SUBMODULE_PATH.finditer(text):
+        raw = match.group(1).strip()
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        dot_git = os.path.join(top, raw, ".git")
+        if not os.path.lexists(dot_git):
+            continue
+        what = f"the submodule {raw}'s .git"
+        if os.path.isfile(dot_git):
+            first = _read_regular(dot_git, 4096).decode("utf-8", "replace").split("\n", 1)[0].strip()
+            if first.startswith("gitdir:"):
+                named = first.removeprefix("gitdir:").strip()
+                check.path(
+                    os.path.join(os.path.dirname(dot_git), named), f"{what} file points git at a folder that"
+                )
+        check.path(dot_git, what)
 
 
 @dataclass

@@ -165,3 +165,26 @@ async def test_includes_inside_the_roots_are_followed_without_reading_outside(
     run_git(hostile_repo.root, "config", "include.path", "../shared.gitconfig")
     ctx = hostile_repo.context()
     ok(await GitBlame(ctx).call({"path": "hello.py"}))
+
+
+@pytest.mark.parametrize("form", ["gitdir-file", "symlink"])
+async def test_a_submodule_whose_git_leads_outside_is_refused_where_git_would_read_its_head(
+    hostile_repo: HostileRepo, form: str
+) -> None:
+    """Comparing the working tree reads each submodule's HEAD through its `.git`: pointed at an outside
+    repository, git_diff would print that repository's commit id as the submodule's."""
+    dot_git = hostile_repo.root / "sub" / ".git"
+    dot_git.unlink()
+    if form == "gitdir-file":
+        dot_git.write_text("gitdir: ../../outside/.git\n")
+    else:
+        dot_git.symlink_to(hostile_repo.outside / ".git")
+    ctx = hostile_repo.context()
+    for tool in (GitStatus, GitDiff):
+        outcome = await tool(ctx).call({})
+        assert outcome.is_error and "the submodule sub's .git" in outcome.content, outcome.content
+        assert "outside the allowed roots" in outcome.content
+        assert outside_head(hostile_repo) not in outcome.content
+    # History alone never opens the submodule: log and show still work.
+    assert not (await GitLog(ctx).call({})).is_error
+    assert not (await GitShow(ctx).call({"revision": "HEAD"})).is_error
