@@ -151,8 +151,8 @@ async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_u
         result = await client.call_tool("run_command", {"command": _READ_EVERY_ENVIRON})
         output = text_of(result)
         environ_owner = os.stat(f"/proc/{server}/environ").st_uid
-    assert "walked" in output and f"server={server}" in output, output
     assert FAKE_KEY not in output, output
+    assert "walked" in output and f"server={server}" in output, output
     assert "holding=0\n" in output  # not one readable environment holds the key
     assert "mem=0\n" in output
     assert f"/proc/{server}/environ: Permission denied" in output
