@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from m2bridge.errors import SessionError
+from m2bridge.sessions.pages import leaf_rows
 from m2bridge.sessions.schema import APPLICATION_ID, SCHEMA_VERSION, NotASessionStore, SchemaTooNew
 from m2bridge.sessions.store import LOST_KIND, SessionStore
 
@@ -61,6 +62,8 @@ _SESSION_COLUMNS = (
     "id, title, workspace, protocol, model, created, updated, head, context_tokens, forked_from"
 )
 _TURN_COLUMNS = "session_id, idx, kind, CAST(payload AS BLOB), created"
+_SESSION_WIDTH = 13  # every column of a sessions row, as it sits on a page (leases included)
+_TURN_WIDTH = 5
 
 
 @dataclass
@@ -73,6 +76,7 @@ class RecoveryReport:
     rebuilt_sessions: int = 0  # sessions whose own record was lost, rebuilt from their turns
     unreadable_rows: int = 0  # rows found but not readable (or garbled), skipped
     skipped_ranges: int = 0  # stretches of rows passed over because their pages are unreadable
+    page_rows: int = 0  # of the turns, those read straight from leaf pages SQLite could not reach
     header_rebuilt: bool = False
     readable: bool = True  # False: not even the list of tables could be read
 
@@ -244,44 +248,83 @@ def _check_ours(conn: sqlite3.Connection, tables: set[str], path: Path) -> None:
 # -- salvaging -------------------------------------------------------------------------------------
 
 
-def _salvage(old: sqlite3.Connection, new: sqlite3.Connection, report: RecoveryReport) -> None:
+def _add_session(new: sqlite3.Connection, row: tuple[Any, ...] | list[Any], report: RecoveryReport) -> None:
+    sid, title, workspace, protocol, model, created, updated, head, context_tokens, forked_from = row
+    texts_ok = all(isinstance(v, str) for v in (sid, title, workspace, protocol, model))
+    numbers_ok = _is_number(created) and _is_number(updated) and isinstance(context_tokens, int)
+    if not (texts_ok and numbers_ok and isinstance(head, int) and head >= 0 and _ID.fullmatch(sid)):
+        report.unreadable_rows += 1  # garbled by the damage
+        return
+    fork = forked_from if isinstance(forked_from, str) else None
+    new.execute(
+        "INSERT OR IGNORE INTO main.sessions (id, title, workspace, protocol, model, created, updated,"
+        " context_tokens, forked_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (sid, title, workspace, protocol, model, float(created), float(updated), context_tokens, fork),
+    )
+    new.execute("INSERT OR IGNORE INTO temp.old_heads VALUES (?, ?)", (sid, head))
+
+
+def _add_turn(new: sqlite3.Connection, row: tuple[Any, ...] | list[Any], report: RecoveryReport) -> None:
+    sid, idx, kind, payload, created = row
+    if isinstance(payload, str):  # read from the page itself: back to the exact bytes stored
+        payload = payload.encode("utf-8", "surrogateescape")
+    if not (
+        isinstance(sid, str)
+        and _ID.fullmatch(sid)
+        and isinstance(idx, int)
+        and idx >= 0
+        and isinstance(kind, str)
+        and isinstance(payload, bytes)
+        and _is_number(created)
+    ):
+        report.unreadable_rows += 1
+        return
+    new.execute(
+        "INSERT OR IGNORE INTO temp.salvaged VALUES (?, ?, ?, ?, ?)",
+        (sid, idx, kind, payload, float(created)),
+    )
+
+
+def _salvage_through_sqlite(old: sqlite3.Connection, new: sqlite3.Connection, report: RecoveryReport) -> None:
     if not {"sessions", "turns"} <= _tables(old):
         return  # an empty file: nothing to salvage
     reader = _Reader(old, report)
+    for row in reader.rows("sessions", _SESSION_COLUMNS):
+        _add_session(new, row, report)
+    for row in reader.rows("turns", _TURN_COLUMNS):
+        _add_turn(new, row, report)
+
+
+def _salvage_from_pages(copy: Path, new: sqlite3.Connection, report: RecoveryReport) -> None:
+    """Rows on intact leaf pages that SQLite could not reach (a damaged page above them)."""
+    before = int(new.execute("SELECT count(*) FROM temp.salvaged").fetchone()[0])
+    others = RecoveryReport(store="", kept_as="")  # rows of other tables are not "unreadable" rows
+    for _rowid, values in leaf_rows(copy):
+        if len(values) == _SESSION_WIDTH:
+            # INSERT OR IGNORE: only for a session whose record SQLite could not read.
+            _add_session(new, [*values[:9], values[12]], others)
+        elif len(values) == _TURN_WIDTH:
+            _add_turn(new, values, others)
+    report.page_rows = int(new.execute("SELECT count(*) FROM temp.salvaged").fetchone()[0]) - before
+
+
+def _salvage(
+    old: sqlite3.Connection | None, copy: Path, new: sqlite3.Connection, report: RecoveryReport
+) -> None:
     new.execute("CREATE TEMP TABLE old_heads (id TEXT PRIMARY KEY, head INTEGER NOT NULL)")
     new.execute(
         "CREATE TEMP TABLE salvaged (session_id TEXT NOT NULL, idx INTEGER NOT NULL, kind TEXT NOT NULL,"
         " payload BLOB NOT NULL, created REAL NOT NULL, PRIMARY KEY (session_id, idx))"
     )
-    for row in reader.rows("sessions", _SESSION_COLUMNS):
-        sid, title, workspace, protocol, model, created, updated, head, context_tokens, forked_from = row
-        texts_ok = all(isinstance(v, str) for v in (sid, title, workspace, protocol, model))
-        numbers_ok = _is_number(created) and _is_number(updated) and isinstance(context_tokens, int)
-        if not (texts_ok and numbers_ok and isinstance(head, int) and head >= 0 and _ID.fullmatch(sid)):
-            report.unreadable_rows += 1  # garbled by the damage
-            continue
-        fork = forked_from if isinstance(forked_from, str) else None
-        new.execute(
-            "INSERT OR IGNORE INTO main.sessions (id, title, workspace, protocol, model, created, updated,"
-            " context_tokens, forked_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sid, title, workspace, protocol, model, created, updated, context_tokens, fork),
-        )
-        new.execute("INSERT OR IGNORE INTO temp.old_heads VALUES (?, ?)", (sid, head))
-    for sid, idx, kind, payload, created in reader.rows("turns", _TURN_COLUMNS):
-        if not (
-            isinstance(sid, str)
-            and _ID.fullmatch(sid)
-            and isinstance(idx, int)
-            and idx >= 0
-            and isinstance(kind, str)
-            and isinstance(payload, bytes)
-            and _is_number(created)
-        ):
-            report.unreadable_rows += 1
-            continue
-        new.execute(
-            "INSERT OR IGNORE INTO temp.salvaged VALUES (?, ?, ?, ?, ?)", (sid, idx, kind, payload, created)
-        )
+    if old is not None:
+        try:
+            _salvage_through_sqlite(old, new, report)
+        finally:
+            old.close()  # also folds the copied -wal into the copy, for the page reader below
+    # Reading the pages directly is for what SQLite could not reach. With a rebuilt header the
+    # freelist is unknown, and freed pages hold deleted rows: those must not come back.
+    if (old is None or report.skipped_ranges) and not report.header_rebuilt:
+        _salvage_from_pages(copy, new, report)
     _rebuild_lost_sessions(new, report)
     for (sid,) in new.execute("SELECT id FROM main.sessions ORDER BY id").fetchall():
         _restore_turns(new, sid, report)
@@ -442,11 +485,7 @@ def recover(path: str | os.PathLike[str]) -> RecoveryReport:
             old = _open_copy(copy, report, path)
             report.readable = old is not None
             new.execute("BEGIN IMMEDIATE")
-            if old is not None:
-                try:
-                    _salvage(old, new, report)
-                finally:
-                    old.close()
+            _salvage(old, copy, new, report)
             new.execute("COMMIT")
             # A plain rollback-journal file with no -wal beside it, so nothing is left behind
             # in the scratch folder; the store turns WAL back on when it next opens the file.

@@ -228,3 +228,60 @@ def test_a_turn_whose_overflow_page_is_damaged_is_the_only_one_lost(tmp_path):
     assert {k: v for k, v in after.items() if k != lost} == {
         k: v for k, v in turns_before.items() if k != lost
     }
+
+
+def interior_pages(db: Path, table: str) -> tuple[int, list[int]]:
+    conn = sqlite3.connect(db)
+    try:
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = [
+            p
+            for (p,) in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'internal'", (table,)
+            )
+        ]
+    finally:
+        conn.close()
+    return size, pages
+
+
+def test_a_damaged_interior_page_loses_no_turn_the_leaves_below_it_still_hold(db):
+    turns_before, sessions_before = raw_turns(db), raw_sessions(db)
+    size, (root, *_) = interior_pages(db, "turns")
+    overwrite_page(db, root, size)
+
+    report = recover(db)
+
+    assert report.skipped_ranges >= 1 and report.page_rows == len(turns_before) and report.lost_turns == 0
+    assert raw_turns(db) == turns_before and raw_sessions(db) == sessions_before
+
+
+def test_a_damaged_schema_page_still_gives_back_every_session_and_turn(db):
+    turns_before, sessions_before = raw_turns(db), raw_sessions(db)
+    with db.open("r+b") as handle:  # page 1 after the file header: the list of tables
+        handle.seek(100)
+        handle.write(b"\xde\xad\xbe\xef" * 200)
+    with pytest.raises(StoreDamaged):
+        SessionStore(db)
+
+    report = recover(db)
+
+    assert not report.readable and report.page_rows == len(turns_before)
+    assert raw_turns(db) == turns_before and raw_sessions(db) == sessions_before
+
+
+def test_turns_of_removed_sessions_do_not_come_back_from_freed_pages(db):
+    with SessionStore(db) as store:
+        removed = [info.id for info in store.list()[10:25]]  # created one after another: whole pages
+        for session_id in removed:
+            store.remove(session_id)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] > 0  # pages holding their old bytes
+    conn.close()
+    turns_before, sessions_before = raw_turns(db), raw_sessions(db)
+    size, (root, *_) = interior_pages(db, "turns")
+    overwrite_page(db, root, size)
+
+    recover(db)
+
+    assert raw_turns(db) == turns_before and raw_sessions(db) == sessions_before
