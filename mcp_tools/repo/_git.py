@@ -304,7 +304,7 @@ class _Where:
 
 async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str], *, submodules: bool) -> _Where:
     """Where git would find the repository for `folder`, checked against the roots before any other git
-    command runs: finding it reads only the `.git` file or folder, runs nothing."""
+    command runs (finding it reads the `.git` file or folder and the config, and runs nothing)."""
     capture = Capture(65536, ctx.spill, "rev-parse")
     code, stderr = await _run(folder, _LOCATE, env, capture)
     shown = ctx.show(folder)
@@ -314,14 +314,15 @@ async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str], *, submod
     if len(lines) != 4 or lines[3] != "" or not all(line.startswith("/") for line in lines[:3]):
         raise ToolFailure(f"{shown}: could not tell where its repository is (git said {capture.text()!r})")
     roots = ctx.policy.roots
-    where = await anyio.to_thread.run_sync(_checked_location, roots, shown, lines[0], lines[1], lines[2])
-    if submodules:
-        await anyio.to_thread.run_sync(_check_submodules, roots, shown, str(where.top))
-    return where
+    found = lines[0], lines[1], lines[2]
+    return await anyio.to_thread.run_sync(_checked_location, roots, shown, *found, submodules)
 
 
-def _checked_location(roots: Sequence[Path], shown: str, git_dir: str, common_dir: str, top: str) -> _Where:
-    """Refuse a repository any part of which (as git reaches it, symlinks followed) is outside the roots."""
+def _checked_location(
+    roots: Sequence[Path], shown: str, git_dir: str, common_dir: str, top: str, submodules: bool
+) -> _Where:
+    """Refuse a repository any part of which (as git reaches it, symlinks followed) is outside the roots;
+    `submodules`: the command compares the working tree, so the submodules' `.git` count too."""
     check = _Outside(tuple(str(root) for root in roots), shown)
     real_top = check.path(top, "its working tree")
     dot_git = os.path.join(top, ".git")
@@ -354,6 +355,8 @@ def _checked_location(roots: Sequence[Path], shown: str, git_dir: str, common_di
     for config in configs:
         text = _read_regular(config, _MAX_CONFIG_SCAN + 1)
         includes = includes or b"include" in text.lower() or len(text) > _MAX_CONFIG_SCAN
+    if submodules:
+        _check_submodules(check, real_top)
     return _Where(Path(real_top), tuple(configs) if includes else ())
 
 
@@ -363,14 +366,13 @@ _SUBMODULE_PATH = re.compile(
 )
 
 
-def _check_submodules(roots: Sequence[Path], shown: str, top: str) -> None:
+def _check_submodules(check: _Outside, top: str) -> None:
     """Comparing the working tree reads each checked-out submodule's HEAD through its `.git` file or
     folder: the submodules .gitmodules lists must lead inside the roots too. (A gitlink that .gitmodules
     does not list is not seen here: git reads its HEAD commit id, nothing else.)"""
     listing = os.path.join(top, ".gitmodules")
     if not os.path.isfile(listing) or os.path.islink(listing):
         return  # git itself does not follow a symlinked .gitmodules
-    check = _Outside(tuple(str(root) for root in roots), shown)
     text = _read_regular(listing, _MAX_CONFIG_SCAN).decode("utf-8", "replace")
     for match in _SUBMODULE_PATH.finditer(text):
         raw = match.group(1).strip()
