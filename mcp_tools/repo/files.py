@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import difflib
 import os
+from functools import partial
 from itertools import islice
+from pathlib import Path
 
 import anyio
 from pydantic import Field
@@ -16,6 +18,7 @@ from mcp_tools.beneath import lstat_at, open_file, open_parent, require_regular
 from mcp_tools.context import ToolContext
 from mcp_tools.disk import TooLarge, looks_binary
 from mcp_tools.errors import ToolFailure
+from mcp_tools.paths import PathPolicy
 
 __all__ = ["EditFile", "ReadFile", "WriteFile"]
 
@@ -115,8 +118,8 @@ class WriteFile(ModelTool[WriteArgs]):
         self.ctx = ctx
 
     async def run(self, args: WriteArgs) -> ToolOutcome:
-        path = self.ctx.resolve(args.path, write=True)
-        existed = await anyio.to_thread.run_sync(_prepare_write, str(path), self.ctx.policy.anchors)
+        # Resolved and prepared in a worker thread: realpath, mkdir and lstat all touch the disk.
+        path, existed = await anyio.to_thread.run_sync(_prepare_write, self.ctx.policy, args.path)
         note = await self.ctx.workspace.write_text(str(path), args.content)
         verb = "replaced" if existed else "created"
         return ToolOutcome(
@@ -124,18 +127,18 @@ class WriteFile(ModelTool[WriteArgs]):
         )
 
 
-def _prepare_write(path: str, anchors: tuple[str, ...]) -> bool:
-    """Make the missing parent folders and say whether the file exists; refuse anything but a file.
+def _prepare_write(policy: PathPolicy, raw: str) -> tuple[Path, bool]:
+    """The checked path; its missing parent folders made; whether the file exists. Only a file will do.
 
     Each folder is made relative to its checked parent's descriptor, so a symlink planted on the way is
     refused, never followed (for the disk and the editor alike: the editor cannot make folders).
     """
-    with open_parent(path, anchors, create=True) as (parent, name):
+    path = policy.resolve(raw, write=True)
+    with open_parent(str(path), policy.anchors, create=True) as (parent, name):
         info = lstat_at(parent, name)
-        if info is None:
-            return False
-        require_regular(info.st_mode, path)
-        return True
+        if info is not None:
+            require_regular(info.st_mode, str(path))
+        return path, info is not None
 
 
 class EditArgs(Arguments):
@@ -164,7 +167,7 @@ class EditFile(ModelTool[EditArgs]):
             raise ToolFailure("old_string is empty; to create a file use write_file")
         if args.old_string == args.new_string:
             raise ToolFailure("old_string and new_string are the same; nothing to change")
-        path = self.ctx.resolve(args.path, write=True)
+        path = await anyio.to_thread.run_sync(partial(self.ctx.policy.resolve, args.path, write=True))
         before = await self.ctx.workspace.read_text(str(path))
         old, new = _match_line_endings(before, args.old_string, args.new_string)
         count = before.count(old)

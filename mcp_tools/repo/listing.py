@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 from pydantic import Field
@@ -16,6 +17,7 @@ from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.beneath import child_folder, folder_descriptor, kind_of, spawn_in
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
+from mcp_tools.paths import PathPolicy
 from mcp_tools.repo._git import HARDENING, git_environment
 from mcp_tools.repo._process import read_bounded, reap
 from mcp_tools.ripgrep import find_rg
@@ -49,9 +51,8 @@ class ListDir(ModelTool[ListArgs]):
         self.ctx = ctx
 
     async def run(self, args: ListArgs) -> ToolOutcome:
-        folder = self.ctx.resolve(args.path)
-        fd, entries, cut = await anyio.to_thread.run_sync(
-            _open_and_walk, str(folder), self.ctx.policy.anchors, args.depth
+        folder, fd, entries, cut = await anyio.to_thread.run_sync(
+            _open_and_walk, self.ctx.policy, args.path, args.depth
         )
         try:
             if not args.include_ignored:
@@ -109,18 +110,24 @@ def _suffix(folder: int, entry: os.DirEntry[str]) -> str:
     return f"  [{kind_of(mode)}]"
 
 
-def _open_and_walk(path: str, anchors: tuple[str, ...], depth: int) -> tuple[int, list[_Entry], bool]:
-    """The folder's checked descriptor (the caller closes it) and its tree to `depth`, walked by descriptor:
-    each sub-folder opened relative to its parent with O_NOFOLLOW, so one swapped for a symlink mid-walk
-    is shown but not entered, and nothing outside is listed. Folders are never followed through symlinks.
+def _open_and_walk(policy: PathPolicy, raw: str, depth: int) -> tuple[Path, int, list[_Entry], bool]:
+    """The checked folder, its descriptor (the caller closes it) and its tree to `depth`, walked by
+    descriptor: each sub-folder opened relative to its parent with O_NOFOLLOW, so one swapped for a symlink
+    mid-walk is shown but not entered, and nothing outside is listed. Symlinks are never followed.
     """
-    fd = folder_descriptor(path, anchors)
+    folder = policy.resolve(raw)
+    fd = folder_descriptor(str(folder), policy.anchors)
     try:
         entries, cut = _walk(fd, depth)
     except BaseException:
         os.close(fd)
         raise
-    return fd, entries, cut
+    return folder, fd, entries, cut
+
+
+def _open_folder(policy: PathPolicy, raw: str) -> tuple[Path, int]:
+    folder = policy.resolve(raw)
+    return folder, folder_descriptor(str(folder), policy.anchors)
 
 
 def _walk(top: int, depth: int) -> tuple[list[_Entry], bool]:
@@ -240,14 +247,13 @@ class FindFiles(ModelTool[FindArgs]):
         self.ctx = ctx
 
     async def run(self, args: FindArgs) -> ToolOutcome:
-        folder = self.ctx.resolve(args.path)
         command = [find_rg(), "--files", "--no-config", "--hidden", "--no-messages", "--glob=!.git"]
         if args.include_ignored:
             command.append("--no-ignore")
         # rg's own --glob would override .gitignore, so rg lists what git keeps and the glob filters here.
         command += ["--", "."]
         wanted = glob_matcher(args.pattern)
-        fd = await anyio.to_thread.run_sync(folder_descriptor, str(folder), self.ctx.policy.anchors)
+        folder, fd = await anyio.to_thread.run_sync(_open_folder, self.ctx.policy, args.path)
         try:
             # rg starts in the checked folder itself, whatever its path names by now.
             proc = await spawn_in(fd, str(folder), command, self.ctx.child_env)

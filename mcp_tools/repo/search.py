@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import anyio
 from pydantic import Field, field_validator
@@ -23,6 +24,7 @@ from mcp_tools.beneath import open_entry, spawn_in
 from mcp_tools.budget import clip
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
+from mcp_tools.paths import PathPolicy
 from mcp_tools.repo._process import read_bounded, reap
 from mcp_tools.ripgrep import find_rg
 
@@ -87,9 +89,8 @@ class SearchTool(ModelTool[SearchArgs]):
     async def run(self, args: SearchArgs) -> ToolOutcome:
         if "\x00" in args.pattern:
             raise ToolFailure("the pattern contains a NUL byte")
-        target = self.ctx.resolve(args.path)
-        # Opened beneath its root, off the loop: a folder, or a regular file (never a FIFO or device).
-        fd, is_folder = await anyio.to_thread.run_sync(open_entry, str(target), self.ctx.policy.anchors)
+        # Resolved and opened beneath its root, off the loop: a folder or a regular file (no FIFO, device).
+        target, fd, is_folder = await anyio.to_thread.run_sync(_open_target, self.ctx.policy, args.path)
         shown = self.ctx.show(target)
         env = {k: v for k, v in self.ctx.child_env.items() if k != "RIPGREP_CONFIG_PATH"}
         try:
@@ -124,6 +125,11 @@ class SearchTool(ModelTool[SearchArgs]):
         if proc.returncode == 2 and stderr and not stopped_early:
             text += f"\n[some files could not be searched: {_first_lines(stderr, 3)}]"
         return ToolOutcome(clip(text, self.ctx.budget, self.ctx.spill, "search"))
+
+
+def _open_target(policy: PathPolicy, raw: str) -> tuple[Path, int, bool]:
+    target = policy.resolve(raw)
+    return (target, *open_entry(str(target), policy.anchors))
 
 
 def _command(rg: str, args: SearchArgs) -> list[str]:
