@@ -382,6 +382,7 @@ def _check_submodules(check: _Outside, top: str) -> None:
         if not os.path.lexists(dot_git):
             continue
         what = f"the submodule {raw}'s .git"
+        check.path(dot_git, what)  # first: a symlink leading out is not read
         if os.path.isfile(dot_git):
             first = _read_regular(dot_git, 4096).decode("utf-8", "replace").split("\n", 1)[0].strip()
             if first.startswith("gitdir:"):
@@ -389,7 +390,6 @@ def _check_submodules(check: _Outside, top: str) -> None:
                 check.path(
                     os.path.join(os.path.dirname(dot_git), named), f"{what} file points git at a folder that"
                 )
-        check.path(dot_git, what)
 
 
 @dataclass
