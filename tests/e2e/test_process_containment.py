@@ -3,8 +3,8 @@
 A SIGKILLed server runs no cleanup code; the commands it started must still end (the supervisor's
 lifeline), escaped descendants included. And a command running as the same user as the server must not
 read the API key from the server's /proc entries (the server is non-dumpable). That second part is tested
-with the server running as an ordinary user (`nobody`): root, or any process with CAP_SYS_PTRACE or
-CAP_SYS_ADMIN, reads a non-dumpable process's environ anyway, which the README says plainly.
+with the server running as an ordinary user (`nobody` when the suite runs as root): root, or any process
+with CAP_SYS_PTRACE or CAP_SYS_ADMIN, reads a non-dumpable process's environ anyway, as the README says.
 """
 
 from __future__ import annotations
@@ -98,23 +98,47 @@ async def test_every_process_a_sigkilled_server_started_dies_with_it(tmp_path: P
     assert all_gone(pids, within=10) == [], f"outlived the SIGKILLed server: {pids}"
 
 
-def _nobody_home(tmp_path: Path) -> tuple[Path, Path]:
-    """A root folder and a home the unprivileged server can write."""
-    base = tmp_path / "nobody"
+# Root (CAP_SYS_PTRACE, CAP_SYS_ADMIN) reads a non-dumpable process's environ anyway, so when the suite runs
+# as root the server runs as nobody; CAP_DAC_READ_SEARCH (inherited by its commands too) only lets it reach
+# the interpreter under /root, and is not a capability that opens another process's /proc entries.
+ORDINARY = NOBODY if os.geteuid() == 0 else os.geteuid()
+as_ordinary_user = pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None, reason="as root, setpriv runs the server as nobody"
+)
+
+
+def _as_ordinary_user(argv: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return argv
+    caps = ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+    setpriv = shutil.which("setpriv") or "setpriv"
+    return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *caps, *argv]
+
+
+def _hand_over(base: Path) -> None:
+    """Make `base` and everything in it the ordinary user's."""
+    if os.geteuid() == 0:
+        for path in [base, *base.rglob("*")]:
+            os.chown(path, NOBODY, NOBODY)
+
+
+def _ordinary_home(tmp_path: Path) -> tuple[Path, Path]:
+    """A root folder and a home the server, running as an ordinary user, can write."""
+    base = tmp_path / "ordinary"
     root, home = base / "repo", base / "home"
     for folder in (base, root, home):
         folder.mkdir()
-        os.chown(folder, NOBODY, NOBODY)
+    _hand_over(base)
     return root, home
 
 
-def _runs_as_nobody(pid: int, program: str) -> bool:
-    """`pid` runs `program` (not setpriv any more) with nobody's user id."""
+def _runs_as_ordinary_user(pid: int, program: str) -> bool:
+    """`pid` runs `program` (not setpriv any more) as the ordinary user."""
     with contextlib.suppress(OSError):
         status = Path(f"/proc/{pid}/status").read_text()
         uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
         argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-        return uid == str(NOBODY) and argv0 == program.encode()
+        return uid == str(ORDINARY) and argv0 == program.encode()
     return False
 
 
@@ -128,26 +152,14 @@ _READ_EVERY_ENVIRON = (
 )
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+@as_ordinary_user
 async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_user(tmp_path: Path):
-    root, home = _nobody_home(tmp_path)
-    env = server_env(home, MINIMAX_API_KEY=FAKE_KEY, TMPDIR=str(home))
-    params = stdio_params([root], env)
-    # The server and its commands run as nobody. CAP_DAC_READ_SEARCH (inherited by the commands too) only
-    # lets it read the interpreter under /root; it is not a capability that opens another's /proc entries.
-    caps = ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
-    params.args = [
-        f"--reuid={NOBODY}",
-        f"--regid={NOBODY}",
-        "--clear-groups",
-        *caps,
-        params.command,
-        *params.args,
-    ]
-    params.command = shutil.which("setpriv") or "setpriv"
+    root, home = _ordinary_home(tmp_path)
+    params = stdio_params([root], server_env(home, MINIMAX_API_KEY=FAKE_KEY, TMPDIR=str(home)))
+    params.command, *params.args = _as_ordinary_user([params.command, *params.args])
     async with stdio_client(params, "legacy") as client:
         server = _server_pid(root)
-        assert _runs_as_nobody(server, sys.executable)
+        assert _runs_as_ordinary_user(server, sys.executable)
         result = await client.call_tool("run_command", {"command": _READ_EVERY_ENVIRON})
         output = text_of(result)
         environ_owner = os.stat(f"/proc/{server}/environ").st_uid
@@ -160,7 +172,7 @@ async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_u
     assert environ_owner == 0  # non-dumpable: the kernel shows its /proc entries as root's
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+@as_ordinary_user
 @pytest.mark.parametrize(
     "entry",
     [
@@ -171,18 +183,16 @@ async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_u
     ids=["m2bridge-lsp", "lsp.cli", "mcp_tools.cli"],
 )
 def test_every_tool_running_entry_point_makes_itself_non_dumpable(tmp_path: Path, entry: list[str]):
-    root, home = _nobody_home(tmp_path)
+    root, home = _ordinary_home(tmp_path)
     env = server_env(home, MINIMAX_API_KEY=FAKE_KEY, TMPDIR=str(home))
-    setpriv = shutil.which("setpriv") or "setpriv"
-    argv = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-    argv += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search", sys.executable, *entry]
+    argv = _as_ordinary_user([sys.executable, *entry])
     server = subprocess.Popen(
         argv, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         deadline = time.monotonic() + 30
         # setpriv is root until it execs the interpreter as nobody; only then does the check mean anything.
-        while not _runs_as_nobody(server.pid, sys.executable):
+        while not _runs_as_ordinary_user(server.pid, sys.executable):
             assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
             time.sleep(0.02)
         # Dumpable until its main() runs; a non-dumpable process's /proc entries belong to root.
@@ -195,22 +205,18 @@ def test_every_tool_running_entry_point_makes_itself_non_dumpable(tmp_path: Path
         server.communicate(timeout=30)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+@as_ordinary_user
 def test_chat_stores_no_key_a_command_tried_to_read_from_its_parent(tmp_path: Path, fake_minimax: Any):
     """The finding end to end: the model runs the attack in chat; neither M2 nor the store sees the key."""
-    base = tmp_path / "nobody"
+    base = tmp_path / "ordinary"
     base.mkdir()
     repo = make_project(base)
     env = m2_env(base, fake_minimax, MINIMAX_API_KEY=FAKE_KEY)
     fake_minimax.api_key = FAKE_KEY
     (base / "home").mkdir()
-    for folder in [base, *base.rglob("*")]:
-        os.chown(folder, NOBODY, NOBODY)
+    _hand_over(base)
     fake_minimax.script(CallTools([("run_command", {"command": _READ_EVERY_ENVIRON})]), Reply("done"))
-    setpriv = shutil.which("setpriv") or "setpriv"
-    argv = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-    argv += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
-    argv += [sys.executable, "-m", "m2bridge", "chat", "-p", "look around", "--yes", "--json"]
+    argv = _as_ordinary_user([sys.executable, "-m", "m2bridge", "chat", "-p", "look", "--yes", "--json"])
     done = subprocess.run(argv, env=env, cwd=repo, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     results = tool_results_sent(fake_minimax)
