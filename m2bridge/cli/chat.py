@@ -94,14 +94,18 @@ async def _one_turn(runtime: Runtime, info: SessionInfo, args: argparse.Namespac
 
 @contextmanager
 def _stopping_on_signals(stop: Callable[[], None], signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
-    """Call `stop` on any of `signals` while inside (a running event loop's handlers)."""
+    """Call `stop` on any of `signals` while inside (a running event loop's handlers).
+
+    A signal the process was started ignoring stays ignored: `nohup m2bridge chat ...` asked for
+    the turn to outlive the terminal, and a background job of a script ignores Ctrl-C."""
     loop = asyncio.get_running_loop()
-    for number in signals:
+    wanted = [number for number in signals if signal.getsignal(number) is not signal.SIG_IGN]
+    for number in wanted:
         loop.add_signal_handler(number, stop)
     try:
         yield
     finally:
-        for number in signals:
+        for number in wanted:
             loop.remove_signal_handler(number)
 
 

@@ -25,13 +25,14 @@ LONG = Reply("word " * 300, thinking="Short.")
 class Chat:
     """`m2bridge chat -p ...` as a child process whose output is collected as it arrives."""
 
-    def __init__(self, args, env, cwd):
+    def __init__(self, args, env, cwd, preexec_fn=None):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "m2bridge", "chat", *args],
             env=env,
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=preexec_fn,
         )
         self.out = bytearray()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -126,6 +127,26 @@ def test_a_lease_held_by_a_live_chat_still_makes_the_session_busy(tmp_path, fake
         assert chat.finish()[0] == 0
     assert store_rows(env) == [(session_id, None)]
     assert shown(env, tmp_path, session_id)[-1]["incomplete"] is True
+
+
+def test_a_chat_started_with_nohup_lets_the_turn_outlive_a_hang_up(tmp_path, fake_minimax):
+    env = m2_env(tmp_path, fake_minimax)
+    fake_minimax.token_delay = 0.1
+    fake_minimax.script(Reply("word " * 20, thinking="Short."))
+
+    def ignore_hangups():  # what nohup does before it starts the program
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    chat = Chat(["-p", "talk", "--json"], env, tmp_path, preexec_fn=ignore_hangups)
+    deadline = time.monotonic() + 30
+    while not fake_minimax.turns:  # the answer is streaming
+        assert time.monotonic() < deadline and chat.proc.poll() is None
+        time.sleep(0.05)
+    chat.proc.send_signal(signal.SIGHUP)
+    code, printed, stderr = chat.finish()
+    out = json.loads(printed)
+    assert code == 0 and out["stop_reason"] == "end_turn" and out["incomplete"] is False, stderr
+    assert out["text"].split() == ["word"] * 20
 
 
 def _wait_for_exit(pid, timeout=30):
