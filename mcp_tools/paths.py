@@ -101,7 +101,7 @@ class PathPolicy:
 
     @cached_property
     def anchors(self) -> tuple[str, ...]:
-        """Every root as text, writable and read-only: where a descriptor walk starts (`mcp_tools.beneath`)."""
+        """Every root as text, writable and read-only: where descriptor walks start (mcp_tools.beneath)."""
         return tuple(str(r) for r in self.roots + self.read_only_roots)
 
     @cached_property
