@@ -118,13 +118,17 @@ def _recover(args: argparse.Namespace) -> int:
         f"recovered {report.sessions} sessions and {report.turns} turns into {report.store}"
         + (" (after rebuilding the file's header)" if report.header_rebuilt else "")
     )
-    losses = [
-        (report.lost_turns, "turns lost (kept as marked gaps, so the sessions keep their numbering)"),
-        (report.rebuilt_sessions, "sessions rebuilt from their turns (their title and workspace were lost)"),
-        (report.unreadable_rows, "unreadable records skipped"),
-        (report.skipped_ranges, "damaged stretches of the file skipped (what was on them is lost)"),
+    notes = [
+        (report.page_rows, "turn(s) read straight from intact pages that the database could no longer reach"),
+        (report.lost_turns, "turn(s) lost, kept as marked gaps so the sessions keep their numbering"),
+        (
+            report.rebuilt_sessions,
+            "session(s) rebuilt from their turns (their title and workspace were lost)",
+        ),
+        (report.unreadable_rows, "unreadable record(s) skipped"),
+        (report.skipped_ranges, "damaged stretch(es) of the file passed over"),
     ]
-    for count, what in losses:
+    for count, what in notes:
         if count:
             print(f"  {count} {what}")
     if not report.readable:
