@@ -269,13 +269,10 @@ async def open_repo(ctx: ToolContext, raw: str | None, *, read_config: bool) -> 
     its filter and diff drivers are switched off and its blame.ignoreRevsFile is checked against the roots.
     Includes in that config are checked either way: every file they name must be inside the roots."""
     if raw is None:
-        start = ctx.policy.primary
+        folder = ctx.policy.primary
     else:
         checked_value(raw, "repo_path")
-        start = ctx.resolve(raw)
-        if not start.exists():
-            raise ToolFailure(f"repo_path {raw!r}: no such file or folder")
-    folder = start if start.is_dir() else start.parent
+        folder = await anyio.to_thread.run_sync(_start_folder, ctx.policy, raw)
     env = git_environment(ctx)
     config_job: asyncio.Future[list[tuple[str, str]]] | None = None
     if read_config:
@@ -293,6 +290,14 @@ async def open_repo(ctx: ToolContext, raw: str | None, *, read_config: bool) -> 
             await asyncio.gather(config_job, return_exceptions=True)
     settings = _Settings.of(entries)
     return Repo(ctx, where.top, settings.filters, settings.ignore_revs, settings.diff_drivers)
+
+
+def _start_folder(policy: PathPolicy, raw: str) -> Path:
+    """The folder git starts from for `repo_path` (checked by the path policy; a file's folder)."""
+    start = policy.resolve(raw)
+    if not start.exists():
+        raise ToolFailure(f"repo_path {raw!r}: no such file or folder")
+    return start if start.is_dir() else start.parent
 
 
 @dataclass(frozen=True)

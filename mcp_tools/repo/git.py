@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import anyio
 from pydantic import Field, field_validator
 
 from m2bridge.tools import ToolOutcome
@@ -98,8 +99,11 @@ class _GitTool(ModelTool[ArgsT]):
     def __init__(self, ctx: ToolContext) -> None:
         self.ctx = ctx
 
-    def _paths(self, repo: Repo, raw: list[str]) -> list[str]:
-        return [repo.relative(item, "paths") for item in raw]
+    async def _paths(self, repo: Repo, raw: list[str]) -> list[str]:
+        if not raw:
+            return []
+        # Resolving follows symlinks on disk: off the event loop.
+        return await anyio.to_thread.run_sync(lambda: [repo.relative(item, "paths") for item in raw])
 
 
 class GitStatus(_GitTool[StatusArgs]):
@@ -138,7 +142,7 @@ class GitDiff(_GitTool[DiffArgs]):
         command.append("--end-of-options")
         if args.target is not None:
             command.append(checked_value(args.target, "target"))
-        command += ["--", *self._paths(repo, args.paths)]
+        command += ["--", *await self._paths(repo, args.paths)]
         out = await repo.git(command, label="git-diff")
         if not out.text.strip():
             return ToolOutcome(repo.framed(f"No differences ({_compared(args)})."))
@@ -183,7 +187,7 @@ class GitLog(_GitTool[LogArgs]):
         command.append("--end-of-options")
         if args.revision is not None:
             command.append(checked_value(args.revision, "revision"))
-        command += ["--", *self._paths(repo, args.paths)]
+        command += ["--", *await self._paths(repo, args.paths)]
         out = await repo.git(command, label="git-log")
         if not out.text.strip():
             return ToolOutcome(repo.framed("No commits match."))
@@ -205,7 +209,7 @@ class GitShow(_GitTool[ShowArgs]):
         # An explicit format: a repo's `format.pretty` could ask for signature checks (%G?), which run gpg.
         command = ["show", *_DIFF_OPTIONS, "--format=medium", *_patch_or_stat(args)]
         command += ["--end-of-options", checked_value(args.revision, "revision")]
-        command += ["--", *self._paths(repo, args.paths)]
+        command += ["--", *await self._paths(repo, args.paths)]
         out = await repo.git(command, label="git-show")
         if out.binary:
             note = f"{args.revision}: binary content ({out.total} bytes), not shown."
@@ -227,8 +231,7 @@ class GitBlame(_GitTool[BlameArgs]):
         if args.start_line and args.end_line and args.end_line < args.start_line:
             raise ToolFailure(f"end_line {args.end_line} is before start_line {args.start_line}")
         repo = await open_repo(self.ctx, args.repo_path, read_config=True)
-        repo.check_blame_config()
-        path = repo.relative(args.path, "path")
+        path = await anyio.to_thread.run_sync(_blame_path, repo, args.path)
         command = ["blame", "--no-textconv", "--date=short"]
         if args.start_line or args.end_line:
             command.append(f"-L{args.start_line or 1},{args.end_line or ''}")
@@ -238,6 +241,11 @@ class GitBlame(_GitTool[BlameArgs]):
         command += ["--", path]
         out = await repo.git(command, label="git-blame")
         return ToolOutcome(repo.framed(out.text.rstrip("\n") or f"{path}: empty file"))
+
+
+def _blame_path(repo: Repo, raw: str) -> str:
+    repo.check_blame_config()
+    return repo.relative(raw, "path")
 
 
 def git_tools(ctx: ToolContext) -> list[ModelTool[Any]]:
