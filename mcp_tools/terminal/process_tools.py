@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from pydantic import Field, field_validator
@@ -13,6 +12,7 @@ from mcp_tools.budget import clip
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
 from mcp_tools.terminal.common import check_posix, check_seconds, working_directory
+from mcp_tools.terminal.patterns import LinearPattern, compile_pattern
 from mcp_tools.terminal.registry import (
     DEFAULT_BUFFER_LIMIT,
     DEFAULT_LIFETIME,
@@ -41,18 +41,16 @@ def _id_field() -> str:
 
 
 _WAIT_FOR = (
-    "A Python regular expression (multi-line mode) to wait for in the new output, e.g. `Listening on` or "
-    "`>>> $`. Terminal lines end with \\r\\n."
+    "A regular expression (multi-line mode) to wait for in the new output, e.g. `Listening on` or "
+    "`>>> $`. Python's syntax without backreferences or lookaround (it runs on RE2, in linear time); "
+    "\\d, \\w, \\s and \\b are ASCII. Terminal lines end with \\r\\n."
 )
 
 
-def _pattern(raw: str | None) -> re.Pattern[str] | None:
-    if raw is None:
-        return None
-    try:
-        return re.compile(raw, re.MULTILINE)
-    except re.error as err:
-        raise ToolFailure(f"wait_for is not a valid regular expression: {err}") from err
+def _pattern(raw: str | None) -> LinearPattern | None:
+    # RE2, not `re`: the registry searches the output on the event loop, and a backtracking pattern
+    # like `(a+)+$` would stall every client for seconds.
+    return None if raw is None else compile_pattern(raw, "wait_for")
 
 
 def _short(command: str, limit: int = 200) -> str:
