@@ -418,3 +418,31 @@ async def test_finding_1_planted_with_write_file_alone_runs_nothing_through_the_
         shown = text_of(await client.call_tool("git_show", {"revision": "HEAD"}))
         assert "+Subproject commit" in shown
     await reading.aclose()
+
+
+async def test_finding_1_runs_nothing_under_the_real_server_started_read_only_without_terminal(
+    hostile_repo: HostileRepo,
+) -> None:
+    """The same planted repository against `m2bridge mcp --read-only --no-terminal` as its own process."""
+    from tests.support.mcp_clients import server_env, stdio_client, stdio_params, text_of
+
+    marker = hostile_repo.markers / "pwned"
+    hostile_repo.configure(hostile_repo.git_dir / "config", "diff.submodule", "diff")
+    hostile_repo.configure(hostile_repo.sub_git_dir / "config", "diff.external", f'touch "{marker}" #')
+    hostile_repo.configure(hostile_repo.sub_git_dir / "config", "diff.drv.textconv", f'touch "{marker}-tc" #')
+    (hostile_repo.sub_git_dir / "info" / "attributes").write_text("* diff=drv\n")
+    env = server_env(hostile_repo.base / "server-home")
+    params = stdio_params([hostile_repo.root], env, "--read-only", "--no-terminal")
+    async with stdio_client(params, "legacy") as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert "write_file" not in names and "run_command" not in names
+        for tool, arguments in (
+            ("git_diff", {}),
+            ("git_diff", {"target": "HEAD~1..HEAD"}),
+            ("git_show", {"revision": "HEAD"}),
+            ("git_log", {"patch": True, "max_count": 2}),
+        ):
+            result = await client.call_tool(tool, arguments)
+            assert hostile_repo.ran() == [], f"{tool} {arguments} ran the planted command"
+            assert not result.is_error, text_of(result)
+            assert "Subproject commit" in text_of(result)
