@@ -77,7 +77,11 @@ def main(argv: Sequence[str]) -> int:
         from mcp_tools.client_config import print_config
 
         config_args = build_config_parser().parse_args(args_list[1:])
-        return print_config(config_args)
+        try:
+            return print_config(config_args)
+        except (M2BridgeError, OSError) as err:
+            print(f"m2bridge mcp config: {err}", file=sys.stderr)
+            return 1
     args = build_parser().parse_args(args_list)
     if args.transport == "http" and not args.allow_non_loopback:
         from mcp_tools.loopback import is_loopback
@@ -129,7 +133,7 @@ async def _serve(args: argparse.Namespace) -> None:
     task: M2Task | None = None
     if not args.read_only:
         cap = args.max_tasks or DEFAULT_MAX_TASKS
-        task = M2Task(settings, toolset.tools, toolset.context.policy.primary, cap)
+        task = M2Task(settings, toolset.tools, toolset.context, cap)
         tools.append(task)
     server = build_server(tools, toolset.context)
     # Everything loaded so far lives as long as the server: keep the collector from rescanning it per call.

@@ -65,11 +65,10 @@ class M2Task(ModelTool[TaskArgs]):
         self,
         settings: Settings,
         tools: Sequence[Tool],
-        scope: ToolContext | Path,
+        scope: ToolContext,
         max_tasks: int = DEFAULT_MAX_TASKS,
     ) -> None:
-        """`scope` is the tools' context, whose roots (narrowed per call) bound the sessions; a bare
-        path stands for a server with that one root."""
+        """`scope` is the tools' context, whose roots (narrowed per call) bound the sessions."""
         self.settings = settings
         self.tools = [t for t in tools if t.spec.name != self.name]
         self.scope = scope
@@ -175,10 +174,7 @@ class M2Task(ModelTool[TaskArgs]):
         return ToolOutcome(json.dumps(payload, ensure_ascii=False), is_error=result.error is not None)
 
     def _roots(self) -> tuple[Path, ...]:
-        if isinstance(self.scope, ToolContext):
-            roots = self.scope.policy.roots
-        else:
-            roots = (Path(os.path.realpath(self.scope)),)
+        roots = self.scope.policy.roots
         if not roots:
             raise ToolFailure("no root is open: the client's roots do not overlap the server's --root")
         return roots

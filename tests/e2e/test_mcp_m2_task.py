@@ -135,6 +135,20 @@ async def test_m2_task_continues_a_session_of_a_folder_inside_its_roots(
     assert json.loads(text_of(result))["session_id"] == inside
 
 
+async def test_m2_task_continues_a_session_of_the_servers_second_root(
+    sandbox: Sandbox, fake_minimax: Any
+) -> None:
+    fake_minimax.responder = lambda request: Reply("continued")
+    sandbox.home.mkdir()
+    second = sandbox.outside  # outside the first root, but given as a root of its own
+    session_id = stored_session(sandbox.home, second)
+    env = server_env(sandbox.home, MINIMAX_API_KEY="test-key", MINIMAX_API_HOST=fake_minimax.host)
+    async with stdio_client(stdio_params([sandbox.root, second], env), "legacy") as client:
+        result = await client.call_tool("m2_task", {"task": "go on", "session_id": session_id})
+    assert not result.is_error, text_of(result)
+    assert json.loads(text_of(result))["session_id"] == session_id
+
+
 async def test_m2_task_rooted_in_a_subfolder_keeps_the_repositorys_agents_md_out_and_continues_its_session(
     sandbox: Sandbox, fake_minimax: Any
 ) -> None:

@@ -163,6 +163,17 @@ def test_mcp_config_prints_a_ready_config_for_every_client(tmp_path: Path) -> No
     assert proc.stdout.startswith("claude mcp add m2bridge -- ")
 
 
+def test_mcp_config_with_an_unusable_token_file_says_what_to_fix_without_a_traceback(tmp_path: Path) -> None:
+    from tests.support.env import run_cli
+
+    home = tmp_path / "home"
+    (home / "mcp-http-token").mkdir(parents=True)  # a folder where the token file belongs
+    proc = run_cli(["mcp", "config", "--client", "vscode", "--transport", "http"], server_env(home), tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert "m2bridge mcp config: " in proc.stderr and "mcp-http-token" in proc.stderr
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
