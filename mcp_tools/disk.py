@@ -1,7 +1,8 @@
 """The workspace on disk: text in and out with encodings, BOMs, line endings and permissions kept.
 
 Paths reaching here were already resolved by the path policy; this module only reads and writes them,
-relative to folder descriptors checked on the way down from a root, in worker threads (a disk can stall).
+relative to folder descriptors checked on the way down from a root, in worker threads where a call could
+stall (small reads from local file systems excepted, see `DiskWorkspace.read_decoded`).
 Only regular files are read or written. Writes are atomic (a temp file in the same folder, then rename),
 so a reader never sees half a file.
 """
@@ -18,6 +19,7 @@ import anyio
 
 from mcp_tools.beneath import lstat_at, open_file, open_folder, open_parent, open_regular_at, replace_at
 from mcp_tools.errors import ToolFailure
+from mcp_tools.mounts import may_block
 
 __all__ = ["MAX_TEXT_BYTES", "DecodedText", "DiskWorkspace", "TooLarge", "decode_bytes", "looks_binary"]
 
@@ -88,14 +90,13 @@ class DiskWorkspace:
         return (await self.read_decoded(path)).text
 
     async def read_decoded(self, path: str) -> DecodedText:
-        # Opened on the loop: non-blocking, metadata only, and a FIFO, socket or device is refused unopened
-        # or on its descriptor. A small file is read here too: the thread hop costs more than the read
-        # (about 100 us, 10-20% of the read_file round trip measured in bench_mcp_roundtrip); a larger
-        # one is read in a worker thread.
+        if may_block():  # a network or FUSE file system is mounted: nothing of it on the loop
+            return await anyio.to_thread.run_sync(_read_decoded, path, self._anchors)
+        # Local file systems only: opened here, non-blocking and metadata only (a FIFO, socket or device
+        # is refused unopened or on its descriptor), and a small file read here too: the thread hop costs
+        # more than the read (see mcp_tools.mounts). A larger one is read in a worker thread.
         fd, info = open_file(path, self._anchors)
         with os.fdopen(fd, "rb") as handle:
-            if info.st_size > MAX_TEXT_BYTES:
-                raise TooLarge(f"{path}: {info.st_size} bytes is too large to load whole")
             if info.st_size <= _INLINE_BYTES:
                 return _decoded(handle, info.st_size, path)
             return await anyio.to_thread.run_sync(_decoded, handle, info.st_size, path)
@@ -108,7 +109,15 @@ class DiskWorkspace:
         return await anyio.to_thread.run_sync(_list_names, path, self._anchors)
 
 
+def _read_decoded(path: str, anchors: tuple[str, ...]) -> DecodedText:
+    fd, info = open_file(path, anchors)
+    with os.fdopen(fd, "rb") as handle:
+        return _decoded(handle, info.st_size, path)
+
+
 def _decoded(handle: BinaryIO, size: int, path: str) -> DecodedText:
+    if size > MAX_TEXT_BYTES:
+        raise TooLarge(f"{path}: {size} bytes is too large to load whole")
     # Sized by the file: read(n) sets aside n bytes first, and 32 MB per small read is slow.
     data = handle.read(size + 1)
     if looks_binary(data):

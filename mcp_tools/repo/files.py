@@ -18,6 +18,7 @@ from mcp_tools.beneath import lstat_at, open_file, open_parent, require_regular
 from mcp_tools.context import ToolContext
 from mcp_tools.disk import TooLarge, looks_binary
 from mcp_tools.errors import ToolFailure
+from mcp_tools.mounts import may_block
 from mcp_tools.paths import PathPolicy
 
 __all__ = ["EditFile", "ReadFile", "WriteFile"]
@@ -46,7 +47,11 @@ class ReadFile(ModelTool[ReadArgs]):
         self.ctx = ctx
 
     async def run(self, args: ReadArgs) -> ToolOutcome:
-        path = self.ctx.resolve(args.path)
+        # On the loop only while no network or FUSE file system could make realpath wait (mcp_tools.mounts).
+        if may_block():
+            path = await anyio.to_thread.run_sync(self.ctx.policy.resolve, args.path)
+        else:
+            path = self.ctx.resolve(args.path)
         try:
             text = await self.ctx.workspace.read_text(str(path))
         except TooLarge:
