@@ -6,6 +6,7 @@ the tool runs, and a `ToolFailure` raised inside becomes an `is_error` outcome w
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
@@ -13,6 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from m2bridge.tools import ToolOutcome, ToolSpec
+from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
 
 __all__ = ["Arguments", "ModelTool", "describe_validation_error"]
@@ -35,6 +37,7 @@ class ModelTool(ABC, Generic[ArgsT]):
     destructive: ClassVar[bool] = False
     idempotent: ClassVar[bool] = False
     open_world: ClassVar[bool] = False
+    ctx: ToolContext
 
     @property
     def spec(self) -> ToolSpec:
@@ -49,6 +52,11 @@ class ModelTool(ABC, Generic[ArgsT]):
         )
 
     async def call(self, arguments: Mapping[str, Any]) -> ToolOutcome:
+        outcome = await self._validated_run(arguments)
+        redacted = self.ctx.redact(outcome.content)
+        return outcome if redacted is outcome.content else dataclasses.replace(outcome, content=redacted)
+
+    async def _validated_run(self, arguments: Mapping[str, Any]) -> ToolOutcome:
         try:
             parsed = self.arguments.model_validate(dict(arguments))
         except ValidationError as err:

@@ -18,6 +18,9 @@ __all__ = ["SECRET_VARIABLES", "ToolContext", "child_environment"]
 # Never handed to a child process: the model keys and the MCP HTTP token.
 SECRET_VARIABLES = frozenset({"MINIMAX_API_KEY", "M2BRIDGE_API_KEY", "M2BRIDGE_HTTP_TOKEN"})
 
+# Shorter values would blank out ordinary words; real keys and tokens are far longer.
+_SHORTEST_SECRET = 8
+
 # The roots a client announced, narrowed against ours, for the call in progress.
 _narrowed: ContextVar[PathPolicy | None] = ContextVar("narrowed_policy", default=None)
 
@@ -39,6 +42,16 @@ class ToolContext:
     workspace: Workspace
     child_env: Mapping[str, str] = field(default_factory=lambda: child_environment(os.environ))
     budget: int = DEFAULT_BUDGET
+    # Values (the API key, the HTTP token) that never go back in a tool's answer, whatever printed them.
+    secrets: tuple[str, ...] = ()
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret's literal value replaced: a command may print a `.env` or its parent's
+        environment, and the answer is shown to the model and stored in the session."""
+        for secret in self.secrets:
+            if len(secret) >= _SHORTEST_SECRET and secret in text:
+                text = text.replace(secret, "[secret removed]")
+        return text
 
     @property
     def policy(self) -> PathPolicy:

@@ -65,13 +65,13 @@ class M2Task(ModelTool[TaskArgs]):
         self,
         settings: Settings,
         tools: Sequence[Tool],
-        scope: ToolContext,
+        ctx: ToolContext,
         max_tasks: int = DEFAULT_MAX_TASKS,
     ) -> None:
-        """`scope` is the tools' context, whose roots (narrowed per call) bound the sessions."""
+        """`ctx` is the tools' context, whose roots (narrowed per call) bound the sessions."""
+        self.ctx = ctx
         self.settings = settings
         self.tools = [t for t in tools if t.spec.name != self.name]
-        self.scope = scope
         self._slots = anyio.Semaphore(max_tasks)
         self._store: SessionStore | None = None
         # One client for every task: building an HTTP client (its TLS context) costs tens of milliseconds
@@ -174,7 +174,7 @@ class M2Task(ModelTool[TaskArgs]):
         return ToolOutcome(json.dumps(payload, ensure_ascii=False), is_error=result.error is not None)
 
     def _roots(self) -> tuple[Path, ...]:
-        roots = self.scope.policy.roots
+        roots = self.ctx.policy.roots
         if not roots:
             raise ToolFailure("no root is open: the client's roots do not overlap the server's --root")
         return roots

@@ -72,8 +72,7 @@ async def test_a_session_in_a_root_the_client_narrowed_away_is_refused(
     task: M2Task, folders: tuple[Path, Path, Path], fake_minimax: Any
 ) -> None:
     a, b, _ = folders
-    assert not isinstance(task.scope, Path)
-    context = task.scope
+    context = task.ctx
     session_id = session_in(task, b)
     with context.narrowed_to(context.base_policy.narrowed([a.as_uri()])):
         outcome = await task.call({"task": "go on", "session_id": session_id})
