@@ -74,9 +74,17 @@ def _store(settings: Settings) -> Check:
         store.close()
         with sqlite3.connect(settings.sessions_db) as db:
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return False, f"session store {settings.sessions_db}: {exc}; {_RECOVER}"
     except (M2BridgeError, sqlite3.Error, OSError) as exc:
         return False, f"session store {settings.sessions_db}: {exc}"
-    return verdict == "ok", f"session store {settings.sessions_db}: {count} sessions, integrity {verdict}"
+    summary = f"session store {settings.sessions_db}: {count} sessions, integrity {verdict}"
+    if verdict != "ok":
+        return False, f"{summary}; {_RECOVER}"
+    return True, summary
+
+
+_RECOVER = "run `m2bridge sessions recover` to salvage every readable turn"
 
 
 def _tools(settings: Settings) -> Check:

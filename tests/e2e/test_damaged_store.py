@@ -166,3 +166,14 @@ def test_sessions_recover_without_a_store_exits_1_with_one_line(tmp_path, fake_m
     proc = run_cli(["sessions", "recover"], env, tmp_path)
     assert proc.returncode == 1 and "nothing to recover" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_doctor_on_a_damaged_store_names_the_recovery_command(tmp_path, fake_minimax):
+    env = m2_env(tmp_path, fake_minimax)
+    start_sessions(tmp_path, fake_minimax, env, count=1)
+    db = store_path(env)
+    damage_leaf(db, "turns")
+    proc = run_cli(["doctor"], env, tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    shown = " ".join((proc.stdout + proc.stderr).split())  # the terminal renderer wraps long lines
+    assert str(db) in shown and "m2bridge sessions recover" in shown, shown
