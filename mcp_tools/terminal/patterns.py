@@ -26,9 +26,9 @@ __all__ = ["MAX_PATTERN", "MAX_PROGRAM", "LinearPattern", "TextPattern", "compil
 
 MAX_PATTERN = 1000  # characters
 # RE2 instructions. Real wait_for patterns use 10 to 100. When RE2 cannot build its automaton (a pattern
-# and a text made for that) it falls back to stepping every live thread per byte: at 250 the slowest
-# search of a full 1 MB buffer measured about a second, at 1,000 about four.
-MAX_PROGRAM = 250
+# and a text made for that) it falls back to stepping every live thread per byte: at 200 the slowest
+# search of a full 1 MB buffer measured 0.8 s, at 1,000 about four.
+MAX_PROGRAM = 200
 
 
 class TextPattern(Protocol):
