@@ -176,7 +176,9 @@ def _merge_stars(tokens: list[_Token]) -> list[_Token]:
 
 def _regex(tokens: list[_Token], *, atomic: bool) -> str:
     """The expression for the whole text, in the syntax Python's `re` and RE2 share. With `atomic`, the
-    text between a `*` and the next `*` or `**` is found at its leftmost place and never retried."""
+    text between a `*` and the next `*` or `**` is placed once and never retried: at its leftmost place,
+    or anywhere (greedy, which Python's `re` finds faster) when the next `*` ends its folder level and so
+    takes whatever is left of it."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -187,7 +189,8 @@ def _regex(tokens: list[_Token], *, atomic: bool) -> str:
                 j += 1
             if j < len(tokens) and tokens[j] in (_Star.IN_FOLDER, _Star.ANY) and j > i + 1:
                 chunk = "".join(_atom(t) for t in tokens[i + 1 : j])
-                out.append(f"(?>[^/]*?{chunk})")
+                ends_level = tokens[j] is _Star.IN_FOLDER and tokens[j + 1 : j + 2] in ([], ["/"])
+                out.append(f"(?>[^/]*{chunk})" if ends_level else f"(?>[^/]*?{chunk})")
                 i = j
                 continue
         out.append(_atom(token))
