@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache
 
+from mcp_tools.confine import confined_reads
 from mcp_tools.errors import ToolFailure
 
 __all__ = [
@@ -305,9 +306,32 @@ async def spawn_in(
     *,
     stdin: int = asyncio.subprocess.DEVNULL,
     stderr: int = asyncio.subprocess.PIPE,
+    reads_within: Sequence[str] | None = None,
 ) -> asyncio.subprocess.Process:
     """Start `argv` (never through a shell) in the checked folder `folder` (`fallback` when None), as the
-    leader of a new process group; stdout is a pipe. The caller may close `folder` once this returns."""
+    leader of a new process group; stdout is a pipe. The caller may close `folder` once this returns.
+    `reads_within`: the child may read only beneath these folders, where the kernel can enforce it."""
+    restrict = None if reads_within is None else confined_reads(reads_within, argv[0])
+    if restrict is not None:
+        # Confined: between fork and exec the child changes into the checked folder and restricts
+        # itself. No pass_fds, so Python need not list /proc/self/fd, which the restriction hides (it
+        # would then close every possible descriptor one by one); ours are all close-on-exec (PEP 446).
+        def prepare() -> None:
+            if folder is not None:
+                os.fchdir(folder)
+            restrict()
+
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=fallback if folder is None else None,
+            close_fds=False,
+            preexec_fn=prepare,
+            env=dict(env),
+            stdin=stdin,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,
+        )
     cwd, fds = (fallback, ()) if folder is None else folder_cwd(folder, fallback)
     return await asyncio.create_subprocess_exec(
         *argv,

@@ -256,7 +256,10 @@ class FindFiles(ModelTool[FindArgs]):
         folder, fd = await anyio.to_thread.run_sync(_open_folder, self.ctx.policy, args.path)
         try:
             # rg starts in the checked folder itself, whatever its path names by now.
-            proc = await spawn_in(fd, str(folder), command, self.ctx.child_env)
+            # Confined to the roots: rg's own walk cannot be led outside by a swapped folder.
+            proc = await spawn_in(
+                fd, str(folder), command, self.ctx.child_env, reads_within=self.ctx.policy.anchors
+            )
         finally:
             os.close(fd)
         try:

@@ -97,7 +97,9 @@ class SearchTool(ModelTool[SearchArgs]):
             if is_folder:
                 # rg starts in the checked folder and walks `.`; paths are shown from the root by prefix.
                 listing = _Listing(args, prefix="" if shown == "." else shown + "/")
-                proc = await spawn_in(fd, str(target), [*_command(find_rg(), args), "."], env)
+                # Confined to the roots: ripgrep's own walk cannot be led outside by a swapped folder.
+                command = [*_command(find_rg(), args), "."]
+                proc = await spawn_in(fd, str(target), command, env, reads_within=self.ctx.policy.anchors)
             else:
                 # One file: rg reads the descriptor checked here, so a path swapped meanwhile reaches nothing.
                 listing = _Listing(args, label=shown)

@@ -1,7 +1,8 @@
 """Attack: a process inside the root swaps a folder for a symlink to outside while the tools use it.
 
 Another process exchanges `d` (a real folder in the root) with a symlink to the outside folder, over and
-over, while a real MCP client calls read_file, write_file, edit_file and list_dir on paths through `d`.
+over, while a real MCP client calls read_file, write_file, edit_file, list_dir, search and find_files on
+paths through `d`.
 The path check may pass while `d` is the folder and the use come after the swap: the tools must never
 read, write or list what is outside. Each test checks that the swapper really swapped during the calls.
 """
@@ -22,6 +23,8 @@ from tests.support.sandbox import SECRET, Sandbox
 CALLS = 300
 READS = 1000
 LISTINGS = 400
+# Each search starts a ripgrep process: fewer, but each walks `d` at an unknown moment of the swapping.
+SEARCHES = 100
 INSIDE = "harmless inside text\n"
 OUTSIDE_ONLY = "OUTSIDE-ONLY-ENTRY.txt"
 
@@ -105,3 +108,22 @@ async def test_list_dir_never_lists_outside_through_a_folder_swapped_mid_walk(
     entered = sum(1 for text in listings if "inner.txt" in text)
     shown_as_link = sum(1 for text in listings if "d -> " in text)
     assert entered and shown_as_link, f"descended {entered}, saw the link {shown_as_link}: no overlap"
+
+
+async def test_search_and_find_files_never_reach_outside_through_a_folder_swapped_mid_walk(
+    toolset: Toolset, sandbox: Sandbox
+) -> None:
+    # ripgrep walks by path itself: only confining its reads to the roots keeps its walk inside.
+    folder, link = plant(sandbox)
+    answers: list[str] = []
+    everything = {"include_ignored": True, "include_hidden": True}
+    async with Client(build_server(toolset.tools, toolset.context)) as client:
+        with swapping(folder, link) as swaps:
+            for _ in range(SEARCHES):
+                found = await client.call_tool("search", {"pattern": "TOP-SECRET|harmless", **everything})
+                listed = await client.call_tool("find_files", {"pattern": "*.txt", "include_ignored": True})
+                answers += [text_of(found), text_of(listed)]
+    leaked = [text for text in answers if SECRET in text or f"d/{OUTSIDE_ONLY}" in text]
+    assert not leaked, f"{len(leaked)} answers reached outside:\n{leaked[0][:400]}"
+    assert swaps.count >= SEARCHES, f"the swapper made only {swaps.count} swaps"
+    assert any("harmless inside text" in text for text in answers), "search never saw d's own file"
