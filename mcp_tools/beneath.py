@@ -10,7 +10,9 @@ Reads, writes, renames, `mkdir`s and listings then happen relative to the descri
 Only regular files are opened as files: a FIFO, socket or device is told apart by `lstat` before opening
 and by `fstat` on a descriptor opened with `O_NONBLOCK` after, so none can block the caller.
 
-Every function here blocks (it touches the disk); callers run them in a worker thread.
+The functions here touch the disk: callers run them in worker threads, except read_file's small reads
+while no mounted file system could hang (see `mcp_tools.mounts`). `spawn_in` starts a child process in a
+checked folder, its reads confined to the roots where the kernel can (see `mcp_tools.confine`).
 """
 
 from __future__ import annotations
