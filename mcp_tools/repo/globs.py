@@ -6,16 +6,20 @@ at any depth; with a `/` it is anchored at the searched folder. A backslash is a
 
 A glob is parsed once into tokens and turned into a regular expression. The old translation let Python's
 backtracking `re` try every way of splitting a name between the stars, so `*a*a*a*a*a*a*b` against 115
-`a`s took seconds per name. Here each match is linear in the path (times the glob's length):
-- Between two stars, the text in between is matched at its leftmost place inside an atomic group and never
-  retried (as `fnmatch` does since CPython 3.11): the next star can absorb whatever an earlier placement
-  left over, so the leftmost one is as good as any. Stars within a folder never cross a `/`, so each
-  folder level is matched on its own.
-- A star crossing folders (`**`) multiplies the work of every other star that is not pinned by a `/`.
-  Globs where that can happen (two `**`, or a `**` inside a name that is not the last token) run on RE2,
-  whose automaton is linear in the path whatever the pattern (`_backtracks_little` decides).
-Python's `re` stays in front for every usual glob because it is about three times cheaper per call than
-RE2's binding, and find_files filters up to about 200,000 paths per call.
+`a`s took seconds per name. Here each match is linear in the path (times the glob's length), because
+nothing is placed twice:
+- Between two stars, the text in between is placed once, inside an atomic group, at its leftmost place
+  (as `fnmatch` does since CPython 3.11): the next star can absorb whatever an earlier placement left
+  over, so the leftmost one is as good as any. Stars within a folder never cross a `/`, so each folder
+  level is matched on its own.
+- The same one level up: between two `**/`, the folders in between are placed at the first folder where
+  they fit. One star crossing folders is left free: the last `**/`, or a bare `**` after all of them with
+  no `*` after it (`src/**.py`). Alone, it tries each place in the path once.
+- Other globs (rare: `**/` inside a name as in `x**/y`, two bare `**`, a `*` after a bare `**`) would
+  retry stars for each choice of another. They run on RE2, whose automaton is linear in the path whatever
+  the pattern (`_python_is_linear` decides). Python's `re` stays in front for the rest because it is
+  about three times cheaper per call than RE2's binding, and find_files filters up to about 200,000
+  paths per call.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def _build(pattern: str, *, force_re2: bool) -> Callable[[str], bool]:
     tokens = _merge_stars(tokens)
     if any(isinstance(t, _Chars) and _never_matches(t) for t in tokens):
         return lambda path: False  # e.g. `[/]`: a class never matches `/`, so nothing can match
-    if _backtracks_little(tokens) and not force_re2:
+    if _python_is_linear(tokens) and not force_re2:
         compiled = re.compile(_regex(tokens, atomic=True), re.DOTALL)
         matches: Callable[[str], object] = compiled.fullmatch
     else:
@@ -83,21 +87,19 @@ def _build(pattern: str, *, force_re2: bool) -> Callable[[str], bool]:
     return lambda path: matches(path.rpartition("/")[2]) is not None
 
 
-def _backtracks_little(tokens: list[_Token]) -> bool:
-    """Whether Python's `re` runs these tokens (atomic groups included) in about path length times glob
-    length. Stars within a folder are fine (see `_regex`). A star crossing folders is fine alone and where
-    folder boundaries pin everything around it: `**/` at the start or right after a `/` (tried once per
-    `/` in the path, and what follows is matched folder by folder), or `**` as the last token (it takes
-    the rest of the path). Anything more could retry one star's choices for each choice of another."""
-    crossing = [i for i, t in enumerate(tokens) if t in (_Star.ANY, _Star.FOLDERS)]
-    if not crossing:
-        return True
-    if len(crossing) > 1:
-        return False
-    i = crossing[0]
-    if tokens[i] is _Star.ANY:
-        return i == len(tokens) - 1
-    return i == 0 or tokens[i - 1] == "/"
+def _python_is_linear(tokens: list[_Token]) -> bool:
+    """Whether `_regex(tokens, atomic=True)` leaves Python's `re` only one star crossing folders to
+    retry, and nothing behind it that multiplies: every `**/` starts a folder level, and a bare `**`
+    comes after all of them with no `*` after it (`src/**.py`)."""
+    crossed = False
+    for i, token in enumerate(tokens):
+        if token is _Star.FOLDERS and (crossed or (i > 0 and tokens[i - 1] != "/")):
+            return False
+        if token is _Star.ANY or (token is _Star.IN_FOLDER and crossed):
+            if crossed:
+                return False
+            crossed = True
+    return True
 
 
 def _tokens(text: str, pattern: str) -> list[_Token]:
@@ -175,21 +177,49 @@ def _merge_stars(tokens: list[_Token]) -> list[_Token]:
 
 
 def _regex(tokens: list[_Token], *, atomic: bool) -> str:
-    """The expression for the whole text, in the syntax Python's `re` and RE2 share. With `atomic`, the
-    text between a `*` and the next `*` or `**` is placed once and never retried: at its leftmost place,
-    or anywhere (greedy, which Python's `re` finds faster) when the next `*` ends its folder level and so
-    takes whatever is left of it."""
+    """The expression for the whole text, in the syntax Python's `re` and RE2 share. With `atomic`, every
+    `**/` but the one star left free (the last `**/`, or a bare `**` after it) places the folders after
+    it at the first folder where they fit, and never again: the next star absorbs any folders a later
+    place would have skipped."""
+    if not atomic:
+        return "".join(_atom(t) for t in tokens)
+    parts: list[list[_Token]] = [[]]
+    for token in tokens:
+        if token is _Star.FOLDERS:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    free: list[_Token] = []  # the free star and what follows it
+    if len(parts) > 1 and _Star.ANY in parts[-1]:
+        cut = parts[-1].index(_Star.ANY)
+        parts[-1], free = parts[-1][:cut], parts[-1][cut:]
+    elif len(parts) > 1:
+        free = [_Star.FOLDERS, *parts.pop()]
+    # Before a bare `**` a part's end is not pinned by a `/`: it must end at its leftmost place too.
+    open_end = bool(free) and free[0] is _Star.ANY
+    last = len(parts) - 1
+    placed = "".join(
+        f"(?>(?:[^/]*/)*?{_level(part, open_end and k == last)})" for k, part in enumerate(parts) if k
+    )
+    return _level(parts[0]) + placed + _level(free)
+
+
+def _level(tokens: list[_Token], open_end: bool = False) -> str:
+    """Tokens holding no `**/`, with each text between two stars placed once: at its leftmost place, or
+    anywhere (greedy, which Python's `re` finds faster) when the next `*` ends its folder level and so
+    takes whatever is left of it. `open_end`: a bare `**` follows the tokens."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if token is _Star.IN_FOLDER and atomic:
+        if token is _Star.IN_FOLDER:
             j = i + 1
             while j < len(tokens) and not isinstance(tokens[j], _Star) and tokens[j] != "/":
                 j += 1
-            if j < len(tokens) and tokens[j] in (_Star.IN_FOLDER, _Star.ANY) and j > i + 1:
+            following = tokens[j] if j < len(tokens) else (_Star.ANY if open_end else None)
+            if following in (_Star.IN_FOLDER, _Star.ANY) and j > i + 1:
                 chunk = "".join(_atom(t) for t in tokens[i + 1 : j])
-                ends_level = tokens[j] is _Star.IN_FOLDER and tokens[j + 1 : j + 2] in ([], ["/"])
+                ends_level = following is _Star.IN_FOLDER and tokens[j + 1 : j + 2] in ([], ["/"])
                 out.append(f"(?>[^/]*{chunk})" if ends_level else f"(?>[^/]*?{chunk})")
                 i = j
                 continue
