@@ -63,7 +63,7 @@ async def test_find_files_cuts_at_max_results_and_says_so(tool_ctx: ToolContext,
 
 
 def test_glob_matcher_follows_gitignore_style_rules() -> None:
-    from mcp_tools.repo.listing import glob_matcher
+    from mcp_tools.repo.globs import glob_matcher
 
     assert glob_matcher("*.py")("deep/down/x.py")
     assert not glob_matcher("*.py")("x.pyc")
