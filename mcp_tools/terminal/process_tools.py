@@ -241,9 +241,10 @@ class KillProcessArguments(Arguments):
 class KillProcess(_ProcessTool, ModelTool[KillProcessArguments]):
     name = "kill_process"
     description = (
-        "Stop a process started with start_process, with everything it started (SIGTERM to its process "
-        "group, SIGKILL a second later), and forget it. Returns how it ended and any output not yet read; "
-        "its whole output file stays. Also use it on an exited process to drop it from list_processes."
+        "Stop a process started with start_process, with everything it started, even what left its "
+        "process group (SIGTERM, SIGKILL after a grace period), and forget it. Returns how it ended and "
+        "any output not yet read; its whole output file stays. Also use it on an exited process to drop "
+        "it from list_processes."
     )
     arguments: ClassVar[type[Arguments]] = KillProcessArguments
     destructive = True

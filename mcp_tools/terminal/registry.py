@@ -14,7 +14,6 @@ import codecs
 import contextlib
 import fcntl
 import os
-import re
 import struct
 import termios
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from mcp_tools.errors import ToolFailure
 from mcp_tools.terminal.common import SHELL
 from mcp_tools.terminal.groups import Ending, SpillSink, describe_exit, drain, pump_output, stop_group
 from mcp_tools.terminal.jobs import Job, start_job
+from mcp_tools.terminal.patterns import TextPattern
 
 __all__ = ["DEFAULT_LIFETIME", "MAX_LIFETIME", "ManagedProcess", "ProcessRegistry", "Reading"]
 
@@ -160,7 +160,7 @@ class ManagedProcess:
         self._changed.set()
         self._changed = anyio.Event()
 
-    async def read(self, pattern: re.Pattern[str] | None, timeout: float) -> Reading:
+    async def read(self, pattern: TextPattern | None, timeout: float) -> Reading:
         """Output since the last read. With `pattern`: wait until it appears in that output, the process
         ends, or `timeout`. Without: wait for output to appear and go quiet, the end, or `timeout`."""
         async with self._read_lock:
@@ -180,7 +180,9 @@ class ManagedProcess:
                     # Searching up to 1 MB is not free: a chatty process is searched at most every 50 ms.
                     if now - last_search >= _SEARCH_EVERY or not self.running:
                         searched_total, last_search = self.total, now
-                        if pattern.search(self._text_so_far()):
+                        # RE2 is linear but a megabyte still takes time; it drops the GIL in a thread.
+                        text = self._text_so_far()
+                        if await anyio.to_thread.run_sync(pattern.search, text):
                             matched = True
                             break
                     else:
