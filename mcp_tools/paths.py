@@ -94,6 +94,8 @@ class PathPolicy:
             if write and any(_text_within(real, root) for root in self._read_only_texts):
                 raise PathRefused(f"{text}: this folder is read-only (spilled output); write inside a root")
             raise PathRefused(f"{text}: outside the allowed roots ({self._root_list()})")
+        if write:
+            _refuse_git_metadata(text, real, allowed)
         # The lexical form: a symlink at the final component is seen before realpath follows it.
         if write and os.path.islink(os.path.normpath(candidate)):
             raise PathRefused(f"{text}: is a symlink; refusing to write through it (write to {real})")
@@ -122,6 +124,19 @@ class PathPolicy:
 
     def _root_list(self) -> str:
         return ", ".join(str(r) for r in self.roots) or "none"
+
+
+def _refuse_git_metadata(text: str, real: str, roots: tuple[str, ...]) -> None:
+    """No tool writes git's own files: a `.git` folder's config and hooks name programs that the user's
+    next plain `git status` or `git commit` would run, outside every hardening of ours (and
+    `--no-terminal` would mean nothing). Compared without case: macOS file systems ignore it."""
+    root = max((r for r in roots if _text_within(real, r)), key=len)
+    below = real[len(root) :].split("/")
+    if any(part.casefold() == ".git" for part in below):
+        raise PathRefused(
+            f"{text}: is inside git's own files (.git); tools never write there, since git runs programs "
+            "its config and hooks name. Change git settings yourself, with git."
+        )
 
 
 def _checked_text(raw: object) -> str:

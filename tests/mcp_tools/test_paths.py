@@ -83,3 +83,22 @@ def test_anchors_name_every_root_writable_and_read_only_for_descriptor_walks(tmp
     (tmp_path / "spill").mkdir()
     policy = PathPolicy.of([tmp_path / "a"], read_only_roots=[tmp_path / "spill"])
     assert policy.anchors == (str(tmp_path.resolve() / "a"), str(tmp_path.resolve() / "spill"))
+
+
+@pytest.mark.parametrize(
+    "raw", [".git/config", ".git/hooks/pre-commit", ".GIT/config", "sub/.git", "sub/.git/config", "gitdir/x"]
+)
+def test_no_write_reaches_gits_own_files_however_the_path_is_spelled(sandbox: Sandbox, raw: str) -> None:
+    (sandbox.root / ".git").mkdir(exist_ok=True)
+    os.symlink(sandbox.root / ".git", sandbox.root / "gitdir")  # a link inside the root into .git
+    policy = PathPolicy.of([sandbox.root])
+    with pytest.raises(PathRefused, match=r"git's own files \(\.git\)"):
+        policy.resolve(raw, write=True)
+
+
+def test_reading_gits_files_and_writing_look_alike_names_stay_allowed(sandbox: Sandbox) -> None:
+    (sandbox.root / ".git").mkdir(exist_ok=True)
+    policy = PathPolicy.of([sandbox.root])
+    assert policy.resolve(".git/config") == sandbox.root / ".git" / "config"
+    for name in (".gitignore", ".gitattributes", ".github/workflows/ci.yml", "x.git/y"):
+        assert policy.resolve(name, write=True) == sandbox.root / name

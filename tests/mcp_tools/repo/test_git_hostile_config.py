@@ -360,13 +360,14 @@ async def test_hostile_config_runs_no_program_and_reads_nothing_outside(
         assert "modified:   hello.py" in answers["git_status"]
 
 
-async def test_finding_1_planted_with_write_file_alone_runs_nothing_through_the_mcp_server(
+async def test_finding_1_cannot_be_planted_with_write_file_and_runs_nothing_when_planted_otherwise(
     hostile_repo: HostileRepo,
 ) -> None:
     """The attack as reported: on a clean repository with a submodule, `write_file` (all `--no-terminal`
-    leaves) plants `diff.submodule = diff` in the superproject's config and an external diff and a textconv
-    driver (shell commands: no executable needed) in the submodule's; then git_diff, git_show and git_log
-    under `--read-only --no-terminal`, over a real MCP client."""
+    leaves) planted `diff.submodule = diff` in the superproject's config and an external diff and a
+    textconv driver in the submodule's. Now no tool writes into `.git` at all (a plain `git commit` by the
+    user would otherwise run what was planted); and planted by another process, it still runs nothing
+    through git_diff, git_show and git_log under `--read-only --no-terminal`, over a real MCP client."""
     from mcp import Client
 
     from mcp_tools.server import build_server
@@ -374,29 +375,49 @@ async def test_finding_1_planted_with_write_file_alone_runs_nothing_through_the_
     from tests.support.mcp_clients import text_of
 
     marker = hostile_repo.markers / "pwned"
+    plants = {
+        ".git/config": "[diff]\n\tsubmodule = diff\n",
+        ".git/modules/sub/config": (
+            f'[diff]\n\texternal = touch "{marker}" #\n'
+            f'[diff "drv"]\n\ttextconv = touch "{marker}-textconv" #\n'
+        ),
+        ".git/modules/sub/info/attributes": "* diff=drv\n",
+    }
+    before = {
+        path: (hostile_repo.root / path).read_bytes()
+        for path in plants
+        if (hostile_repo.root / path).exists()
+    }
     planting = open_toolset(
         ToolOptions(roots=[hostile_repo.root], home=hostile_repo.base / "h1", no_terminal=True)
     )
     async with Client(build_server(planting.tools, planting.context)) as client:
-
-        async def append(path: str, text: str) -> None:
-            current = await client.call_tool("read_file", {"path": path})
-            old = (
-                ""
-                if current.is_error
-                else "".join(
-                    line.split("\t", 1)[1] + "\n" if "\t" in line else ""
-                    for line in text_of(current).splitlines()
-                )
-            )
-            written = await client.call_tool("write_file", {"path": path, "content": old + text})
-            assert not written.is_error, text_of(written)
-
-        await append(".git/config", "[diff]\n\tsubmodule = diff\n")
-        await append(".git/modules/sub/config", f'[diff]\n\texternal = touch "{marker}" #\n')
-        await append(".git/modules/sub/config", f'[diff "drv"]\n\ttextconv = touch "{marker}-textconv" #\n')
-        await append(".git/modules/sub/info/attributes", "* diff=drv\n")
+        for path, text in plants.items():
+            written = await client.call_tool("write_file", {"path": path, "content": text})
+            assert written.is_error and "git's own files" in text_of(written), text_of(written)
+        edited = await client.call_tool(
+            "edit_file",
+            {
+                "path": ".git/config",
+                "old_string": "[core]",
+                "new_string": "[diff]\n\tsubmodule = diff\n[core]",
+            },
+        )
+        assert edited.is_error and "git's own files" in text_of(edited), text_of(edited)
     await planting.aclose()
+    after = {
+        path: (hostile_repo.root / path).read_bytes()
+        for path in plants
+        if (hostile_repo.root / path).exists()
+    }
+    assert after == before, "a tool wrote into .git"
+
+    # Another process inside the root (not a tool) plants the same config.
+    for path, text in plants.items():
+        target = hostile_repo.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a") as out:
+            out.write(text)
     assert "submodule = diff" in (hostile_repo.git_dir / "config").read_text()
 
     reading = open_toolset(
