@@ -22,7 +22,9 @@ MAX_HEADER_LINES = 32
 MAX_BODY = 64 * 1024 * 1024
 
 _NAME = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_HEADER = re.compile(rb"(" + _NAME + rb"):[ \t]*([\x20-\x7e]*?)[ \t]*\r?\n")
+# Greedy value, trailing blanks stripped in code: a lazy value before `[ \t]*` backtracks quadratically
+# on a long line of spaces.
+_HEADER = re.compile(rb"(" + _NAME + rb"):([\x20-\x7e\t]*)\r?\n")
 _DIGITS = re.compile(rb"[0-9]+")
 # A line ending in this is where a new message plausibly starts; a body's own text cannot end a line so
 # (JSON escapes its line breaks).
@@ -107,7 +109,7 @@ class FrameReader:
             match = _HEADER.fullmatch(line)
             if match is None:
                 raise _Malformed(f"a header line that is not `Name: value`: {_shown(line)}", line)
-            name, value = match.groups()
+            name, value = match.group(1), match.group(2).strip(b" \t")
             if name.lower() != b"content-length":
                 continue  # Content-Type and unknown headers carry nothing we need
             if length is not None:

@@ -49,7 +49,8 @@ _UNCLOSED_PARAM_END = re.compile(re.escape(_INVOKE_CLOSE) + "|" + re.escape(_WRA
 _NAME_ATTR = re.compile(r"""(?:^|\s)name\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>]+))""")
 _SPACE = re.compile(r"\s+")
 _INTEGER = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# `\d+(?:\.\d*)?`, not `\d+\.?\d*`: the latter backtracks quadratically on a long run of digits.
+_FLOAT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 # Non-string types are tried in this order when a schema allows several.
 _TYPE_ORDER = ("null", "integer", "number", "boolean", "array", "object")

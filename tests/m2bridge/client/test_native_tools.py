@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import string
+import time
 from typing import Any
 
 import pytest
@@ -258,6 +259,14 @@ def test_number_parameters_become_floats_or_ints(raw: str, expected: float) -> N
     value = typed_value("n", raw)
     assert value == expected
     assert type(value) is type(expected)
+
+
+def test_a_long_run_of_digits_that_is_not_a_number_is_refused_in_linear_time() -> None:
+    # `\d+\.?\d*` backtracked quadratically here: 40,000 digits took 24 s.
+    started = time.perf_counter()
+    failed = typed_failure("n", "1" * 40_000 + "x")
+    assert failed.error is not None and "expected number" in failed.error
+    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize(
