@@ -144,7 +144,8 @@ def test_keys_of_a_tools_table_other_than_deny_are_named_as_ignored(tmp_path):
 )
 def test_a_malformed_tool_policy_is_an_error_naming_the_file_not_silently_dropped(tmp_path, text):
     (tmp_path / "config.toml").write_text('[tools]\ndeny = ["run_command"]\n')
-    (tmp_path / ".m2bridge.toml").write_text(text if text.startswith(("[", "tools")) else f"[tools]\n{text}\n")
+    project = text if text.startswith(("[", "tools")) else f"[tools]\n{text}\n"
+    (tmp_path / ".m2bridge.toml").write_text(project)
     with pytest.raises(ConfigError, match=r"\.m2bridge\.toml: (\[tools\] must be a table|tools\.deny must)"):
         load_settings(env(tmp_path), workspace=tmp_path)
 

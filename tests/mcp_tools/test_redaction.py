@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_tools.toolkit import Toolset, ToolOptions, open_toolset
+from mcp_tools.toolkit import ToolOptions, Toolset, open_toolset
 
 KEY = "sk-live-0123456789abcdef"
 TOKEN = "tok_" + "q" * 39
