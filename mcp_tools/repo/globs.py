@@ -32,6 +32,7 @@ from enum import Enum
 import re2
 
 from mcp_tools.errors import ToolFailure
+from mcp_tools.re2_engine import quiet_options, refusal
 
 __all__ = ["MAX_GLOB", "glob_matcher"]
 
@@ -263,21 +264,15 @@ def _char(code: int) -> str:
 
 
 def _re2_matcher(expression: str, pattern: str) -> Callable[[str], object]:
-    options = re2.Options()
+    options = quiet_options()
     options.dot_nl = True
-    options.log_errors = False  # an error is reported to the caller below, not printed on stderr
     try:
         compiled = re2.compile(expression, options)
     except (re2.error, UnicodeEncodeError) as err:
-        raise ToolFailure(f"the glob {pattern!r} cannot be used ({_reason(err)}); simplify it") from None
+        raise ToolFailure(f"the glob {pattern!r} cannot be used ({refusal(err)}); simplify it") from None
 
     def matches(path: str) -> object:
         # A lone surrogate cannot be UTF-8; as `?` it still counts as one character.
         return compiled.fullmatch(path.encode("utf-8", "replace"))
 
     return matches
-
-
-def _reason(err: Exception) -> str:
-    message = err.args[0] if err.args else err
-    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)

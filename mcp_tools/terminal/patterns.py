@@ -21,6 +21,7 @@ from typing import Protocol
 import re2
 
 from mcp_tools.errors import ToolFailure
+from mcp_tools.re2_engine import quiet_options, refusal
 
 __all__ = ["MAX_PATTERN", "MAX_PROGRAM", "LinearPattern", "TextPattern", "compile_pattern"]
 
@@ -58,13 +59,12 @@ def compile_pattern(raw: str, what: str = "wait_for") -> LinearPattern:
     naming `what` and saying what to write instead."""
     if len(raw) > MAX_PATTERN:
         raise ToolFailure(f"{what} is {len(raw)} characters long; at most {MAX_PATTERN} are allowed")
-    options = re2.Options()
-    options.log_errors = False  # errors go to the caller, not to the server's stderr
+    options = quiet_options()
     options.never_capture = True  # only "does it occur" is asked; captures slow RE2's search down
     try:
         compiled = re2.compile("(?m)" + _translate(raw, what), options)
     except re2.error as err:
-        raise ToolFailure(_explain(raw, what, _re2_reason(err))) from None
+        raise ToolFailure(_explain(raw, what, refusal(err))) from None
     if compiled.programsize > MAX_PROGRAM:
         raise ToolFailure(
             f"{what} is too complex for a linear-time search ({compiled.programsize} steps, at most "
@@ -201,8 +201,3 @@ def _outside_classes(raw: str) -> str:
             out.append(raw[i])
             i += 1
     return "".join(out)
-
-
-def _re2_reason(err: Exception) -> str:
-    message = err.args[0] if err.args else err
-    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
