@@ -80,7 +80,6 @@ class DiskWorkspace:
 
     def __init__(self, roots: tuple[str, ...] = ()) -> None:
         self._roots = roots
-        self._anchors = roots
 
     @property
     def roots(self) -> tuple[str, ...]:
@@ -91,22 +90,22 @@ class DiskWorkspace:
 
     async def read_decoded(self, path: str) -> DecodedText:
         if may_block():  # a network or FUSE file system is mounted: nothing of it on the loop
-            return await anyio.to_thread.run_sync(_read_decoded, path, self._anchors)
+            return await anyio.to_thread.run_sync(_read_decoded, path, self._roots)
         # Local file systems only: opened here, non-blocking and metadata only (a FIFO, socket or device
         # is refused unopened or on its descriptor), and a small file read here too: the thread hop costs
         # more than the read (see mcp_tools.mounts). A larger one is read in a worker thread.
-        fd, info = open_file(path, self._anchors)
+        fd, info = open_file(path, self._roots)
         with os.fdopen(fd, "rb") as handle:
             if info.st_size <= _INLINE_BYTES:
                 return _decoded(handle, info.st_size, path)
             return await anyio.to_thread.run_sync(_decoded, handle, info.st_size, path)
 
     async def write_text(self, path: str, text: str) -> str | None:
-        await anyio.to_thread.run_sync(_write_text, path, text, self._anchors)
+        await anyio.to_thread.run_sync(_write_text, path, text, self._roots)
         return None
 
     async def list_dir(self, path: str) -> list[str]:
-        return await anyio.to_thread.run_sync(_list_names, path, self._anchors)
+        return await anyio.to_thread.run_sync(_list_names, path, self._roots)
 
 
 def _read_decoded(path: str, anchors: tuple[str, ...]) -> DecodedText:

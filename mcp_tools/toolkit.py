@@ -76,7 +76,7 @@ def open_toolset(
         spill=spill,
         workspace=workspace(tuple(str(r) for r in policy.roots)),
         child_env=child_environment(os.environ if env is None else env, options.secrets),
-        secrets=tuple(s for s in options.secrets if s),
+        secrets=options.secrets,
     )
     tools: list[Tool] = [ReadFile(context), ListDir(context), FindFiles(context), SearchTool(context)]
     tools += git_tools(context)

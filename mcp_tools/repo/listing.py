@@ -115,8 +115,7 @@ def _open_and_walk(policy: PathPolicy, raw: str, depth: int) -> tuple[Path, int,
     descriptor: each sub-folder opened relative to its parent with O_NOFOLLOW, so one swapped for a symlink
     mid-walk is shown but not entered, and nothing outside is listed. Symlinks are never followed.
     """
-    folder = policy.resolve(raw)
-    fd = folder_descriptor(str(folder), policy.anchors)
+    folder, fd = _open_folder(policy, raw)
     try:
         entries, cut = _walk(fd, depth)
     except BaseException:
