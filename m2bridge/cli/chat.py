@@ -88,20 +88,20 @@ async def _one_turn(runtime: Runtime, info: SessionInfo, args: argparse.Namespac
 
     async with ModelClient(runtime.settings) as client, _tools(runtime, warn) as tools:
         agent = runtime.agent(client, tools=tools, approver=approve, on_event=on_event)
-        with _stopping_on_signals(agent.cancel):
+        with _stopping_on_signals(lambda _signal: agent.cancel()):
             return await agent.run_turn(info.id, args.prompt)
 
 
 @contextmanager
-def _stopping_on_signals(stop: Callable[[], None], signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
-    """Call `stop` on any of `signals` while inside (a running event loop's handlers).
+def _stopping_on_signals(stop: Callable[[int], None]) -> Iterator[None]:
+    """Call `stop(signal number)` on any of STOP_SIGNALS while inside (a running event loop's handlers).
 
     A signal the process was started ignoring stays ignored: `nohup m2bridge chat ...` asked for
     the turn to outlive the terminal, and a background job of a script ignores Ctrl-C."""
     loop = asyncio.get_running_loop()
-    wanted = [number for number in signals if signal.getsignal(number) is not signal.SIG_IGN]
+    wanted = [number for number in STOP_SIGNALS if signal.getsignal(number) is not signal.SIG_IGN]
     for number in wanted:
-        loop.add_signal_handler(number, stop)
+        loop.add_signal_handler(number, stop, number)
     try:
         yield
     finally:
@@ -167,8 +167,9 @@ async def _interactive(args: argparse.Namespace) -> int:
         agent = runtime.agent(client, tools=tools, approver=approve, on_event=renderer)
         ending: list[int] = []  # a SIGTERM or SIGHUP during a turn: stop it, store it, then leave
 
-        def end(number: int) -> None:
-            ending.append(number)
+        def stop(number: int) -> None:
+            if number != signal.SIGINT:  # Ctrl-C stops only the turn
+                ending.append(number)
             agent.cancel()
 
         while True:
@@ -196,11 +197,7 @@ async def _interactive(args: argparse.Namespace) -> int:
                 continue
             if info is None:
                 info = runtime.new_session(text)
-            with (
-                _stopping_on_signals(agent.cancel, (signal.SIGINT,)),
-                _stopping_on_signals(lambda: end(signal.SIGTERM), (signal.SIGTERM,)),
-                _stopping_on_signals(lambda: end(signal.SIGHUP), (signal.SIGHUP,)),
-            ):
+            with _stopping_on_signals(stop):
                 result = await agent.run_turn(info.id, text)
             if ending:
                 return 128 + ending[0]  # the turn is stored and its lease released; now leave
