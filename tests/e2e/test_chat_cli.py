@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from tests.fakes.minimax import CallTools, Fault, Reply
-from tests.support.env import m2_env, run_cli, run_json
+from tests.support.env import JSON_CONTRACT_FIELDS, m2_env, run_cli, run_json
 
 
 def thinking_of(message):
@@ -31,17 +31,7 @@ def test_the_json_object_has_every_contract_field(tmp_path, fake_minimax):
     env = m2_env(tmp_path, fake_minimax)
     fake_minimax.script(Reply("hi"))
     _code, out = run_json(["chat", "-p", "hello", "--json"], env, tmp_path)
-    assert set(out) == {
-        "session_id",
-        "text",
-        "stop_reason",
-        "incomplete",
-        "steps",
-        "usage",
-        "context_tokens",
-        "tool_calls",
-        "error",
-    }
+    assert set(out) == JSON_CONTRACT_FIELDS
     assert set(out["usage"]) == {"input_tokens", "output_tokens"} and out["usage"]["output_tokens"] > 0
     assert out["context_tokens"] > 0 and out["steps"] == 1 and out["incomplete"] is False
 

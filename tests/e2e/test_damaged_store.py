@@ -17,19 +17,7 @@ from tests.m2bridge.sessions.store_damage import (
     raw_sessions,
     raw_turns,
 )
-from tests.support.env import m2_env, run_cli, run_json
-
-CONTRACT_FIELDS = {
-    "session_id",
-    "text",
-    "stop_reason",
-    "incomplete",
-    "steps",
-    "usage",
-    "context_tokens",
-    "tool_calls",
-    "error",
-}
+from tests.support.env import JSON_CONTRACT_FIELDS, m2_env, run_cli, run_json
 
 
 def store_path(env) -> Path:
@@ -56,7 +44,7 @@ def assert_one_line_naming_the_way_out(proc, db, reason):
 
 def assert_json_error(env, tmp_path, args, session_known):
     code, out = run_json(["chat", "-p", "hello", *args, "--json"], env, tmp_path)
-    assert code == 1 and set(out) == CONTRACT_FIELDS and out["stop_reason"] == "error"
+    assert code == 1 and set(out) == JSON_CONTRACT_FIELDS and out["stop_reason"] == "error"
     assert out["error"]["code"] == "store_damaged" and "m2bridge sessions recover" in out["error"]["message"]
     assert (out["session_id"] is not None) == session_known
 

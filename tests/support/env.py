@@ -74,6 +74,22 @@ def run_cli(
     )
 
 
+# The keys of `chat -p --json`'s one object (design.md, Public contracts), on success and failure alike.
+JSON_CONTRACT_FIELDS = frozenset(
+    {
+        "session_id",
+        "text",
+        "stop_reason",
+        "incomplete",
+        "steps",
+        "usage",
+        "context_tokens",
+        "tool_calls",
+        "error",
+    }
+)
+
+
 def run_json(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, dict[str, Any]]:
     proc = run_cli(args, env, cwd)
     lines = [line for line in proc.stdout.splitlines() if line.strip()]

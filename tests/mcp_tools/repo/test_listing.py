@@ -60,14 +60,3 @@ async def test_find_files_cuts_at_max_results_and_says_so(tool_ctx: ToolContext,
     lines = outcome.content.splitlines()
     assert lines[:10] == [f"f{n:02d}.txt" for n in range(10)]
     assert "20 more" in lines[-1]
-
-
-def test_glob_matcher_follows_gitignore_style_rules() -> None:
-    from mcp_tools.repo.globs import glob_matcher
-
-    assert glob_matcher("*.py")("deep/down/x.py")
-    assert not glob_matcher("*.py")("x.pyc")
-    assert glob_matcher("src/**/*.ts")("src/a/b/c.ts") and glob_matcher("src/**/*.ts")("src/c.ts")
-    assert not glob_matcher("src/*.ts")("src/a/c.ts")
-    assert glob_matcher("**/test_*")("tests/unit/test_x.py")
-    assert glob_matcher("file?.[ch]")("file1.c") and not glob_matcher("file?.[!ch]")("file1.c")
