@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 import socket
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,40 +181,14 @@ def test_the_server_prints_its_url_and_token_file_but_never_the_token(tmp_path: 
     """Everything the server writes, on stdout and stderr, from start-up through refused and served requests
     to its exit, holds the token file's path and not the token."""
     (tmp_path / "repo").mkdir()
-    out_file, err_file = tmp_path / "stdout.log", tmp_path / "stderr.log"
-    args = [sys.executable, "-m", "m2bridge", "mcp", "--transport", "http", "--port", "0"]
-    with out_file.open("wb") as out, err_file.open("wb") as err:
-        process = subprocess.Popen(
-            [*args, "--root", str(tmp_path / "repo")],
-            env=server_env(tmp_path / "home"),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
-    try:
-        url = None
-        for _ in range(600):  # bounded: 30 s
-            found = re.search(r"(http://127\.0\.0\.1:\d+/mcp)", err_file.read_text(errors="replace"))
-            if found or process.poll() is not None:
-                url = found and found.group(1)
-                break
-            time.sleep(0.05)
-        assert url, f"server did not start: {err_file.read_text(errors='replace')}"
-        token_file = tmp_path / "home" / "mcp-http-token"
+    token_file = tmp_path / "home" / "mcp-http-token"  # where it must be, not where the output says
+    with http_server([tmp_path / "repo"], server_env(tmp_path / "home")) as served:
         token = token_file.read_text().strip()
-        served = HttpServer(process, url, token_file, int(url.rsplit(":", 1)[1].split("/")[0]))
         refused = post(served, {"Authorization": "Bearer wrong"})
         assert refused.status_code == 401 and token not in refused.text
         assert post(served, {"Authorization": f"Bearer {token}"}).status_code == 200
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    printed = _bounded_read(out_file) + _bounded_read(err_file)
+    assert served.process.poll() is not None  # exited: all it will ever print is in the files
+    printed = _bounded_read(served.stdout_log) + _bounded_read(served.stderr_log)
     assert len(token) >= 32
     assert token.encode() not in printed, "the server printed its bearer token"
     assert str(token_file).encode() in printed, "the server did not say where the token file is"

@@ -46,6 +46,8 @@ class HttpServer:
     url: str
     token_file: Path
     port: int
+    stderr_log: Path  # what the server wrote on stderr, and on stdout: read them after it exits
+    stdout_log: Path
 
     @property
     def token(self) -> str:
@@ -57,14 +59,13 @@ def http_server(roots: Sequence[Path], env: dict[str, str], *flags: str) -> Iter
     args = [sys.executable, "-m", "m2bridge", "mcp", "--transport", "http", "--port", "0", *flags]
     for root in roots:
         args += ["--root", str(root)]
-    # stderr goes to a file: a pipe nobody drains could fill and stall the server.
-    log = (
-        Path(env["M2BRIDGE_HOME"]).parent
-        / f"mcp-http-{len(list(Path(env['M2BRIDGE_HOME']).parent.glob('mcp-http-*')))}.log"
-    )
-    with open(log, "w") as sink:
+    # Output goes to files: a pipe nobody drains could fill and stall the server.
+    folder = Path(env["M2BRIDGE_HOME"]).parent
+    log = folder / f"mcp-http-{len(list(folder.glob('mcp-http-*.log')))}.log"
+    out_log = log.with_suffix(".out")
+    with open(log, "w") as sink, open(out_log, "w") as out:
         process = subprocess.Popen(
-            args, env=env, cwd=roots[0], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            args, env=env, cwd=roots[0], stdin=subprocess.DEVNULL, stdout=out,
             stderr=sink, start_new_session=True,
         )  # fmt: skip
     try:
@@ -80,7 +81,7 @@ def http_server(roots: Sequence[Path], env: dict[str, str], *flags: str) -> Iter
             time.sleep(0.05)
         assert url and token_file, f"server did not start (exit {process.poll()}): {log.read_text()}"
         port = int(url.rsplit(":", 1)[1].split("/")[0])
-        yield HttpServer(process, url, token_file, port)
+        yield HttpServer(process, url, token_file, port, log, out_log)
     finally:
         process.terminate()
         try:
