@@ -12,17 +12,15 @@ git starts (through GIT_CONFIG_PARAMETERS, as is the environment). Submodule rec
 git runs at all; the settings would still bind one if it did. Global and system config are kept out. The
 repository's own config is read first (never following its includes) so that its diff and filter drivers
 are switched off by name and its includes are checked. Before any of it, where the repository really is
-(working tree, git folder, common folder, object stores) is checked against the roots. Caller values never
-start with `-`, revisions follow `--end-of-options`, paths follow `--`.
+(working tree, git folder, common folder, object stores) is checked against the roots (`_git_location`).
+Caller values never start with `-`, revisions follow `--end-of-options`, paths follow `--`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
-import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import anyio
 from mcp_tools.context import ToolContext
 from mcp_tools.errors import ToolFailure
 from mcp_tools.paths import PathPolicy, PathRefused, is_within
+from mcp_tools.repo._git_location import Outside, Where, checked_location, read_regular
 from mcp_tools.repo._process import Capture, read_bounded, reap, spawn
 
 __all__ = ["GIT_TIMEOUT", "HARDENING", "GitOutput", "Repo", "checked_value", "git_environment", "open_repo"]
@@ -82,8 +81,6 @@ _WANTED = (
 )
 _LOCATE = ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir", "--show-toplevel"]
 _MAX_INCLUDE_DEPTH = 10  # git's own limit
-_MAX_ALTERNATE_DEPTH = 5  # git's own limit
-_MAX_CONFIG_SCAN = 1 << 20
 _STDERR_LIMIT = 8192
 
 
@@ -300,14 +297,7 @@ def _start_folder(policy: PathPolicy, raw: str) -> Path:
     return start if start.is_dir() else start.parent
 
 
-@dataclass(frozen=True)
-class _Where:
-    top: Path
-    # The repository's own config files (as git names them), when one of them mentions includes.
-    with_includes: tuple[str, ...] = ()
-
-
-async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str], *, submodules: bool) -> _Where:
+async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str], *, submodules: bool) -> Where:
     """Where git would find the repository for `folder`, checked against the roots before any other git
     command runs (finding it reads the `.git` file or folder and the config, and runs nothing)."""
     capture = Capture(65536, ctx.spill, "rev-parse")
@@ -320,191 +310,7 @@ async def _locate(ctx: ToolContext, folder: Path, env: dict[str, str], *, submod
         raise ToolFailure(f"{shown}: could not tell where its repository is (git said {capture.text()!r})")
     roots = ctx.policy.roots
     found = lines[0], lines[1], lines[2]
-    return await anyio.to_thread.run_sync(_checked_location, roots, shown, *found, submodules)
-
-
-def _checked_location(
-    roots: Sequence[Path], shown: str, git_dir: str, common_dir: str, top: str, submodules: bool
-) -> _Where:
-    """Refuse a repository any part of which (as git reaches it, symlinks followed) is outside the roots;
-    `submodules`: the command compares the working tree, so the submodules' `.git` count too."""
-    check = _Outside(tuple(str(root) for root in roots), shown)
-    real_top = check.path(top, "its working tree")
-    dot_git = os.path.join(top, ".git")
-    if os.path.isfile(dot_git) and not os.path.islink(dot_git):
-        check.path(git_dir, f"the file {dot_git} points git at its git folder, which")
-    else:
-        check.path(git_dir, "its git folder")
-    if common_dir != git_dir:
-        check.path(common_dir, f"the commondir of {git_dir} names the repository's common folder, which")
-    # Below these folders git finds what it reads by name (objects, refs, config, info/exclude, packs): a
-    # symlink among those names is followed, so it must lead inside too. Entry types come with the
-    # listing: no system call per entry.
-    names = check.links_in(git_dir)
-    common = names if common_dir == git_dir else check.links_in(common_dir)
-    objects = os.path.join(common_dir, "objects")
-    object_info: set[str] = set()
-    if "objects" in common:
-        check.links_in(objects)
-        check.links_in(os.path.join(objects, "pack"))
-        object_info = check.links_in(os.path.join(objects, "info"))
-    for folder, listed in ((common_dir, common), (git_dir, names)):
-        if "info" in listed:
-            check.links_in(os.path.join(folder, "info"))
-    if "alternates" in object_info:
-        check.alternates(objects, 0, set())
-    configs = [os.path.join(common_dir, n) for n in ("config", "config.worktree") if n in common]
-    if common_dir != git_dir and "config.worktree" in names:
-        configs.append(os.path.join(git_dir, "config.worktree"))
-    includes = False
-    for config in configs:
-        text = _read_regular(config, _MAX_CONFIG_SCAN + 1)
-        includes = includes or b"include" in text.lower() or len(text) > _MAX_CONFIG_SCAN
-    if submodules:
-        _check_submodules(check, real_top)
-    return _Where(Path(real_top), tuple(configs) if includes else ())
-
-
-# `path = sub/dir` in .gitmodules (git-config syntax: the value may be quoted, a comment may follow).
-_SUBMODULE_PATH = re.compile(
-    r'^[ \t]*path[ \t]*=[ \t]*("(?:[^"\\\n]|\\.)*"|[^#;\n]*)', re.IGNORECASE | re.MULTILINE
-)
-
-
-def _check_submodules(check: _Outside, top: str) -> None:
-    """Comparing the working tree reads each checked-out submodule's HEAD through its `.git` file or
-    folder: the submodules .gitmodules lists must lead inside the roots too. (A gitlink that .gitmodules
-    does not list is not seen here: git reads its HEAD commit id, nothing else.)"""
-    listing = os.path.join(top, ".gitmodules")
-    if not os.path.isfile(listing) or os.path.islink(listing):
-        return  # git itself does not follow a symlinked .gitmodules
-    text = _read_regular(listing, _MAX_CONFIG_SCAN).decode("utf-8", "replace")
-    for match in _SUBMODULE_PATH.finditer(text):
-        raw = match.group(1).strip()
-        if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-        dot_git = os.path.join(top, raw, ".git")
-        if not os.path.lexists(dot_git):
-            continue
-        what = f"the submodule {raw}'s .git"
-        check.path(dot_git, what)  # first: a symlink leading out is not read
-        if os.path.isfile(dot_git):
-            first = _read_regular(dot_git, 4096).decode("utf-8", "replace").split("\n", 1)[0].strip()
-            if first.startswith("gitdir:"):
-                named = first.removeprefix("gitdir:").strip()
-                check.path(
-                    os.path.join(os.path.dirname(dot_git), named), f"{what} file points git at a folder that"
-                )
-
-
-@dataclass
-class _Outside:
-    """Checks of one repository against the roots (real paths), each refusal naming what pointed outside."""
-
-    roots: tuple[str, ...]
-    shown: str
-
-    def path(self, path: str, what: str) -> str:
-        """The real path of `path`, refused when it is outside the roots."""
-        real = os.path.realpath(path)
-        if not any(real == root or real.startswith(root.rstrip("/") + "/") for root in self.roots):
-            raise PathRefused(
-                f"{self.shown}: {what} is {real}, outside the allowed roots; git would read another "
-                "repository's files there, so the git tools refuse this repository. Open that repository "
-                "as a root if it is meant to be used."
-            )
-        return real
-
-    def links_in(self, folder: str) -> set[str]:
-        """The names in `folder`, each symlink among them checked to lead inside."""
-        try:
-            with os.scandir(folder) as listing:
-                entries = list(listing)
-        except OSError:
-            return set()
-        for entry in entries:
-            if entry.is_symlink():
-                self.path(entry.path, f"the symlink {entry.path} in its git folder leads to a path that")
-        return {entry.name for entry in entries}
-
-    def alternates(self, objects: str, depth: int, seen: set[str]) -> None:
-        """Each object store named in `objects/info/alternates`, and theirs in turn, as git reads them."""
-        listing = os.path.join(objects, "info", "alternates")
-        if depth > _MAX_ALTERNATE_DEPTH or objects in seen or not os.path.lexists(listing):
-            return
-        seen.add(objects)
-        self.path(listing, f"the alternates file {listing}")
-        for entry in _alternate_entries(_read_regular(listing, None)):
-            name = os.fsdecode(entry)
-            store = os.path.normpath(name if name.startswith("/") else os.path.join(objects, name))
-            self.path(store, f"{listing} names the object store {name!r}, which")
-            self.alternates(store, depth + 1, seen)
-
-
-def _read_regular(path: str, limit: int | None) -> bytes:
-    """A regular file's bytes (up to `limit`); a FIFO or device planted there is refused without blocking."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise PathRefused(f"{path} is not a regular file; git would block or read a device there")
-        chunks: list[bytes] = []
-        size = 0
-        while (limit is None or size < limit) and (chunk := os.read(fd, 1 << 16)):
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _alternate_entries(text: bytes) -> Iterator[bytes]:
-    """The object stores an alternates file names, tokenised exactly as git's `parse_alt_odb_entry`: one
-    per line, `#` comments, a C-quoted entry (which may span lines) ends at its closing quote and the byte
-    after that quote is skipped, whatever it is."""
-    at = 0
-    while at < len(text):
-        newline = text.find(b"\n", at)
-        line_end = len(text) if newline < 0 else newline
-        if text[at : at + 1] == b"#":
-            entry, end = b"", line_end
-        elif text[at : at + 1] == b'"' and (quoted := _unquote_c(text, at)) is not None:
-            entry, end = quoted
-        else:
-            entry, end = text[at:line_end], line_end
-        if entry:
-            yield entry
-        at = end + 1
-
-
-_C_ESCAPES = {ord(k): v for k, v in zip('abfnrtv\\"', b'\a\b\f\n\r\t\v\\"', strict=True)}
-
-
-def _unquote_c(text: bytes, at: int) -> tuple[bytes, int] | None:
-    """git's `unquote_c_style` from the quote at `at`: the value and the index after the closing quote."""
-    out = bytearray()
-    i = at + 1
-    while i < len(text):
-        byte = text[i]
-        if byte == ord('"'):
-            return bytes(out), i + 1
-        if byte != ord("\\"):
-            out.append(byte)
-            i += 1
-            continue
-        escape = text[i + 1 : i + 2]
-        if escape and escape[0] in _C_ESCAPES:
-            out.append(_C_ESCAPES[escape[0]])
-            i += 2
-        elif (
-            escape in (b"0", b"1", b"2", b"3")
-            and len(octal := text[i + 1 : i + 4]) == 3
-            and all(0x30 <= d <= 0x37 for d in octal)
-        ):
-            out.append(int(octal, 8))
-            i += 4
-        else:
-            return None
-    return None
+    return await anyio.to_thread.run_sync(checked_location, roots, shown, *found, submodules)
 
 
 async def _own_config(folder: Path, env: dict[str, str], ctx: ToolContext) -> list[tuple[str, str]]:
@@ -530,7 +336,7 @@ def _entry(entry: str) -> tuple[str, str]:
     return key, value
 
 
-async def _included_config(ctx: ToolContext, where: _Where, env: dict[str, str]) -> list[tuple[str, str]]:
+async def _included_config(ctx: ToolContext, where: Where, env: dict[str, str]) -> list[tuple[str, str]]:
     """Every setting we act on from the repository's config files and the files they include, read one file
     at a time with includes off; an include naming a file outside the roots (or `~`, or `%(prefix)`) is
     refused before git would read it. Conditional includes count whatever their condition."""
@@ -570,11 +376,11 @@ def _included_file(roots: Sequence[Path], shown: str, config: str, key: str, val
     target = os.path.normpath(
         value if value.startswith("/") else os.path.join(os.path.dirname(config), value)
     )
-    _Outside(tuple(str(root) for root in roots), shown).path(
+    Outside(tuple(str(root) for root in roots), shown).path(
         target, f"{config} sets {key}={value!r}; that file"
     )
     if os.path.exists(target):
-        _read_regular(target, 0)  # refuses a FIFO or device before git would block on it
+        read_regular(target, 0)  # refuses a FIFO or device before git would block on it
     return target
 
 
