@@ -50,6 +50,11 @@ PROBE_IDS = iter(range(1_000_000, 2_000_000))
 TOOL_CRASH = re.compile(r"Tool '(\w+)' raised")
 
 
+def _server_output(path: Path) -> bool:
+    """The HTTP server's own stderr and stdout files (tests/support/mcp_clients.http_server)."""
+    return path.match("mcp-http-*.log") or path.match("mcp-http-*.out")
+
+
 @dataclass(frozen=True)
 class Workspace:
     """The shared sandbox, seen from outside: after the run, nothing outside the root may have changed."""
@@ -76,7 +81,7 @@ class Workspace:
         changed = sorted(
             k
             for k in {*self.before, *after}
-            if self.before.get(k) != after.get(k) and not Path(k).match("mcp-http-*.log")  # the server's log
+            if self.before.get(k) != after.get(k) and not _server_output(Path(k))
         )
         assert not changed, f"files outside the root changed: {changed}"
 
