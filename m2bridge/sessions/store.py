@@ -57,6 +57,8 @@ logger = logging.getLogger("m2bridge.sessions")
 # How long a write waits for another process's write transaction before giving up. Transactions
 # here last milliseconds, so reaching this means something is badly stuck.
 BUSY_TIMEOUT = 10.0
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _ID_LENGTH = 12
@@ -213,6 +215,27 @@ def _prepare_file(path: Path) -> None:
     # SQLite gives the -wal and -shm files the database file's mode, so they are 0600 too.
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL, waiting (up to BUSY_TIMEOUT) for other processes opening it too.
+
+    SQLite takes the exclusive lock for this switch without calling the busy handler, so a
+    process that opens a new store while another does gets "database is locked" at once.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    delay = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+            if not busy or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 class SessionStore:
     """The sessions in one SQLite file.
 
@@ -236,8 +259,7 @@ class SessionStore:
                 # The version check comes before anything that could write (even the journal mode),
                 # so a store from a newer m2bridge is left untouched.
                 check_version(conn, self.path)
-                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                    conn.execute("PRAGMA journal_mode = WAL")
+                _use_wal(conn)
                 conn.execute("PRAGMA synchronous = FULL")  # a turn is acknowledged only once durable
                 conn.execute("PRAGMA foreign_keys = ON")
                 migrate(conn, self.path)

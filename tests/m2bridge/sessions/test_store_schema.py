@@ -183,8 +183,13 @@ def test_processes_opening_a_new_store_at_the_same_time_all_succeed(tmp_path):
             )
             for _ in range(6)
         ]
-        for proc in procs:
-            _, err = proc.communicate(timeout=60)
-            assert proc.returncode == 0, err
+        try:
+            errors = [proc.communicate(timeout=60)[1] for proc in procs]
+        finally:
+            for proc in procs:  # a failure must not leave openers running into later tests
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        assert [proc.returncode for proc in procs] == [0] * 6, errors
         with SessionStore(path) as store:
             assert len(store.list()) == 6
