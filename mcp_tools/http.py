@@ -1,4 +1,10 @@
-"""Streamable HTTP: the SDK's Starlette app at /mcp, behind the guard, served by uvicorn on one socket."""
+"""Streamable HTTP: the SDK's Starlette app at /mcp, behind the guard and CORS, served by uvicorn on one
+socket.
+
+The layers, outside in: CORS (answers a browser's preflight from an `--allow-origin` page, which carries no
+token, and marks every answer to such a page), the guard (Host 421, Origin 403, token 401), the SDK app
+(which checks Host and Origin again).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
+from mcp_tools.cors import CorsMiddleware, normalize_origin
 from mcp_tools.guard import HttpGuard
 from mcp_tools.loopback import is_loopback
 
@@ -29,13 +36,17 @@ def build_http_app(
     server: MCPServer, *, token: str, host: str, port: int, extra_origins: Sequence[str] = ()
 ) -> ASGIApp:
     hosts = _host_names(host, port)
-    origins = [f"http://{h}" for h in hosts] + list(extra_origins)
+    # Lower case as a browser sends them: the SDK's own check below compares exactly.
+    pages = [normalize_origin(o) for o in extra_origins]
+    origins = [f"http://{h}" for h in hosts] + pages
     # The SDK's own DNS-rebinding check stays on too, with the same lists: two locks, one key.
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
     app = server.streamable_http_app(streamable_http_path=ENDPOINT, transport_security=security)
-    return HttpGuard(app, token=token, allowed_hosts=hosts, allowed_origins=origins)
+    guarded = HttpGuard(app, token=token, allowed_hosts=hosts, allowed_origins=origins)
+    # CORS only for the pages named with --allow-origin: this server's own origins serve no page.
+    return CorsMiddleware(guarded, allowed_origins=pages, allowed_hosts=hosts, path=ENDPOINT)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
