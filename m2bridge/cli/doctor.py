@@ -1,4 +1,7 @@
-"""`m2bridge doctor`: check what a working setup needs and say what to fix."""
+"""`m2bridge doctor`: check what a working setup needs and say what to fix.
+
+Every check is one line, so the report stays readable when piped; any failed check exits 1.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 from rich.console import Console
 from rich.text import Text
 
+from m2bridge.cli.key_check import check_key
 from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings, load_settings, user_config_path
 from m2bridge.errors import M2BridgeError
 from m2bridge.workspace import detect_workspace
@@ -47,7 +52,8 @@ def _region(settings: Settings) -> Check:
 
 
 def _host(settings: Settings) -> Check:
-    # Any HTTP answer from the server's root proves it is reachable, without a paid model call.
+    # Without a key there is no model request to make; a GET of the root still says whether the
+    # host answers, and sends nothing secret.
     parts = urlsplit(settings.endpoint)
     root = f"{parts.scheme}://{parts.netloc}/"
     try:
@@ -56,6 +62,14 @@ def _host(settings: Settings) -> Check:
     except httpx.HTTPError as exc:
         return False, f"{root} unreachable ({exc.__class__.__name__}): check the network or the host"
     return True, f"{root} reachable (HTTP {response.status_code}); model endpoint {settings.endpoint}"
+
+
+def _key_works(settings: Settings) -> Check:
+    # The one real model request: it proves the host, the endpoint and the key together.
+    if settings.base_url is None and not settings.api_key:
+        return _host(settings)
+    verdict = anyio.run(check_key, settings)
+    return verdict.ok, verdict.message
 
 
 def _protocol(settings: Settings) -> Check:
@@ -101,7 +115,8 @@ def _tools(settings: Settings) -> Check:
 
 
 def run_doctor() -> int:
-    console = Console(highlight=False)
+    # soft_wrap: a piped report keeps each check on one line instead of wrapping at 80 columns.
+    console = Console(highlight=False, soft_wrap=True)
     try:
         settings = load_settings(workspace=detect_workspace())
     except M2BridgeError as err:
@@ -110,7 +125,7 @@ def run_doctor() -> int:
     console.print(Text(f"config file: {user_config_path()}", style="dim"))
     for warning in settings.warnings:
         console.print(Text(f"! {warning}", style="yellow"))
-    checks: list[Callable[[Settings], Check]] = [_key, _region, _protocol, _host, _store, _tools]
+    checks: list[Callable[[Settings], Check]] = [_key, _region, _protocol, _key_works, _store, _tools]
     failed = 0
     for check in checks:
         ok, message = check(settings)
