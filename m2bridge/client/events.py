@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["StreamEvent", "TextDelta", "ThinkingDelta", "ToolCallStarted", "UsageUpdate"]
+from m2bridge.errors import ModelError
+
+__all__ = ["RetryScheduled", "StreamEvent", "TextDelta", "ThinkingDelta", "ToolCallStarted", "UsageUpdate"]
 
 
 @dataclass(frozen=True)
@@ -29,3 +31,17 @@ class UsageUpdate:
 
 
 StreamEvent = ThinkingDelta | TextDelta | ToolCallStarted | UsageUpdate
+
+
+@dataclass(frozen=True)
+class RetryScheduled:
+    """An attempt failed before anything reached the caller; the client sends it again after `delay` s.
+
+    Not a stream event: it reaches the client's `on_retry` hook, so a surface can say what the wait is
+    for ("429, retrying in 2 s") instead of going quiet.
+    """
+
+    error: ModelError
+    delay: float
+    retry: int  # which retry this is, from 1
+    limit: int  # the most retries the settings allow

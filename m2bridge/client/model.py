@@ -16,7 +16,7 @@ import anyio
 import httpx
 
 from m2bridge.client.errors import api_error_from_body, error_from_response, error_from_transport
-from m2bridge.client.events import StreamEvent
+from m2bridge.client.events import RetryScheduled, StreamEvent
 from m2bridge.client.request import ModelRequest
 from m2bridge.client.sse import SSEDecoder
 from m2bridge.client.wire import Assembler, WireProtocol, wire_for
@@ -44,11 +44,14 @@ class ModelClient:
         *,
         http: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        on_retry: Callable[[RetryScheduled], None] | None = None,
     ) -> None:
+        """`on_retry` hears of each retry before its wait, so a surface can say what the pause is."""
         self.settings = settings
         self.wire: WireProtocol = wire_for(settings)
         self._key = settings.require_key()
         self._sleep = sleep
+        self.on_retry = on_retry
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(
@@ -171,7 +174,10 @@ class Exchange:
                     err.trace_id = assembler.trace_id
                 if emitted or not err.retryable or attempt >= settings.max_retries:
                     raise
-                await self._client._sleep(backoff_delay(attempt, err.retry_after))
+                delay = backoff_delay(attempt, err.retry_after)
+                if self._client.on_retry is not None:
+                    self._client.on_retry(RetryScheduled(err, delay, attempt + 1, settings.max_retries))
+                await self._client._sleep(delay)
                 attempt += 1
                 self.retries = attempt
                 continue
