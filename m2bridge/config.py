@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from m2bridge.errors import ConfigError
+from m2bridge.wording import a_type
 
 __all__ = [
     "CHINA_HOST",
@@ -170,7 +171,7 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
             return str(value).lower() in ("1", "true", "yes")
         return kind(value)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"Setting {name} must be a {kind.__name__}, got {value!r}.") from exc
+        raise ConfigError(f"Setting {name} must be {a_type(kind)}, got {value!r}.") from exc
 
 
 def _denied_tools(table: Any, where: str) -> tuple[list[str], list[str]]:
