@@ -21,8 +21,9 @@ def test_a_good_key_works_with_a_round_trip_and_exactly_one_tiny_request(
     fake_minimax.script(Reply("Hi"))
     proc = run_cli(["doctor"], m2_env(tmp_path, fake_minimax, mode), tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # Piped output keeps the whole verdict, round trip included, on one line.
     assert ROUND_TRIP.search(proc.stdout), proc.stdout
+    # Piped, the report is not wrapped at 80 columns: every line is a whole check.
+    assert all(line.startswith(("config file:", "✓ ", "✗ ", "! ")) for line in proc.stdout.splitlines())
     assert len(fake_minimax.requests) == 1
     body = fake_minimax.requests[0].body
     assert body["max_tokens"] == 1
