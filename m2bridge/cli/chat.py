@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from rich.console import Console
-
 from m2bridge.agent import AgentEvent, TurnResult
 from m2bridge.agent.events import TextDelta
-from m2bridge.cli.render import TerminalRenderer
+from m2bridge.cli.history import private_history
+from m2bridge.cli.render import TerminalRenderer, console_for
 from m2bridge.cli.runtime import Runtime, open_runtime
+from m2bridge.cli.slash import Command, Unknown, help_text, read_line
 from m2bridge.client.model import ModelClient
 from m2bridge.errors import M2BridgeError
 from m2bridge.sessions import SessionInfo
@@ -53,22 +53,45 @@ async def _tools(runtime: Runtime, warn: Callable[[str], None]) -> AsyncIterator
 def _one_shot(args: argparse.Namespace) -> int:
     session_id: str | None = None
     try:
+        prompt = _prompt_of(args.prompt)
         runtime = open_runtime(quiet=args.json)
         info = runtime.find_session(args.session, args.continue_)
         runtime.settings.require_key()
+        created = info is None
         if info is None:
-            info = runtime.new_session(args.prompt)
+            info = runtime.new_session(prompt)
+        elif (note := runtime.elsewhere(info)) is not None:
+            print(f"m2bridge: {note}", file=sys.stderr)
         session_id = info.id
-        result = asyncio.run(_one_turn(runtime, info, args))
+        try:
+            result = asyncio.run(_one_turn(runtime, info, prompt, args))
+        except M2BridgeError as err:
+            result = TurnResult(session_id=info.id, stop_reason="error", error=err)
+        if created and result.stop_reason in ("error", "cancelled") and runtime.drop_if_unanswered(info.id):
+            session_id = None  # M2 answered nothing: the failed start leaves no session behind
     except M2BridgeError as err:
         result = TurnResult(session_id=session_id or "", stop_reason="error", error=err)
-        if not session_id:
-            return _report(args, result, session_known=False)
-    return _report(args, result, session_known=True)
+    return _report(args, result, session_known=session_id is not None)
 
 
-async def _one_turn(runtime: Runtime, info: SessionInfo, args: argparse.Namespace) -> TurnResult:
-    console = Console(file=sys.stderr, highlight=False)
+def _prompt_of(given: str) -> str:
+    """The -p prompt; `-p -` reads it from stdin (all of it, as UTF-8)."""
+    if given == "-":
+        if sys.stdin.isatty():
+            print("m2bridge: reading the prompt from stdin; end it with Ctrl-D", file=sys.stderr)
+        try:
+            given = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise M2BridgeError("the prompt on stdin is not UTF-8 text") from None
+        if not given.strip():
+            raise M2BridgeError("the prompt on stdin is empty (-p - reads the prompt from stdin)")
+    if not given.strip():
+        raise M2BridgeError("the prompt is empty")
+    return given
+
+
+async def _one_turn(runtime: Runtime, info: SessionInfo, prompt: str, args: argparse.Namespace) -> TurnResult:
+    console = console_for(sys.stderr)
     renderer = TerminalRenderer(console, show_thinking=False)
 
     def on_event(event: AgentEvent) -> None:
@@ -86,10 +109,14 @@ async def _one_turn(runtime: Runtime, info: SessionInfo, args: argparse.Namespac
     def warn(text: str) -> None:
         console.print(f"m2bridge: {text}", style="yellow")
 
-    async with ModelClient(runtime.settings) as client, _tools(runtime, warn) as tools:
+    on_retry = None if args.json else renderer.retrying
+    async with (
+        ModelClient(runtime.settings, on_retry=on_retry) as client,
+        _tools(runtime, warn) as tools,
+    ):
         agent = runtime.agent(client, tools=tools, approver=approve, on_event=on_event)
         with _stopping_on_signals(lambda _signal: agent.cancel()):
-            return await agent.run_turn(info.id, args.prompt)
+            return await agent.run_turn(info.id, prompt)
 
 
 @contextmanager
@@ -129,25 +156,20 @@ def _report(args: argparse.Namespace, result: TurnResult, *, session_known: bool
 
 
 # interactive ------------------------------------------------------------------------------------
-_HELP = (
-    "/think toggles thinking · /new starts a new session · /session shows its id · "
-    "/exit quits · Ctrl-C stops a turn"
-)
+_HINT = "/help lists the commands · Ctrl-C stops a turn · /exit quits"
 
 
 async def _interactive(args: argparse.Namespace) -> int:
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory
 
     runtime = open_runtime()
     runtime.settings.require_key()
     info = runtime.find_session(args.session, args.continue_)
-    console = Console(highlight=False)
+    console = console_for(sys.stdout)
     renderer = TerminalRenderer(console)
     runtime.settings.home.mkdir(parents=True, exist_ok=True)
-    prompts: PromptSession[str] = PromptSession(
-        history=FileHistory(str(runtime.settings.home / "chat_history"))
-    )
+    history, trouble = private_history(runtime.settings.home / "chat_history")
+    prompts: PromptSession[str] = PromptSession(history=history)
 
     async def approve(name: str, arguments: Mapping[str, Any]) -> bool:
         if args.yes:
@@ -155,15 +177,24 @@ async def _interactive(args: argparse.Namespace) -> int:
         answer = await prompts.prompt_async(f"Allow {name} {json.dumps(dict(arguments))[:200]}? [y/N] ")
         return answer.strip().lower() in ("y", "yes")
 
-    console.print(f"m2bridge chat · {runtime.settings.model} · {runtime.workspace}", style="bold")
-    if info is not None:
-        console.print(f"continuing session {info.id} ({info.turns} turns)", style="dim")
-    console.print(_HELP, style="dim")
-
     def warn(text: str) -> None:
-        console.print(f"m2bridge: {text}", style="yellow")
+        console.print(f"m2bridge: {text}", style="yellow", markup=False)
 
-    async with ModelClient(runtime.settings) as client, _tools(runtime, warn) as tools:
+    console.print(
+        f"m2bridge chat · {runtime.settings.model} · {runtime.workspace}", style="bold", markup=False
+    )
+    if trouble is not None:
+        warn(trouble)
+    if info is not None:
+        if (note := runtime.elsewhere(info)) is not None:
+            warn(note)
+        console.print(f"continuing session {info.id} ({info.turns} turns)", style="dim")
+    console.print(_HINT, style="dim")
+
+    async with (
+        ModelClient(runtime.settings, on_retry=renderer.retrying) as client,
+        _tools(runtime, warn) as tools,
+    ):
         agent = runtime.agent(client, tools=tools, approver=approve, on_event=renderer)
         ending: list[int] = []  # a SIGTERM or SIGHUP during a turn: stop it, store it, then leave
 
@@ -182,27 +213,47 @@ async def _interactive(args: argparse.Namespace) -> int:
             text = line.strip()
             if not text:
                 continue
-            if text in ("/exit", "/quit"):
-                return 0
-            if text == "/think":
-                renderer.show_thinking = not renderer.show_thinking
-                console.print(f"thinking {'shown' if renderer.show_thinking else 'hidden'}", style="dim")
+            said = read_line(text)
+            if isinstance(said, Unknown):
+                warn(f"unknown command {said.name}; /help lists them (start with // to send it to M2)")
                 continue
-            if text == "/new":
-                info = None
-                console.print("new session", style="dim")
+            if isinstance(said, Command):
+                if said.argument:
+                    warn(f"{said.name} takes no arguments")
+                    continue
+                if said.name in ("/exit", "/quit"):
+                    return 0
+                if said.name == "/help":
+                    console.print(help_text(), style="dim", markup=False)
+                elif said.name == "/think":
+                    renderer.show_thinking = not renderer.show_thinking
+                    console.print(f"thinking {'shown' if renderer.show_thinking else 'hidden'}", style="dim")
+                elif said.name == "/new":
+                    info = None
+                    console.print("new session", style="dim")
+                elif said.name == "/session":
+                    console.print(info.id if info else "no session yet", style="dim")
                 continue
-            if text == "/session":
-                console.print(info.id if info else "no session yet", style="dim")
-                continue
+            created = info is None
             if info is None:
-                info = runtime.new_session(text)
+                info = runtime.new_session(said.text)
             with _stopping_on_signals(stop):
-                result = await agent.run_turn(info.id, text)
+                result = await agent.run_turn(info.id, said.text)
+            dropped = (
+                created
+                and result.stop_reason in ("error", "cancelled")
+                and runtime.drop_if_unanswered(info.id)
+            )
             if ending:
                 return 128 + ending[0]  # the turn is stored and its lease released; now leave
-            renderer.end_turn(result.context_tokens, runtime.settings.context_window)
+            # The session's stored figure: a stopped or failed turn adds nothing M2 will be sent again.
+            renderer.end_turn(runtime.context_tokens(info.id), runtime.settings.context_window)
             if result.error is not None:
-                console.print(f"m2bridge: {result.error}", style="red")
+                console.print(f"m2bridge: {result.error}", style="red", markup=False)
             elif result.stop_reason == "cancelled":
-                console.print("(stopped; what arrived is kept)", style="yellow")
+                console.print(
+                    "(stopped before M2 answered)" if dropped else "(stopped; what arrived is kept)",
+                    style="yellow",
+                )
+            if dropped:
+                info = None  # the next message starts the session afresh

@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from rich.console import Console
 from rich.text import Text
 
 from m2bridge.agent import AgentEvent, Notice, ToolEnd, ToolStart, UsageReport
 from m2bridge.agent.events import TextDelta, ThinkingDelta
 from m2bridge.agent.loop import tool_arguments_preview
+from m2bridge.client.events import RetryScheduled
 
-__all__ = ["TerminalRenderer"]
+__all__ = ["TerminalRenderer", "console_for", "retry_text"]
+
+# Wide enough that no line a pipe carries is folded or cut (rich assumes 80 columns off a terminal).
+_PIPE_WIDTH = 1_000_000
+
+# What to call a failure that has neither an HTTP status nor a MiniMax code.
+_CAUSES = {
+    "connection": "cannot connect",
+    "timeout": "timed out",
+    "stream_cut": "connection dropped",
+    "bad_response": "unreadable answer",
+}
+
+
+def console_for(stream: TextIO) -> Console:
+    """A console on `stream`; off a terminal (a pipe, a file) lines pass through whole and uncoloured."""
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        return Console(file=stream, highlight=False)
+    return Console(file=stream, highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
+
+
+def retry_text(event: RetryScheduled) -> str:
+    """'429, retrying in 2 s (retry 1 of 4)'."""
+    err = event.error
+    if err.status == 429:
+        cause = "429"
+    elif err.status is not None:
+        cause = f"HTTP {err.status}"
+    elif err.api_code is not None:
+        cause = f"MiniMax error {err.api_code}"
+    else:
+        cause = _CAUSES.get(err.code, err.code)
+    wait = f"{event.delay:.0f} s" if event.delay >= 1 else f"{event.delay:.1f} s"
+    return f"{cause}, retrying in {wait} (retry {event.retry} of {event.limit})"
 
 
 class TerminalRenderer:
@@ -45,6 +82,11 @@ class TerminalRenderer:
             self.console.print(Text(f"[m2bridge] {event.text}", style="yellow"))
         elif isinstance(event, UsageReport):
             pass
+
+    def retrying(self, event: RetryScheduled) -> None:
+        """The model client's on_retry hook: say what the pause is for."""
+        self._switch("notice")
+        self.console.print(Text(f"[m2bridge] {retry_text(event)}", style="yellow"))
 
     def end_turn(self, context_tokens: int, window: int) -> None:
         self._switch("end")

@@ -14,6 +14,7 @@ from m2bridge.client.model import ModelClient
 from m2bridge.config import Settings, load_settings
 from m2bridge.errors import SessionNotFound
 from m2bridge.sessions import SessionInfo, SessionStore
+from m2bridge.sessions.unanswered import drop_if_unanswered
 from m2bridge.tools import Approver, Tool
 from m2bridge.workspace import detect_workspace
 
@@ -38,12 +39,38 @@ class Runtime:
             return latest
         return None
 
+    @property
+    def owner(self) -> str:
+        """Who this process is in the store's leases."""
+        return f"cli:{os.getpid()}"
+
     def new_session(self, title: str) -> SessionInfo:
+        """A session for a first turn; give it back with `drop_if_unanswered` if that turn gets no answer."""
         return self.store.create(
             workspace=str(self.workspace),
             protocol=self.settings.api,
             model=self.settings.model,
-            title=title[:80],
+            title=" ".join(title.split())[:80],  # one line in `sessions list`, whatever was piped in
+        )
+
+    def drop_if_unanswered(self, session_id: str) -> bool:
+        """Remove a session this process created whose first turn failed or stopped before M2 answered."""
+        return drop_if_unanswered(self.store, session_id, self.owner)
+
+    def context_tokens(self, session_id: str) -> int:
+        """The session's stored context size (what its last complete answer used), 0 if it is gone."""
+        try:
+            return self.store.get(session_id).context_tokens
+        except SessionNotFound:
+            return 0
+
+    def elsewhere(self, info: SessionInfo) -> str | None:
+        """A note when a session belongs to another workspace than the one the tools work on here."""
+        if os.path.realpath(info.workspace) == os.path.realpath(self.workspace):
+            return None
+        return (
+            f"session {info.id} belongs to {info.workspace}; continuing it here, where the tools "
+            f"work on {self.workspace} (to work there instead: cd {info.workspace})"
         )
 
     def agent(
@@ -54,6 +81,7 @@ class Runtime:
         approver: Approver | None = None,
         on_event: Callable[[AgentEvent], None] | None = None,
     ) -> Agent:
+        """An agent in this workspace whose leases name this process."""
         return Agent(
             settings=self.settings,
             client=client,
@@ -62,7 +90,7 @@ class Runtime:
             tools=tools,
             approver=approver,
             on_event=on_event,
-            owner=f"cli:{os.getpid()}",
+            owner=self.owner,
         )
 
 
