@@ -45,7 +45,7 @@ class Inspector:
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = [str(INSPECTOR), "--cli", "--format", "json", *self.options]
         # HOME in the sandbox: the Inspector keeps a catalog and OAuth state under ~/.mcp-inspector.
-        # stdin is never a terminal, so a refused token can not start an interactive OAuth login.
+        # stdin is never a terminal, so a refused token cannot start an interactive OAuth login.
         return subprocess.run(
             [*command, *args, "--", *self.target],
             env={"PATH": os.environ.get("PATH", ""), "HOME": str(self.home)},
