@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from typing import BinaryIO
 
 from pygls.io_ import StdoutWriter
 
@@ -16,6 +17,7 @@ from lsp.bridge import ServerOptions
 from lsp.framing import FrameReader
 from lsp.server import M2LanguageServer, build_server
 from lsp.stdio_loop import serve_frames
+from m2bridge.cli.exits import output_closed
 from m2bridge.process_guard import harden_process
 
 __all__ = ["build_parser", "main"]
@@ -33,13 +35,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve(server: M2LanguageServer) -> None:
+class _ClientWriter(StdoutWriter):
+    """pygls's stdout writer, for a client that may close our output: the first write that finds the pipe
+    closed sends the rest to /dev/null and stops the server, instead of pygls logging a traceback for every
+    message still to send. The loop ends at the next message or the end of input."""
+
+    def __init__(self, stdout: BinaryIO, stop: threading.Event) -> None:
+        super().__init__(stdout)
+        self._stop = stop
+        self.closed_by_client = False
+
+    def write(self, data: bytes) -> None:
+        if self.closed_by_client:
+            return
+        try:
+            super().write(data)
+        except BrokenPipeError:
+            self.closed_by_client = True
+            output_closed()
+            self._stop.set()
+
+
+async def _serve(server: M2LanguageServer) -> bool:
     """The stdio loop, with the tools' processes killed however it ends (shutdown, exit, EOF).
 
-    Our own frame reader stands in for pygls's, which goes deaf after one malformed header."""
+    Our own frame reader stands in for pygls's, which goes deaf after one malformed header.
+    True when it ended because the client closed our output."""
     stop = threading.Event()
     server._stop_event = stop
-    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    writer = _ClientWriter(sys.stdout.buffer, stop)
+    server.protocol.set_writer(writer)
     logger = logging.getLogger("lsp.stdio")
     try:
         await serve_frames(
@@ -52,6 +77,7 @@ async def _serve(server: M2LanguageServer) -> None:
         )
     finally:
         await server.bridge.close()
+    return writer.closed_by_client
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,10 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING, stream=sys.stderr, format="m2bridge lsp: %(name)s: %(message)s"
     )
     server = build_server(ServerOptions(read_only=args.read_only, no_terminal=args.no_terminal))
+    output_gone = False
     try:
-        asyncio.run(_serve(server))
+        output_gone = asyncio.run(_serve(server))
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         server.shutdown()
-    return 0
+    return output_closed() if output_gone else 0

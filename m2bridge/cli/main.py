@@ -1,6 +1,7 @@
 """`m2bridge` entry point: parse arguments, dispatch, and turn failures into exit codes.
 
-Exit codes: 0 success, 1 runtime failure (one-line cause on stderr), 2 usage error.
+Exit codes: 0 success, 1 runtime failure (one-line cause on stderr), 2 usage error. A reader that closes
+our output early (`| head`) ends the command quietly with 1 (see `m2bridge.cli.exits`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from m2bridge import __version__
+from m2bridge.cli.exits import describe_os_error, output_closed
 from m2bridge.errors import M2BridgeError
 from m2bridge.process_guard import harden_process
 
@@ -63,6 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     harden_process()  # before any tool runs: commands cannot read our environ (the API key) or memory
+    try:
+        try:
+            return _dispatch(given)
+        finally:
+            # Inside the try: a reader that left shows up here, not as a traceback at interpreter exit.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return output_closed()
+
+
+def _dispatch(given: list[str]) -> int:
     # A surface parses its own options (argparse's REMAINDER would refuse them after the command name).
     if given[:1] == ["mcp"]:
         return _run_surface("mcp_tools.cli", "mcp", given[1:])
@@ -88,8 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from m2bridge.cli.doctor import run_doctor
 
             return run_doctor()
+    except BrokenPipeError:
+        raise  # the reader left: `main` ends quietly
     except M2BridgeError as err:
         print(f"m2bridge: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        # A file or folder we cannot use (M2BRIDGE_HOME is a file, a folder is read-only...): one line.
+        print(f"m2bridge: {describe_os_error(err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
