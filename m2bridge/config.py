@@ -138,8 +138,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         return {}
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read {path}: {exc}. Fix or remove the file.") from exc
+    except OSError as exc:
+        # A folder in its place, no permission...: the reason without errno and a repeat of the path.
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"Cannot read {path}: {reason}. Fix or remove it.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"Cannot read {path}: it is not UTF-8 text. Fix or remove the file.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Cannot read {path}: not valid TOML: {exc}. Fix or remove the file.") from exc
 
 
 def _filtered(

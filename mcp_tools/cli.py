@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from socket import socket
 
 import anyio
 
+from m2bridge.cli.exits import output_closed, sole_error
 from m2bridge.config import load_settings
 from m2bridge.errors import M2BridgeError
 from m2bridge.process_guard import harden_process
@@ -22,7 +25,14 @@ DEFAULT_PORT = 8765
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="m2bridge mcp", description="The m2bridge MCP server.")
+    parser = argparse.ArgumentParser(
+        prog="m2bridge mcp",
+        description="The m2bridge MCP server, on stdio (default) or Streamable HTTP.",
+        epilog="connecting a client:\n"
+        "  m2bridge mcp config --client claude-desktop|claude-code|vscode|cursor [--transport http]\n"
+        "  prints a ready-to-paste client config (see `m2bridge mcp config --help`)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP address to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -66,8 +76,24 @@ def build_config_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port_problem(port: int) -> str | None:
+    if 0 <= port <= 65535:
+        return None
+    return f"--port must be between 0 and 65535 (0 picks a free one), got {port}"
+
+
 def main(argv: Sequence[str]) -> int:
     harden_process()  # commands the tools run cannot read our environ (the API key) or memory
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a reader that left shows up here, not at interpreter exit
+    except BrokenPipeError:
+        return output_closed()  # the client (or `| head`) closed our output: nothing left to say
+
+
+def _main(argv: Sequence[str]) -> int:
     args_list = list(argv)
     if sys.platform == "win32":
         # Pseudo-terminals and process groups are POSIX; the terminal tools have no Windows equivalent yet.
@@ -77,8 +103,14 @@ def main(argv: Sequence[str]) -> int:
         from mcp_tools.client_config import print_config
 
         config_args = build_config_parser().parse_args(args_list[1:])
+        problem = _port_problem(config_args.port)
+        if problem is not None:
+            print(f"m2bridge mcp config: {problem}", file=sys.stderr)
+            return 2
         try:
             return print_config(config_args)
+        except BrokenPipeError:
+            raise
         except (M2BridgeError, OSError) as err:
             print(f"m2bridge mcp config: {err}", file=sys.stderr)
             return 1
@@ -96,14 +128,65 @@ def main(argv: Sequence[str]) -> int:
     if args.max_tasks is not None and args.max_tasks < 1:
         print("m2bridge mcp: --max-tasks must be at least 1", file=sys.stderr)
         return 2
+    problem = _port_problem(args.port) or _origin_problem(args.allow_origin)
+    if problem is not None:
+        print(f"m2bridge mcp: {problem}", file=sys.stderr)
+        return 2
     try:
-        anyio.run(_serve, args)
+        _run(args)
+    except BrokenPipeError:
+        raise
     except (M2BridgeError, ToolFailure, OSError) as err:
         print(f"m2bridge mcp: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def _origin_problem(origins: list[str]) -> str | None:
+    from mcp_tools.cors import normalize_origin
+
+    try:
+        for origin in origins:
+            normalize_origin(origin)
+    except M2BridgeError as err:
+        return str(err)
+    return None
+
+
+def _run(args: argparse.Namespace) -> None:
+    """Serve; an error that ends the server comes out of anyio's task-group wrappers, so `main` can say it
+    in one line (a group of several errors, or one we do not know, keeps its traceback)."""
+    try:
+        anyio.run(_serve, args)
+    except BaseExceptionGroup as group:
+        error = sole_error(group)
+        if error is group:
+            raise
+        raise error from None
+
+
+def _listen(host: str, port: int) -> socket:
+    """The HTTP socket, or an M2BridgeError saying in one line why the address cannot be used."""
+    from mcp_tools.http import bind_socket
+
+    try:
+        return bind_socket(host, port)
+    except OSError as err:
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if err.errno == errno.EADDRINUSE:
+            reason = (
+                f"port {port} on {host} is already in use (another m2bridge mcp?); "
+                "choose another with --port N, or --port 0 for any free port"
+            )
+        elif err.errno == errno.EACCES:
+            reason = f"not allowed to listen on {where} (ports below 1024 need privileges); choose --port N"
+        elif err.errno == errno.EADDRNOTAVAIL:
+            reason = f"cannot listen on {host}: no interface of this machine has that address"
+        else:
+            reason = f"cannot listen on {where}: {err.strerror or err}"
+        raise M2BridgeError(reason) from err
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -120,6 +203,8 @@ async def _serve(args: argparse.Namespace) -> None:
         from mcp_tools.token import load_or_create_token
 
         token, path = load_or_create_token(settings.home)
+    # Bound before any tool starts: a port in use is said at once, and nothing is left to clean up.
+    sock = _listen(args.host, args.port) if args.transport == "http" else None
     secrets = tuple(s for s in (settings.api_key, token) if s)
     options = ToolOptions(
         roots=roots,
@@ -153,9 +238,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
                 await run_stdio(server)
             else:
-                from mcp_tools.http import bind_socket, build_http_app, http_server
+                from mcp_tools.http import build_http_app, http_server
 
-                sock = bind_socket(args.host, args.port)
+                assert sock is not None
                 port = sock.getsockname()[1]
                 app = build_http_app(
                     server, token=token or "", host=args.host, port=port, extra_origins=args.allow_origin
