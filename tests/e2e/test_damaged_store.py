@@ -161,6 +161,7 @@ def test_doctor_on_a_damaged_store_names_the_recovery_command(tmp_path, fake_min
     start_sessions(tmp_path, fake_minimax, env, count=1)
     db = store_path(env)
     damage_leaf(db, "turns")
+    fake_minimax.script(Reply("Hi"))  # doctor's key check sends one tiny request; the store alone fails
     proc = run_cli(["doctor"], env, tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     shown = " ".join((proc.stdout + proc.stderr).split())  # the terminal renderer wraps long lines
