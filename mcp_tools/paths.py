@@ -69,9 +69,17 @@ class PathPolicy:
         return self.roots[0]
 
     def narrowed(self, client_roots: Iterable[str]) -> PathPolicy:
-        """The client's announced roots intersected with ours: a client can narrow the set, never widen it."""
+        """The client's announced roots intersected with ours: a client can narrow the set, never widen it.
+
+        An empty list is no opinion (a client with no folder open; MCP Inspector by default): ours stay,
+        as the reference filesystem server keeps its own. A list that names something, but nothing usable
+        inside ours (other folders, non-file URIs), leaves no root, and every path is refused clearly.
+        """
+        uris = list(client_roots)
+        if not uris:
+            return self
         kept: list[Path] = []
-        for uri in client_roots:
+        for uri in uris:
             try:
                 announced = _real(Path(_from_uri(uri)))
             except PathRefused:
