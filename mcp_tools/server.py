@@ -2,7 +2,8 @@
 
 Each tool keeps one implementation; this module only adapts it: the SDK sees a function whose signature
 mirrors the tool's argument model, progress goes out as MCP progress notifications, and the roots a client
-announces narrow the path policy for its calls.
+announces narrow the path policy for its calls. It serves tools only: prompts and resources are neither
+declared nor answered, and a client's mistakes stay out of the log (`mcp_tools.server_log`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,22 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool as SdkTool
-from mcp_types import AudioContent, CallToolResult, ImageContent, TextContent, ToolAnnotations
+from mcp_types import (
+    AudioContent,
+    CallToolResult,
+    ImageContent,
+    ListRootsRequest,
+    TextContent,
+    ToolAnnotations,
+)
+from pydantic import BaseModel
 
 from m2bridge import __version__
 from m2bridge.tools import ToolOutcome, progress_reporter
 from mcp_tools.base import ModelTool
 from mcp_tools.context import ToolContext
 from mcp_tools.paths import PathPolicy
+from mcp_tools.server_log import configure_logging
 
 __all__ = ["build_server"]
 
@@ -40,11 +50,33 @@ _INSTRUCTIONS = (
 )
 
 
+# MCPServer registers handlers for prompts and resources whether or not it holds any, and the SDK
+# declares a capability for every method it has a handler for. This server has neither: without the
+# handlers the capabilities are not declared, and each of these methods is answered -32601 Method not
+# found (before, prompts/get of any name was error code 0 with a traceback in the log).
+_NOT_SERVED = (
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+)
+
+
 def build_server(tools: Sequence[ModelTool[Any]], context: ToolContext) -> MCPServer:
+    configure_logging()
     registered = [_registered(tool, context) for tool in tools]
-    return MCPServer(
+    server = MCPServer(
         "m2bridge", version=__version__, instructions=_INSTRUCTIONS, log_level="WARNING", tools=registered
     )
+    # The low-level server has no public way to drop a handler; mcp is pinned, and a test that reads the
+    # declared capabilities fails if this stops working.
+    handlers = server._lowlevel_server._request_handlers
+    for method in _NOT_SERVED:
+        handlers.pop(method, None)
+    return server
 
 
 def _registered(tool: ModelTool[Any], context: ToolContext) -> SdkTool:
@@ -113,8 +145,21 @@ def _as_result(outcome: ToolOutcome) -> CallToolResult:
     return CallToolResult(content=content, is_error=outcome.is_error)
 
 
+class _Root(BaseModel):
+    uri: str
+
+
+class _Roots(BaseModel):
+    """A roots/list answer read as the wire has it: the SDK's own model refuses the whole list when one
+    URI is not file://, where this server keeps the file roots and skips the rest (`PathPolicy.narrowed`)."""
+
+    roots: list[_Root]
+
+
 async def _client_policy(ctx: Context, base: PathPolicy) -> PathPolicy | None:
-    """The client's roots intersected with ours, when it announces roots; None to keep ours."""
+    """The client's roots intersected with ours, listed afresh for each call (so a change the client
+    announced with roots/list_changed applies at once); None to keep ours. An empty list keeps ours too
+    (`PathPolicy.narrowed`)."""
     try:
         capabilities = ctx.client_capabilities
     except Exception:
@@ -126,8 +171,8 @@ async def _client_policy(ctx: Context, base: PathPolicy) -> PathPolicy | None:
             # Roots are deprecated by the 2026-07-28 revision, but the clients people use still send them.
             warnings.simplefilter("ignore")
             with anyio.fail_after(5):
-                listed = await ctx.session.list_roots()
+                listed = await ctx.session.send_request(ListRootsRequest(), _Roots)
     except Exception:
         _log.info("the client announced roots but did not list them; keeping the server's roots")
         return None
-    return base.narrowed([str(root.uri) for root in listed.roots])
+    return base.narrowed([root.uri for root in listed.roots])
