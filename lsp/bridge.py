@@ -33,6 +33,7 @@ from m2bridge.errors import M2BridgeError, SessionNotFound
 from m2bridge.messages import ContextTurn
 from m2bridge.sessions import SessionInfo, SessionStore
 from m2bridge.sessions.display import display_turns
+from m2bridge.sessions.unanswered import drop_if_unanswered
 from m2bridge.tools import Tool
 from m2bridge.workspace import detect_workspace
 
@@ -219,20 +220,34 @@ class Bridge:
     def new_session(self) -> None:
         self.current_session = None
 
-    def _session_for(self, requested: str | None, prompt: str, settings: Settings) -> SessionInfo:
+    def _session_for(
+        self, requested: str | None, prompt: str, settings: Settings
+    ) -> tuple[SessionInfo, bool]:
+        """The session the turn goes to, and whether it was created for it."""
         if requested:
             try:
-                return self.store.resolve(requested)
+                return self.store.resolve(requested), False
             except SessionNotFound as err:
                 raise JsonRpcInvalidParams(str(err)) from None
         if self.current_session:
             try:
-                return self.store.get(self.current_session)
+                return self.store.get(self.current_session), False
             except SessionNotFound:
                 pass
-        return self.store.create(
+        created = self.store.create(
             workspace=str(self.workspace), protocol=settings.api, model=settings.model, title=prompt[:80]
         )
+        return created, True
+
+    def _drop_unanswered(self, session_id: str) -> bool:
+        """A session created for a first turn that failed or stopped before M2 answered is not kept."""
+        if not drop_if_unanswered(self.store, session_id, _owner()):
+            return False
+        if self.current_session == session_id:
+            self.current_session = None
+        self._approvers.pop(session_id, None)
+        self._last_context.pop(session_id, None)
+        return True
 
     # Chat -------------------------------------------------------------------------------------------
     def show_path(self, path: str) -> str:
@@ -255,7 +270,7 @@ class Bridge:
         try:
             settings = self.settings
             settings.require_key()
-            info = self._session_for(params.session_id, params.prompt, settings)
+            info, created = self._session_for(params.session_id, params.prompt, settings)
         except M2BridgeError as err:
             self.link.show(error_message(err), types.MessageType.Error)
             return _answer(TurnResult(session_id="", stop_reason="error", error=err), None)
@@ -272,7 +287,8 @@ class Bridge:
         progress.end({"end_turn": "done"}.get(result.stop_reason, result.stop_reason.replace("_", " ")))
         if result.error is not None:
             self.link.show(error_message(result.error), types.MessageType.Error)
-        return _answer(result, info.id)
+        dropped = created and result.stop_reason in ("error", "cancelled") and self._drop_unanswered(info.id)
+        return _answer(result, None if dropped else info.id)
 
     async def _run(
         self, info: SessionInfo, prompt: str, settings: Settings, control: TurnControl, progress: Progress
@@ -297,7 +313,7 @@ class Bridge:
             tools=tools,
             approver=approver,
             on_event=relay,
-            owner=f"lsp:{os.getpid()}",
+            owner=_owner(),
         )
         block = self.editor_context()
         fresh = block is not None and self._last_context.get(info.id) != block
@@ -309,6 +325,11 @@ class Bridge:
         if result.steps and block is not None:
             self._last_context[info.id] = block
         return result
+
+
+def _owner() -> str:
+    """Who this server is in the store's leases."""
+    return f"lsp:{os.getpid()}"
 
 
 def _answer(result: TurnResult, session_id: str | None) -> dict[str, Any]:
