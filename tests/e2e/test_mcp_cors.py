@@ -232,9 +232,6 @@ async def test_the_sdk_client_sending_the_allowed_origin_lists_and_calls_tools(s
         assert "read from a page" in json.dumps(result.model_dump(mode="json"))
 
 
-# The check itself is in mcp_tools/cors.py; it runs inside the server's task group, whose error handling
-# prints a traceback for it, until `m2bridge mcp` checks the flag when it parses its arguments.
-@pytest.mark.xfail(strict=True, reason="needs --allow-origin checked at parse time in mcp_tools/cli.py")
 @pytest.mark.parametrize(
     "value", ["*", "null", "http://localhost:*", "http://localhost:5173/app", "localhost:5173", "http://u@h"]
 )
