@@ -13,7 +13,7 @@ from socket import socket
 
 import anyio
 
-from m2bridge.cli.exits import output_closed, sole_error
+from m2bridge.cli.exits import flush_stdout, output_closed, sole_error
 from m2bridge.config import load_settings
 from m2bridge.errors import M2BridgeError
 from m2bridge.process_guard import harden_process
@@ -88,7 +88,7 @@ def main(argv: Sequence[str]) -> int:
         try:
             return _main(argv)
         finally:
-            sys.stdout.flush()  # a reader that left shows up here, not at interpreter exit
+            flush_stdout()  # a reader that left shows up here, not at interpreter exit
     except BrokenPipeError:
         return output_closed()  # the client (or `| head`) closed our output: nothing left to say
 

@@ -11,10 +11,18 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["EXIT_OUTPUT_CLOSED", "describe_os_error", "output_closed", "sole_error"]
+__all__ = ["EXIT_OUTPUT_CLOSED", "describe_os_error", "flush_stdout", "output_closed", "sole_error"]
 
 # What rich's consoles already exit with when their reader leaves: one code for every command.
 EXIT_OUTPUT_CLOSED = 1
+
+
+def flush_stdout() -> None:
+    """Flush stdout now, where the caller catches BrokenPipeError, rather than at interpreter exit.
+    A stdout already closed (the language server's `exit` closes it) has nothing left to flush."""
+    stream = sys.stdout
+    if stream is not None and not stream.closed:
+        stream.flush()
 
 
 def output_closed() -> int:

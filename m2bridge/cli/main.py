@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from m2bridge import __version__
-from m2bridge.cli.exits import describe_os_error, output_closed
+from m2bridge.cli.exits import describe_os_error, flush_stdout, output_closed
 from m2bridge.errors import M2BridgeError
 from m2bridge.process_guard import harden_process
 
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dispatch(given)
         finally:
             # Inside the try: a reader that left shows up here, not as a traceback at interpreter exit.
-            sys.stdout.flush()
+            flush_stdout()
     except BrokenPipeError:
         return output_closed()
 
