@@ -118,6 +118,7 @@ class M2Task(ModelTool[TaskArgs]):
 
         store = self.store()
         roots = self._roots()
+        created = not args.session_id
         try:
             if args.session_id:
                 info = store.resolve(args.session_id)
@@ -147,6 +148,7 @@ class M2Task(ModelTool[TaskArgs]):
             return True
 
         client = await self.client()
+        owner = f"m2_task:{info.id}"
         agent = Agent(
             settings=settings,
             client=client,
@@ -155,7 +157,7 @@ class M2Task(ModelTool[TaskArgs]):
             tools=self.tools,
             approver=allow,
             on_event=on_event,
-            owner=f"m2_task:{info.id}",
+            owner=owner,
         )
         async with anyio.create_task_group() as group:
             group.start_soon(_relay_progress, receive, settings.max_steps)
@@ -163,8 +165,15 @@ class M2Task(ModelTool[TaskArgs]):
                 result = await agent.run_turn(info.id, args.task)
             finally:
                 send.close()
+        session_id: str | None = result.session_id
+        if created and result.stop_reason in ("error", "cancelled"):
+            from m2bridge.sessions.unanswered import drop_if_unanswered
+
+            # A first turn M2 never answered (no connection, a rejected key) leaves no session behind.
+            if drop_if_unanswered(store, info.id, owner):
+                session_id = None
         payload = {
-            "session_id": result.session_id,
+            "session_id": session_id,
             "text": result.text,
             "stop_reason": result.stop_reason,
             "usage": {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens},
