@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.conformance.servers import everything_server, m2bridge_behind_proxy
 from tests.conformance.suite import NotInstalled, SuiteRun, run_suite
-from tests.conformance.tally import NOT_APPLICABLE, Tally, load_not_applicable, side_by_side, tally
+from tests.conformance.tally import load_not_applicable, report, tally
 
 __all__ = ["main", "run_both"]
 
@@ -26,22 +26,6 @@ def run_both(base: Path) -> dict[str, SuiteRun]:
     with everything_server(base / "server-everything") as url:
         everything = run_suite(url, base / "server-everything" / "results")
     return {"m2bridge": m2bridge, "server-everything": everything}
-
-
-def report(tallies: dict[str, Tally]) -> str:
-    mine = tallies["m2bridge"]
-    lines = [
-        "MCP conformance suite, every server scenario (--suite all), the same not-applicable list applied",
-        f"({NOT_APPLICABLE.name}: scenarios that need the suite's fixtures,",
-        " or capabilities m2bridge does not declare)",
-        "",
-        side_by_side(tallies),
-    ]
-    if mine.problems:
-        lines += ["", "m2bridge: checks that apply and did not pass:", *(f"  {p}" for p in mine.problems)]
-    if mine.stale:
-        lines += ["", f"m2bridge: stale entries in {NOT_APPLICABLE.name}:", *(f"  {s}" for s in mine.stale)]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

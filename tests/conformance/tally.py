@@ -14,7 +14,15 @@ from pathlib import Path
 
 from tests.conformance.suite import SuiteRun
 
-__all__ = ["NOT_APPLICABLE", "NotApplicable", "Tally", "load_not_applicable", "side_by_side", "tally"]
+__all__ = [
+    "NOT_APPLICABLE",
+    "NotApplicable",
+    "Tally",
+    "load_not_applicable",
+    "report",
+    "side_by_side",
+    "tally",
+]
 
 NOT_APPLICABLE = Path(__file__).with_name("not_applicable.toml")
 _COUNTED = ("SUCCESS", "FAILURE", "WARNING")
@@ -96,4 +104,21 @@ def side_by_side(tallies: dict[str, Tally]) -> str:
     for label, cell in rows:
         cells = "".join(f"  {cell(tallies[n]):>{w}}" for n, w in zip(names, widths, strict=True))
         lines.append(f"{label:<{label_width}}{cells}")
+    return "\n".join(lines)
+
+
+def report(tallies: dict[str, Tally]) -> str:
+    """The table, then what m2bridge (the first column) failed and which list entries are stale."""
+    mine = tallies["m2bridge"]
+    lines = [
+        "MCP conformance suite, every server scenario (--suite all), the same not-applicable list applied",
+        f"({NOT_APPLICABLE.name}: scenarios that need the suite's fixtures,",
+        " or capabilities m2bridge does not declare)",
+        "",
+        side_by_side(tallies),
+    ]
+    if mine.problems:
+        lines += ["", "m2bridge: checks that apply and did not pass:", *(f"  {p}" for p in mine.problems)]
+    if mine.stale:
+        lines += ["", f"m2bridge: stale entries in {NOT_APPLICABLE.name}:", *(f"  {s}" for s in mine.stale)]
     return "\n".join(lines)

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.__main__ import report
 from tests.conformance.servers import everything_server, m2bridge_behind_proxy
 from tests.conformance.suite import ROOT, NotInstalled, SuiteRun, require_installed, run_suite
-from tests.conformance.tally import load_not_applicable, tally
+from tests.conformance.tally import load_not_applicable, report, tally
 
 pytestmark = pytest.mark.slow
 
