@@ -107,7 +107,7 @@ async def _one_turn(runtime: Runtime, info: SessionInfo, prompt: str, args: argp
         return bool(args.yes)
 
     def warn(text: str) -> None:
-        console.print(f"m2bridge: {text}", style="yellow")
+        console.print(f"m2bridge: {text}", style="yellow", markup=False)
 
     on_retry = None if args.json else renderer.retrying
     async with (
