@@ -124,6 +124,22 @@ class Settings:
         )
 
 
+def _key_from(env: Mapping[str, str], name: str) -> tuple[str | None, list[str]]:
+    """The key in `name`, and a warning when it is a client's placeholder that was never filled in.
+
+    The printed client configs take the key from `${env:MINIMAX_API_KEY}` or `${input:...}`; a client
+    that does not substitute them would otherwise send that text to MiniMax as the key. Such a value
+    counts as no key, so model commands say how to set one and the other tools still work.
+    """
+    key = env.get(name) or None
+    if key is not None and key.startswith("${") and key.endswith("}"):
+        return None, [
+            f"{name} holds {key!r}, a placeholder your MCP client did not fill in; it is not used as a "
+            "key: set the key in the client's environment, or in place of the placeholder."
+        ]
+    return key, []
+
+
 def user_config_path(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     override = env.get("M2BRIDGE_CONFIG")
@@ -279,10 +295,9 @@ def load_settings(
         updates["mcp_servers"] = dict(values["mcpServers"])
 
     # The MiniMax key goes only to the MiniMax host; a self-hosted server gets its own key, if any.
-    if updates.get("base_url"):
-        updates["api_key"] = env.get("M2BRIDGE_API_KEY") or None
-    else:
-        updates["api_key"] = env.get("MINIMAX_API_KEY") or None
+    key_name = "M2BRIDGE_API_KEY" if updates.get("base_url") else "MINIMAX_API_KEY"
+    updates["api_key"], placeholder = _key_from(env, key_name)
+    warnings += placeholder
     if env.get("M2BRIDGE_HOME"):
         updates["home"] = Path(env["M2BRIDGE_HOME"]).expanduser()
 

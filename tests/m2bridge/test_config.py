@@ -167,3 +167,12 @@ def test_a_project_file_sets_only_model_and_protocol_besides_denying_tools(tmp_p
     unchanged += ("max_retries", "home", "mcp_servers", "tools_deny")
     for name in unchanged:
         assert getattr(settings, name) == getattr(defaults, name), name
+
+
+@pytest.mark.parametrize("placeholder", ["${env:MINIMAX_API_KEY}", "${input:minimax-api-key}"])
+def test_a_placeholder_a_client_did_not_fill_in_is_not_sent_as_the_key(tmp_path, placeholder):
+    settings = load_settings(env(tmp_path, MINIMAX_API_KEY=placeholder))
+    assert settings.api_key is None
+    assert any(placeholder in w and "did not fill in" in w for w in settings.warnings)
+    with pytest.raises(ConfigError, match="MINIMAX_API_KEY"):
+        settings.require_key()
