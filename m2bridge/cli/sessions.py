@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from m2bridge.cli.render import console_for
 from m2bridge.cli.runtime import open_runtime, open_settings
 from m2bridge.messages import TurnAdapter
 from m2bridge.sessions import SessionInfo
@@ -28,7 +30,7 @@ def run_sessions(args: argparse.Namespace) -> int:
         return _recover(args)
     runtime = open_runtime(quiet=args.json)
     store = runtime.store
-    console = Console(highlight=False)
+    console = console_for(sys.stdout)  # off a terminal, long lines pass through whole
     if args.action == "list":
         infos = store.list()
         if args.json:

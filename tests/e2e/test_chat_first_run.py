@@ -112,6 +112,17 @@ def test_a_long_answer_and_a_long_notice_pass_through_pipes_unwrapped(tmp_path, 
     assert notice.startswith("[m2bridge] This session started") and notice.endswith("may be lost).")
 
 
+def test_sessions_show_through_a_pipe_keeps_long_lines_whole(tmp_path, fake_minimax):
+    env = m2_env(tmp_path, fake_minimax)
+    fake_minimax.script(Reply(LONG_LINE, thinking=LONG_LINE))
+    _, first = run_json(["chat", "-p", "a", "--json"], env, tmp_path)
+    proc = run_cli(["sessions", "show", first["session_id"]], env, tmp_path)
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert any(line.endswith(LONG_LINE) and "thinking" in line for line in lines), proc.stdout
+    assert LONG_LINE in lines or any(line.endswith(" " + LONG_LINE) for line in lines), proc.stdout
+
+
 def test_the_interactive_chat_through_pipes_keeps_long_lines_whole(tmp_path, fake_minimax):
     env = m2_env(tmp_path, fake_minimax)
     fake_minimax.chunk_size = 1000

@@ -52,14 +52,14 @@ async def test_model_errors_are_shown_with_what_to_do_and_the_trace_id(
     async with editor_session(repo, env) as editor:
         answer = await editor.chat("hello")
         [shown] = errors_shown(editor)
-        # The same server answers the next turn in the same session.
+        # The same server answers the next turn; the failed first turn left no session to continue.
         fake_minimax.script(Reply("Back.", thinking="Fine now."))
         again = await editor.chat("again", session_id=answer["sessionId"])
 
     assert answer["stopReason"] == "error" and answer["error"]["code"] == code
     assert answer["error"]["traceId"] and answer["error"]["traceId"] in shown
     assert advice in shown
-    assert again["stopReason"] == "end_turn" and again["sessionId"] == answer["sessionId"]
+    assert answer["sessionId"] is None and again["stopReason"] == "end_turn" and again["sessionId"]
 
 
 async def test_unknown_session_and_bad_params_are_json_rpc_errors(tmp_path: Path, fake_minimax: Any) -> None:
