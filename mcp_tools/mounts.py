@@ -11,6 +11,7 @@ is no mountinfo (macOS), every call counts as one that may block.
 
 from __future__ import annotations
 
+import atexit
 import select
 from collections.abc import Iterable
 from typing import BinaryIO
@@ -89,4 +90,5 @@ def may_block() -> bool:
     global _watch
     if _watch is None:
         _watch = MountWatch()
+        atexit.register(_watch.close)  # the table stays open for polling until the process ends
     return _watch.may_block()
