@@ -16,7 +16,7 @@ import pytest
 
 from m2bridge import __version__
 from tests.support.env import ROOT
-from tests.support.mcp_clients import server_env
+from tests.support.mcp_clients import INITIALIZE_REQUEST, server_env
 
 A_DAY = 24 * 3600
 
@@ -117,17 +117,7 @@ def test_the_first_start_of_a_fresh_clone_says_each_step_and_the_second_re_creat
             shutil.copy2(ROOT / name, project / name)
 
     # An MCP client starting the server from the fresh clone: its first answer must be the first line.
-    request = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "first-run", "version": "1"},
-        },
-    }
-    first = run_script(project, "start", stdin=json.dumps(request) + "\n")
+    first = run_script(project, "start", stdin=json.dumps(INITIALIZE_REQUEST) + "\n")
     assert first.returncode == 0, first.stderr
     answer = json.loads(first.stdout.splitlines()[0])
     assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"]

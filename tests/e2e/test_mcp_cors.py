@@ -19,19 +19,10 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support.mcp_clients import HttpServer, http_server, server_env
+from tests.support.mcp_clients import INITIALIZE_REQUEST, HttpServer, http_server, server_env
 
 PAGE = "http://127.0.0.1:5173"  # the allowed page; nothing needs to listen there for these requests
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+INIT = INITIALIZE_REQUEST
 JSON = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
 ASKED_HEADERS = {

@@ -13,18 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.mcp_clients import HttpServer, http_server, server_env
+from tests.support.mcp_clients import INITIALIZE_REQUEST, HttpServer, http_server, server_env
 
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+INIT = INITIALIZE_REQUEST
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 

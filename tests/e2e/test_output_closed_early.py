@@ -20,20 +20,12 @@ import pytest
 from tests.fakes.minimax import Reply
 from tests.fakes.minimax.fake import FakeMiniMax
 from tests.support.env import m2_env
+from tests.support.mcp_clients import INITIALIZE_REQUEST
 
 # Long enough that no buffer hides the closed pipe until exit.
 ANSWER = "A long answer that fills more than one pipe write. " * 400
 
-MCP_INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "closed-early", "version": "1"},
-    },
-}
+MCP_INITIALIZE = INITIALIZE_REQUEST
 LSP_INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,

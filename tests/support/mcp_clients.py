@@ -19,6 +19,17 @@ from mcp.client.streamable_http import streamable_http_client
 
 # The legacy initialize handshake, and the 2026-07-28 protocol with no handshake.
 PROTOCOL_MODES = ("legacy", "2026-07-28")
+# A raw JSON-RPC initialize, for tests that speak the wire themselves (httpx, a pipe, a browser page).
+INITIALIZE_REQUEST = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "m2bridge-tests", "version": "1"},
+    },
+}
 
 
 def server_env(home: Path, **extra: str) -> dict[str, str]:
