@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from m2bridge.wording import a_type
 from mcp_tools.errors import ToolFailure
 
 __all__ = ["PathPolicy", "PathRefused", "is_within"]
@@ -149,7 +150,7 @@ def _refuse_git_metadata(text: str, real: str, roots: tuple[str, ...]) -> None:
 
 def _checked_text(raw: object) -> str:
     if not isinstance(raw, str):
-        raise PathRefused(f"a path must be a string, not {type(raw).__name__}")
+        raise PathRefused(f"a path must be a string, not {a_type(type(raw))}")
     if raw == "":
         raise PathRefused("the path is empty")
     if "\x00" in raw:

@@ -102,3 +102,9 @@ def test_reading_gits_files_and_writing_look_alike_names_stay_allowed(sandbox: S
     assert policy.resolve(".git/config") == sandbox.root / ".git" / "config"
     for name in (".gitignore", ".gitattributes", ".github/workflows/ci.yml", "x.git/y"):
         assert policy.resolve(name, write=True) == sandbox.root / name
+
+
+@pytest.mark.parametrize(("raw", "named"), [(7, "an integer"), (["a"], "an array"), (None, "null")])
+def test_a_path_that_is_not_a_string_is_refused_naming_what_it_is(sandbox: Sandbox, raw, named) -> None:
+    with pytest.raises(PathRefused, match=f"a path must be a string, not {named}$"):
+        policy_for(sandbox).resolve(raw)
