@@ -19,6 +19,7 @@ from tests.fakes.minimax.outlet import Outlet
 from tests.fakes.minimax.rendering import Rendered
 from tests.fakes.minimax.request_info import RequestInfo, WireProtocol
 from tests.fakes.minimax.script import CallTools, Reply, Step
+from tests.fakes.minimax.tool_rule import tool_definition_problems
 from tests.fakes.minimax.trace import TraceIdMiddleware
 from tests.fakes.minimax.usage import estimate_usage
 
@@ -66,7 +67,8 @@ class ModelEndpoint:
             await outlet.json(401, error_body(401, INVALID_KEY, "invalid api key"))
             return
         verdict = check_request(body, self._protocol, fake.ledger, accept_converted=fake.accept_converted)
-        problems = [parse_problem] if parse_problem else verdict.problems
+        rules = tool_definition_problems(body, self._protocol)
+        problems = [parse_problem] if parse_problem else rules + verdict.problems
         if problems:
             for problem in problems:
                 fake.record_violation(f"{self._protocol} request #{number}: {problem}")
