@@ -52,6 +52,7 @@ _USER_KEYS = frozenset(
         "keep_recent_turns",
         "temperature",
         "top_p",
+        "top_k",
         "connect_timeout",
         "read_timeout",
         "max_retries",
@@ -74,8 +75,11 @@ class Settings:
     context_window: int = 204_800
     compact_at: float = 0.8
     keep_recent_turns: int = 6
+    # MiniMax's recommended sampling for M2. top_k reaches only servers that apply it (vLLM, SGLang):
+    # hosted MiniMax documents it as ignored.
     temperature: float = 1.0
     top_p: float = 0.95
+    top_k: int = 40
     connect_timeout: float = 10.0
     # Also the stream's idle limit: a read that waits longer than this fails.
     read_timeout: float = 300.0
@@ -188,6 +192,9 @@ def _check_url(name: str, value: str) -> str:
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
+    # int() would quietly turn `top_k = 40.5` into 40 and `max_steps = true` into 1.
+    if kind is int and (isinstance(value, bool) or (isinstance(value, float) and not value.is_integer())):
+        raise ConfigError(f"Setting {name} must be {a_type(kind)}, got {value!r}.")
     try:
         if kind is bool:
             return str(value).lower() in ("1", "true", "yes")
@@ -227,6 +234,7 @@ _NUMERIC: dict[str, type] = {
     "keep_recent_turns": int,
     "temperature": float,
     "top_p": float,
+    "top_k": int,
     "connect_timeout": float,
     "read_timeout": float,
     "max_retries": int,
@@ -303,7 +311,11 @@ def load_settings(
 
     settings = replace(settings, **updates, sources=sources, warnings=tuple(warnings))
     if not 0 < settings.temperature <= 1:
-        raise ConfigError("temperature must be in (0, 1] for MiniMax-M2.")
+        raise ConfigError("temperature must be in (0, 1] for MiniMax-M2 (MiniMax recommends 1.0).")
+    if not 0 < settings.top_p <= 1:
+        raise ConfigError("top_p must be in (0, 1] for MiniMax-M2 (MiniMax recommends 0.95).")
+    if settings.top_k < 1:
+        raise ConfigError("top_k must be a positive integer (MiniMax recommends 40).")
     if settings.max_steps < 1:
         raise ConfigError("max_steps must be at least 1.")
     return settings
