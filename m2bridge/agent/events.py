@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from m2bridge.client.events import TextDelta, ThinkingDelta
 
-__all__ = ["AgentEvent", "Notice", "TextDelta", "ThinkingDelta", "ToolEnd", "ToolStart", "UsageReport"]
+__all__ = [
+    "AgentEvent",
+    "Compaction",
+    "Notice",
+    "TextDelta",
+    "ThinkingDelta",
+    "ToolEnd",
+    "ToolStart",
+    "UsageReport",
+]
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,31 @@ class Notice:
     """Something the user should know that is not the model's words (compaction, a retry, a switch)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Compaction(Notice):
+    """A compaction attempt, made or failed. A Notice, so every surface that shows notices shows it;
+    the figures are for surfaces that report it as data (`chat --json`'s `compactions`).
+
+    `trigger` is "threshold" (the estimate passed compact_at of context_window) or "overflow" (the
+    server refused the request as too long, MiniMax error 2013 or an HTTP 400/413 saying so).
+    `after_tokens` is the estimate the next request carries; on failure it equals `before_tokens`."""
+
+    trigger: Literal["threshold", "overflow"]
+    before_tokens: int
+    after_tokens: int
+    ok: bool
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger,
+            "before_tokens": self.before_tokens,
+            "after_tokens": self.after_tokens,
+            "ok": self.ok,
+            "reason": self.reason,
+        }
 
 
 AgentEvent = ThinkingDelta | TextDelta | ToolStart | ToolEnd | UsageReport | Notice

@@ -2,20 +2,37 @@
 
 Every turn is appended to the store as soon as it is complete, so what was acknowledged survives a
 crash; a cancelled or failed model turn is stored marked incomplete and never sent back.
+
+Compaction never strands a session. Past `compact_at` of the context window, older turns are
+summarised by a separate summary request (a plain-text transcript, see transcript.py). If that request
+fails, the turn goes ahead uncompacted while it still fits, compaction is tried again next turn, and a
+`Compaction(ok=False)` event says so. When the server refuses a request as too long (MiniMax error
+2013 "context window exceeds limit", or a self-hosted vLLM/SGLang 400 whose limit is below
+`context_window`), the retry is sized from the refused request, not from `context_window`: it keeps
+at most half of it, halves again on a second refusal, and after that the error names the refused
+figure and says to lower `context_window`.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
 
-from m2bridge.agent.context import choose_boundary, context_estimate, window
-from m2bridge.agent.events import AgentEvent, Notice, ToolEnd, ToolStart, UsageReport
+from m2bridge.agent.context import (
+    CHARS_PER_TOKEN,
+    choose_boundary,
+    context_estimate,
+    older_than,
+    window,
+)
+from m2bridge.agent.events import AgentEvent, Compaction, Notice, ToolEnd, ToolStart, UsageReport
+from m2bridge.agent.transcript import transcript
 from m2bridge.client.events import TextDelta, ThinkingDelta
 from m2bridge.client.model import ModelClient
 from m2bridge.client.request import ModelRequest
@@ -33,15 +50,25 @@ from m2bridge.messages import (
     UserTurn,
 )
 from m2bridge.sessions import Lease, SessionStore
-from m2bridge.tools import Approver, Tool, ToolOutcome
+from m2bridge.tools import Approver, Tool, ToolOutcome, ToolSpec
 
 __all__ = ["Agent", "TurnResult"]
 
+_SUMMARY_INTRO = "Here is the conversation so far, as a transcript:"
 _SUMMARY_PROMPT = (
     "Summarise the conversation so far for your own later use: the user's goals, decisions made, "
     "files touched and their state, what is done and what remains, and any facts you will need. "
-    "Be specific and complete; this summary replaces the older turns."
+    "Be specific and complete; this summary replaces the older turns. Answer with the summary as "
+    "text only; do not call tools."
 )
+# The summary request retries once: a passing blip gets a second try, while a failing server costs two
+# tries instead of the main request's max_retries + 1, and the turn then goes ahead without it.
+_SUMMARY_RETRIES = 1
+_SUMMARY_MAX_TOKENS = 8_192
+# After the server refuses a request as too long, what is sent next carries at most this share of the
+# refused request's estimate; a second refusal in the same turn shrinks again; a third is reported.
+_OVERFLOW_SHRINK = 0.5
+_MAX_OVERFLOW_COMPACTIONS = 2
 
 
 @dataclass
@@ -55,6 +82,7 @@ class TurnResult:
     context_tokens: int = 0
     tool_calls: list[tuple[str, bool]] = field(default_factory=list)
     error: M2BridgeError | None = None
+    compactions: list[Compaction] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -67,7 +95,25 @@ class TurnResult:
             "context_tokens": self.context_tokens,
             "tool_calls": [{"name": name, "ok": ok} for name, ok in self.tool_calls],
             "error": self.error.as_json() if self.error else None,
+            "compactions": [c.as_json() for c in self.compactions],
         }
+
+
+@dataclass
+class _History:
+    """The session's turns as loaded and appended in this run, each with its stored index."""
+
+    turns: list[Turn]
+    indexes: list[int]
+    head: int
+
+
+@dataclass
+class _CompactionState:
+    """Per run_turn: a failed summary is not retried until the next turn; overflow retries are counted."""
+
+    gave_up: bool = False
+    overflows: int = 0
 
 
 class _Cancelled(Exception):
@@ -99,6 +145,9 @@ class Agent:
         self._cancel_requested = False
         self._lease: Lease | None = None
         self._partial: AssistantTurn | None = None
+        # The smallest request (estimated tokens) a server refused as too long: its real limit is
+        # below that, whatever context_window says, so compaction aims under it from then on.
+        self._server_limit: int | None = None
 
     def cancel(self) -> None:
         """Stop the running turn; what arrived is kept, marked incomplete. Safe to call from the loop."""
@@ -136,13 +185,16 @@ class Agent:
 
     # The turn itself -------------------------------------------------------------------------------
     def _append(
-        self, session_id: str, turns: Sequence[Turn], head: int, context_tokens: int | None = None
-    ) -> int:
+        self, session_id: str, history: _History, turns: Sequence[Turn], context_tokens: int | None = None
+    ) -> None:
         assert self._lease is not None, "appends happen only inside run_turn"
         self._lease.refresh()
-        return self.store.append(
-            session_id, turns, expected_head=head, lease=self._lease, context_tokens=context_tokens
+        head = self.store.append(
+            session_id, turns, expected_head=history.head, lease=self._lease, context_tokens=context_tokens
         )
+        history.indexes += range(history.head, history.head + len(turns))
+        history.turns += turns
+        history.head = head
 
     async def _run(
         self, session_id: str, prompt: str, context: Sequence[ContextTurn], result: TurnResult
@@ -150,45 +202,34 @@ class Agent:
         loaded = self.store.load(session_id)
         for warning in loaded.warnings:
             self.on_event(Notice(warning))
-        turns: list[Turn] = [s.turn for s in loaded.turns]
+        history = _History([s.turn for s in loaded.turns], [s.index for s in loaded.turns], loaded.head)
         if loaded.info.protocol != self.client.protocol:
             self.on_event(Notice(_switch_notice(loaded.info.protocol, self.client.protocol)))
-        new: list[Turn] = [*_repair_dangling(turns), *context, UserTurn(text=prompt)]
-        head = self._append(session_id, new, loaded.head)
-        turns += new
-        compacted_for_overflow = False
+        self._append(session_id, history, [*_repair_dangling(history.turns), *context, UserTurn(text=prompt)])
+        state = _CompactionState()
         step = 0
         while step < self.settings.max_steps:
             step += 1
             result.steps = step
             self._partial = None
             try:
-                turns, head = await self._maybe_compact(session_id, turns, head)
-                assistant = await self._model_turn(turns)
+                await self._maybe_compact(session_id, history, result, state)
+                assistant = await self._model_turn(history)
             except ModelError as err:
-                if err.code == "context_overflow" and not compacted_for_overflow:
-                    compacted_for_overflow = True
-                    turns, head, did = await self._compact(session_id, turns, head)
-                    if did:
-                        self.on_event(
-                            Notice("The context window was full: older turns were summarised; retrying.")
-                        )
-                        step -= 1
-                        continue
-                    err.message += (
-                        " m2bridge could not compact it further: start a new session or fork this one."
-                    )
+                if err.code == "context_overflow" and await self._after_overflow(
+                    session_id, history, result, state, err
+                ):
+                    step -= 1
+                    continue
                 raise
             finally:
                 partial = self._partial
                 if partial is not None and partial.incomplete:
-                    head = self._append(session_id, [partial], head)
-                    turns.append(partial)
+                    self._append(session_id, history, [partial])
                     result.text, result.incomplete = partial.text, True
             _add_usage(result, assistant)
             result.context_tokens = assistant.usage.input_tokens + assistant.usage.output_tokens
-            head = self._append(session_id, [assistant], head, context_tokens=result.context_tokens)
-            turns.append(assistant)
+            self._append(session_id, history, [assistant], context_tokens=result.context_tokens)
             self.on_event(
                 UsageReport(
                     assistant.usage.input_tokens, assistant.usage.output_tokens, result.context_tokens
@@ -199,9 +240,7 @@ class Agent:
                 result.stop_reason = "end_turn"
                 return
             outcomes = await self._run_tools(assistant.tool_calls, result)
-            results_turn = ToolResultsTurn(results=outcomes)
-            head = self._append(session_id, [results_turn], head)
-            turns.append(results_turn)
+            self._append(session_id, history, [ToolResultsTurn(results=outcomes)])
             if self._cancel_requested:
                 raise _Cancelled
         result.stop_reason = "max_steps"
@@ -210,12 +249,12 @@ class Agent:
             "Say 'continue' to let M2 go on, or raise max_steps in config.toml.]"
         ).strip()
 
-    async def _model_turn(self, turns: Sequence[Turn]) -> AssistantTurn:
-        _, sent = window(turns)
+    async def _model_turn(self, history: _History) -> AssistantTurn:
+        _, sent = window(history.turns, history.indexes)
         request = ModelRequest(
             system=self.system,
             turns=sent,
-            tools=[t.spec for t in self.tools.values()],
+            tools=self._tool_specs(sent),
             max_tokens=self.settings.max_tokens,
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
@@ -235,6 +274,17 @@ class Agent:
             self._partial = exchange.partial()
             raise _Cancelled
         return exchange.turn
+
+    def _tool_specs(self, sent: Sequence[Turn]) -> list[ToolSpec]:
+        """The tools to define. A request whose history carries tool calls or results must define
+        tools (Anthropic answers 400 otherwise), so with none available now, the names in the history
+        are defined as unavailable; a call to one is answered as an unknown tool."""
+        specs = [t.spec for t in self.tools.values()]
+        if specs:
+            return specs
+        names = {c.name for t in sent if isinstance(t, AssistantTurn) for c in t.tool_calls}
+        names |= {r.name for t in sent if isinstance(t, ToolResultsTurn) for r in t.results}
+        return [ToolSpec(name=n, description="Not available in this session now.") for n in sorted(names)]
 
     # Tools -----------------------------------------------------------------------------------------
     async def _run_tools(self, calls: Sequence[ToolCall], result: TurnResult) -> list[ToolResult]:
@@ -292,36 +342,150 @@ class Agent:
             return ToolOutcome(f"{call.name} failed: {err.__class__.__name__}: {err}", is_error=True)
 
     # Compaction ------------------------------------------------------------------------------------
-    async def _maybe_compact(self, session_id: str, turns: list[Turn], head: int) -> tuple[list[Turn], int]:
-        threshold = self.settings.compact_at * self.settings.context_window
-        if context_estimate(turns, len(self.system)) <= threshold:
-            return turns, head
-        turns, head, did = await self._compact(session_id, turns, head)
-        if did:
-            self.on_event(Notice("Older turns were summarised to stay within M2's context window."))
-        return turns, head
+    def _limit(self) -> int:
+        """The context the server takes: context_window, or less once the server refused less."""
+        window_setting = self.settings.context_window
+        return min(window_setting, self._server_limit) if self._server_limit else window_setting
 
-    async def _compact(self, session_id: str, turns: list[Turn], head: int) -> tuple[list[Turn], int, bool]:
-        keep = int(self.settings.context_window * (1 - self.settings.compact_at) * 0.5)
-        boundary = choose_boundary(turns, keep_tokens=keep)
+    def _estimate(self, history: _History) -> int:
+        return context_estimate(history.turns, len(self.system), history.indexes)
+
+    def _report(self, result: TurnResult, event: Compaction) -> None:
+        result.compactions.append(event)
+        self.on_event(event)
+
+    async def _maybe_compact(
+        self, session_id: str, history: _History, result: TurnResult, state: _CompactionState
+    ) -> None:
+        limit = self._limit()
+        before = self._estimate(history)
+        if state.gave_up or before <= self.settings.compact_at * limit:
+            return
+        keep = int(limit * (1 - self.settings.compact_at) * 0.5)
+        try:
+            after = await self._compact(
+                session_id, history, keep_tokens=keep, request_tokens=int(limit * 0.9)
+            )
+        except ModelError as err:
+            state.gave_up = True
+            fits = before <= limit
+            then = "this turn goes ahead uncompacted" if fits else "the conversation no longer fits"
+            text = (
+                f"Summarising older turns failed ({err.message}); {then} at about {before:,} of "
+                f"{limit:,} tokens, and compaction will be tried again next turn."
+            )
+            self._report(result, Compaction(text, "threshold", before, before, False, err.message))
+            if not fits:
+                raise ModelError(
+                    f"The conversation (about {before:,} tokens) no longer fits the context window "
+                    f"({limit:,}) and summarising older turns failed: {err.message} "
+                    "Try again later, or start a new session or fork this one.",
+                    code="compaction_failed",
+                    trace_id=err.trace_id,
+                ) from None
+            return
+        if after is not None:
+            text = "Older turns were summarised to stay within M2's context window."
+            self._report(result, Compaction(text, "threshold", before, after, True))
+
+    async def _after_overflow(
+        self,
+        session_id: str,
+        history: _History,
+        result: TurnResult,
+        state: _CompactionState,
+        err: ModelError,
+    ) -> bool:
+        """Compact after the server refused the request as too long; True if the step should retry.
+        On False, `err` has been given what to do about it."""
+        refused = self._estimate(history)
+        self._server_limit = min(self._server_limit or refused, refused)
+        setting = self.settings.context_window
+        advice = (
+            f" The server refused about {refused:,} tokens while context_window is {setting:,}: if its "
+            "real limit is lower (a self-hosted vLLM or SGLang at its --max-model-len / "
+            "--context-length), set context_window in config.toml to that limit."
+        )
+        if state.overflows >= _MAX_OVERFLOW_COMPACTIONS:
+            err.message += (
+                f" m2bridge compacted {state.overflows} times in this turn and the server still refused "
+                f"the request.{advice}"
+            )
+            return False
+        state.overflows += 1
+        target = int(refused * _OVERFLOW_SHRINK)
+        summary_tokens = self._summary_tokens(target)
+        keep = max(0, target - int(len(self.system) / CHARS_PER_TOKEN) - summary_tokens)
+        try:
+            after = await self._compact(session_id, history, keep_tokens=keep, request_tokens=target)
+        except ModelError as summary_err:
+            reason = summary_err.message
+            text = f"The context window was full and summarising older turns failed ({reason})."
+            self._report(result, Compaction(text, "overflow", refused, refused, False, reason))
+            err.message += f" Summarising older turns to make room failed: {reason}{advice}"
+            return False
+        if after is None:
+            reason = "nothing older is left to summarise"
+            text = f"The context window was full and {reason}."
+            self._report(result, Compaction(text, "overflow", refused, refused, False, reason))
+            err.message += " m2bridge could not compact it further: start a new session or fork this one." + (
+                advice if refused < setting else ""
+            )
+            return False
+        text = (
+            f"The context window was full (the server refused about {refused:,} tokens): older turns "
+            f"were summarised, now about {after:,}; retrying."
+        )
+        if refused < setting:
+            text += f" The server's limit is below context_window ({setting:,}); lower it in config.toml."
+        self._report(result, Compaction(text, "overflow", refused, after, True))
+        return True
+
+    def _summary_tokens(self, request_tokens: int) -> int:
+        """The summary's max_tokens: its share of the request budget, within M2's and the user's caps."""
+        return max(256, min(self.settings.max_tokens, _SUMMARY_MAX_TOKENS, request_tokens // 4))
+
+    async def _compact(
+        self, session_id: str, history: _History, *, keep_tokens: int, request_tokens: int
+    ) -> int | None:
+        """Summarise the turns before a new boundary and store the summary; the new context estimate,
+        or None when nothing can go. Raises ModelError when the summary request fails.
+
+        The summary request (system, transcript and the summary's max_tokens together) stays within
+        `request_tokens`, since a self-hosted server counts prompt plus max_tokens against its limit."""
+        boundary = choose_boundary(history.turns, keep_tokens=keep_tokens, indexes=history.indexes)
         if boundary is None:
-            return turns, head, False
-        _, older = window(turns[:boundary])
+            return None
+        summary_tokens = self._summary_tokens(request_tokens)
+        room = request_tokens - summary_tokens - int(len(self.system) / CHARS_PER_TOKEN) - 200
+        text, _ = transcript(
+            older_than(boundary, history.turns, history.indexes),
+            max_chars=int(max(room, 256) * CHARS_PER_TOKEN),
+        )
         request = ModelRequest(
             system=self.system,
-            turns=[*older, UserTurn(text=_SUMMARY_PROMPT)],
-            max_tokens=min(self.settings.max_tokens, 8192),
+            turns=[UserTurn(text=f"{_SUMMARY_INTRO}\n\n{text}\n\n{_SUMMARY_PROMPT}")],
+            max_tokens=summary_tokens,
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
         )
-        summary_turn = await self.client.exchange(request).run()
+        answer = await self._summary_client().exchange(request).run()
+        summary = answer.text.strip() or answer.thinking.strip()
+        if not summary:
+            raise ModelError("the summary came back empty", code="empty_summary")
         compaction = CompactionTurn(
-            summary=summary_turn.text or summary_turn.thinking,
-            replaces_before=boundary,
-            tokens_before=context_estimate(turns, len(self.system)),
+            summary=summary, replaces_before=boundary, tokens_before=self._estimate(history)
         )
-        head = self._append(session_id, [compaction], head)
-        return [*turns, compaction], head, True
+        self._append(session_id, history, [compaction])
+        return self._estimate(history)
+
+    def _summary_client(self) -> ModelClient:
+        """The same client (connection pool, retry hook) with fewer retries for the summary request."""
+        quick = copy.copy(self.client)
+        quick.settings = replace(
+            self.client.settings, max_retries=min(_SUMMARY_RETRIES, self.client.settings.max_retries)
+        )
+        return quick
 
 
 def _switch_notice(started: str, now: str) -> str:
