@@ -203,8 +203,9 @@ class Agent:
         for warning in loaded.warnings:
             self.on_event(Notice(warning))
         history = _History([s.turn for s in loaded.turns], [s.index for s in loaded.turns], loaded.head)
-        if loaded.info.protocol != self.client.protocol:
-            self.on_event(Notice(_switch_notice(loaded.info.protocol, self.client.protocol)))
+        switched = _switch_notice(history.turns, loaded.info.protocol, self.client.protocol)
+        if switched is not None:
+            self.on_event(Notice(switched))
         self._append(session_id, history, [*_repair_dangling(history.turns), *context, UserTurn(text=prompt)])
         state = _CompactionState()
         step = 0
@@ -488,10 +489,26 @@ class Agent:
         return quick
 
 
-def _switch_notice(started: str, now: str) -> str:
+def _switch_notice(turns: Sequence[Turn], started: str, now: str) -> str | None:
+    """Said at every switch: when this turn's protocol is not the one the last answer came over.
+
+    Answers from the other protocol go converted best-effort in every later request (see
+    `messages.converted_blocks`); the notice comes once per switch, not again on each turn after it.
+    """
+    answers = [t for t in turns if isinstance(t, AssistantTurn) and not t.incomplete]
+    if not answers or answers[-1].protocol == now:
+        return None
+    other = answers[-1].protocol
+    if now == "anthropic":
+        how = (
+            "thinking goes as <think> text, since Anthropic refuses thinking blocks without a signature; "
+            "reasoning_details fields other than the text"
+        )
+    else:
+        how = "thinking goes as <think> text in the content; thinking signatures and redacted thinking"
     return (
-        f"This session started on the {started} protocol; earlier turns are converted best-effort "
-        f"for {now} (thinking without a signature may be lost)."
+        f"This session started on the {started} protocol and last answered over {other}; on {now}, "
+        f"its {other} answers are converted best-effort ({how} may be lost)."
     )
 
 
