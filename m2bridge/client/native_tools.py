@@ -2,8 +2,16 @@
 
 Servers without a tool-call parser (llama.cpp, MLX, plain completions) hand back the model's text
 as is. This module turns that text into (thinking, answer) and into tool calls whose arguments are
-typed by each tool's JSON schema. It is deliberately forgiving: the model's markup is sometimes
-broken or cut off, and a malformed call is reported (`NativeCall.error`) rather than raised or dropped.
+typed by each tool's JSON schema, following MiniMax-M2's chat template and tool-calling guide
+(../shared/m2-facts.md, "Self-hosted M2"):
+
+- Parameter values are read verbatim: the chat template writes `<parameter name="k">VALUE</parameter>`
+  with no added newlines, and vLLM 0.34 reads them back the same way, so a file's last newline stays.
+- A value is converted by its schema type: string stays string; integer, number and boolean are parsed;
+  array and object are JSON; `null` is None where null is allowed. A parameter with no schema type is a
+  string, as in MiniMax's guide and every reference parser (ids that look numeric stay ids).
+- Broken markup is a broken call, reported in `NativeCall.error` (never raised, never guessed into a
+  value): the agent loop then answers the call with that error, so M2 sees what was wrong and retries.
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ _IN_INVOKE = re.compile(
     r"<parameter(?![\w:-])|<invoke(?![\w:-])|" + re.escape(_INVOKE_CLOSE) + "|" + re.escape(_WRAP_CLOSE)
 )
 _PARAM_CLOSE_TAG = re.compile(re.escape(_PARAM_CLOSE))
+# A tag that may not appear inside a value: the value before it was never closed.
+_OPEN_TAG = re.compile(r"<(?:parameter|invoke)(?![\w:-])")
 # Where a parameter whose `</parameter>` is missing is taken to end.
 _UNCLOSED_PARAM_END = re.compile(re.escape(_INVOKE_CLOSE) + "|" + re.escape(_WRAP_CLOSE))
 _NAME_ATTR = re.compile(r"""(?:^|\s)name\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>]+))""")
@@ -162,10 +172,14 @@ def has_tool_markup(text: str) -> bool:
 def parse_tool_calls(text: str, schemas: Mapping[str, Mapping[str, Any]]) -> NativeParse:
     """Find M2's tool calls in `text`, converting each parameter by its tool's input schema.
 
-    `schemas` maps tool name -> JSON schema of the tool's input. Never raises: broken markup
-    gives calls with `error` set, and a wrapper cut off at the end gives INCOMPLETE_CALL_ERROR.
+    `schemas` maps tool name -> JSON schema of the tool's input. Never raises. Broken markup (a
+    parameter not closed before the next tag, text outside any parameter, a repeated parameter, a
+    tag without its `>`) gives a call with `error` naming what is broken, and a wrapper cut off at the
+    end gives INCOMPLETE_CALL_ERROR: such calls are reported to the model, never run.
     """
-    finders = _Finders(_NextMatch(text, _PARAM_CLOSE_TAG), _NextMatch(text, _UNCLOSED_PARAM_END))
+    finders = _Finders(
+        _NextMatch(text, _PARAM_CLOSE_TAG), _NextMatch(text, _UNCLOSED_PARAM_END), _NextMatch(text, _OPEN_TAG)
+    )
     visible: list[str] = []
     calls: list[NativeCall] = []
     pos = 0
@@ -193,6 +207,21 @@ def _drop_partial_wrapper_tag(tail: str) -> str:
     return tail
 
 
+def _stray(text: str, start: int, end: int, where: str) -> str | None:
+    """A problem when text[start:end] holds more than the whitespace the template puts between tags."""
+    stray = text[start:end].strip()
+    if not stray:
+        return None
+    return f"unexpected text {_shown(stray)} inside {where}"
+
+
+def _with_problem(call: NativeCall, problem: str, first: bool) -> NativeCall:
+    if call.error == INCOMPLETE_CALL_ERROR:
+        return call  # the cut-off is what the model must hear about
+    problems = [problem, call.error] if first else [call.error, problem]
+    return NativeCall(call.name, call.arguments, "; ".join(p for p in problems if p))
+
+
 def _parse_wrapper(
     text: str, pos: int, schemas: Mapping[str, Mapping[str, Any]], finders: _Finders
 ) -> tuple[list[NativeCall], int, bool, bool]:
@@ -200,16 +229,22 @@ def _parse_wrapper(
 
     Returns (calls, end position, wrapper closed, something unparsed was left at the end): the last
     tells an unclosed wrapper whose complete invokes are followed by the start of another ("<inv").
+    Text between invokes is broken markup: it is reported on the call after it (or before, at the end).
     """
     calls: list[NativeCall] = []
     while True:
         match = _IN_WRAPPER.search(text, pos)
         if match is None:
             return calls, len(text), False, bool(text[pos:].strip())
+        problem = _stray(text, pos, match.start(), "<minimax:tool_call>, outside any <invoke>")
         if match.group() == _WRAP_CLOSE:
+            if problem and calls:
+                calls[-1] = _with_problem(calls[-1], problem, first=False)
+            elif not calls:
+                calls.append(NativeCall("", {}, problem or "<minimax:tool_call> holds no <invoke>"))
             return calls, match.end(), True, False
         call, pos = _parse_invoke(text, match.start(), schemas, finders)
-        calls.append(call)
+        calls.append(_with_problem(call, problem, first=True) if problem else call)
 
 
 def _parse_invoke(
@@ -226,6 +261,8 @@ def _parse_invoke(
     if name is None:
         problems.append("<invoke> has no name")
         name = ""
+    if tag.group("end") is None:
+        problems.append("the <invoke> tag has no closing '>'")
     properties = _properties(schemas, name)
     arguments: dict[str, Any] = {}
     pos = tag.end()
@@ -233,6 +270,8 @@ def _parse_invoke(
         match = _IN_INVOKE.search(text, pos)
         if match is None:
             return NativeCall(name, arguments, INCOMPLETE_CALL_ERROR), len(text)
+        if stray := _stray(text, pos, match.start(), "<invoke>, outside any <parameter>"):
+            problems.append(stray)
         token = match.group()
         if token == _INVOKE_CLOSE:
             pos = match.end()
@@ -250,26 +289,37 @@ def _parse_invoke(
             return NativeCall(name, arguments, INCOMPLETE_CALL_ERROR), len(text)
         param_name = _name_attribute(param.group("attrs"))
         label = "<parameter> with no name" if param_name is None else f"parameter {param_name!r}"
+        if param.group("end") is None:
+            problems.append(f"the <parameter> tag of {label} has no closing '>'")
         value_start = param.end()
         close = finders.param_close.search(value_start)
-        if close is None:
+        opened = finders.open_tag.search(value_start)
+        if opened is not None and (close is None or opened.start() < close.start()):
+            # Another tag opens before this value is closed: the markup is broken, whatever was meant.
+            raw = text[value_start : opened.start()]
+            pos = opened.start()
+            problems.append(f"{label} is not closed: {opened.group()}> comes before its </parameter>")
+        elif close is not None:
+            raw = text[value_start : close.start()]
+            pos = close.end()
+        else:
             fallback = finders.unclosed_param_end.search(value_start)
             if fallback is None:  # ran off the end mid-value: the value is truncated, drop it
                 return NativeCall(name, arguments, INCOMPLETE_CALL_ERROR), len(text)
             raw = text[value_start : fallback.start()]
             pos = fallback.start()
             problems.append(f"{label}: missing </parameter>")
-        else:
-            raw = text[value_start : close.start()]
-            pos = close.end()
         if param_name is None:
             problems.append(f"{label} was ignored")
+            continue
+        if param_name in arguments:
+            problems.append(f"{label} is given twice")
             continue
         schema = properties.get(param_name) if properties is not None else None
         try:
             arguments[param_name] = _convert(raw, schema if isinstance(schema, Mapping) else None)
         except _ConversionError as exc:
-            arguments[param_name] = _trim_one_newline(raw)
+            arguments[param_name] = raw
             problems.append(f"{label}: {exc}")
     return NativeCall(name, arguments, "; ".join(problems) or None), pos
 
@@ -301,6 +351,7 @@ class _NextMatch:
 class _Finders:
     param_close: _NextMatch
     unclosed_param_end: _NextMatch
+    open_tag: _NextMatch
 
 
 def _name_attribute(attrs: str) -> str | None:
@@ -353,21 +404,22 @@ def _schema_types(schema: Mapping[str, Any], depth: int = 0) -> set[str]:
 
 
 def _convert(raw: str, schema: Mapping[str, Any] | None) -> Any:
-    """Raw parameter text -> a value of the schema's type. Raises _ConversionError."""
+    """Raw parameter text -> a value of the schema's type. Raises _ConversionError.
+
+    Strings are the text exactly as written (the template adds nothing around them); other types
+    are parsed from the text without its surrounding whitespace.
+    """
     # Type names this module does not know (a typo, "any") say nothing: treat them as absent.
     types = _schema_types(schema) & _KNOWN_TYPES if schema is not None else set()
     if not types:
-        # Unknown property or untyped: JSON if it is JSON, else the text.
-        try:
-            return _loads_json(raw.strip())
-        except _ConversionError:
-            return _trim_one_newline(raw)
+        # No type given: a string, as MiniMax's guide and the reference parsers read it.
+        return raw
     text = raw.strip()
     if types <= {"string", "null"}:
         # Text is the common case and never parsed: a number given for a string stays a string.
         if "null" in types and text == "null":
             return None
-        return _trim_one_newline(raw)
+        return raw
     for json_type in _TYPE_ORDER:
         if json_type in types:
             try:
@@ -375,10 +427,14 @@ def _convert(raw: str, schema: Mapping[str, Any] | None) -> Any:
             except _ConversionError:
                 pass
     if "string" in types:
-        return _trim_one_newline(raw)
-    shown = text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."
+        return raw
     expected = " or ".join(sorted(types))
-    raise _ConversionError(f"expected {expected}, got {shown!r}")
+    raise _ConversionError(f"expected {expected}, got {_shown(text)}")
+
+
+def _shown(text: str) -> str:
+    """Text quoted for an error message, cut short."""
+    return repr(text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "...")
 
 
 def _to_null(text: str) -> None:
@@ -418,10 +474,11 @@ def _to_float(text: str) -> float:
 
 
 def _to_boolean(text: str) -> bool:
+    # JSON's spellings and the ones vLLM and SGLang also accept.
     lowered = text.lower()
-    if lowered in ("true", "1"):
+    if lowered in ("true", "1", "yes", "on"):
         return True
-    if lowered in ("false", "0"):
+    if lowered in ("false", "0", "no", "off"):
         return False
     raise _ConversionError("not a boolean")
 
@@ -451,13 +508,22 @@ _CONVERTERS: dict[str, Callable[[str], Any]] = {
 
 
 def _reject_constant(name: str) -> Any:
-    # json.loads accepts NaN and Infinity by default; they are not JSON and not wanted.
+    # json.loads accepts NaN and Infinity by default; they are not JSON.
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    # 1e999 is JSON syntax but no finite number: it would become inf and could not be sent on as JSON.
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is not a finite number")
+    return number
+
+
 def _loads_json(text: str) -> Any:
+    """Strict JSON: no NaN or Infinity, and no number that overflows to infinity, at any depth."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise _ConversionError(str(exc)) from None
 

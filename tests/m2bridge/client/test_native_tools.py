@@ -229,8 +229,14 @@ def test_has_tool_markup_sees_the_wrapper_only() -> None:
 # --- parse_tool_calls: value conversion -------------------------------------------------------
 
 
-def test_string_values_lose_exactly_one_newline_at_each_end() -> None:
-    assert typed_value("s", "\n\n  two lines\n  kept  \n\n") == "\n  two lines\n  kept  \n"
+def test_string_values_are_read_verbatim_with_their_newlines() -> None:
+    # The chat template writes <parameter name="k">VALUE</parameter> with nothing added around VALUE.
+    assert typed_value("s", "\n\n  two lines\n  kept  \n\n") == "\n\n  two lines\n  kept  \n\n"
+
+
+def test_a_written_file_keeps_its_last_newline() -> None:
+    parsed = parse_tool_calls(call("typed", s="line 1\nline 2\n"), SCHEMAS)
+    assert parsed.calls == [NativeCall("typed", {"s": "line 1\nline 2\n"}, None)]
 
 
 def test_string_values_keep_other_surrounding_whitespace() -> None:
@@ -271,7 +277,16 @@ def test_a_long_run_of_digits_that_is_not_a_number_is_refused_in_linear_time() -
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("true", True), ("false", False), ("True", True), ("False", False), ("1", True), ("0", False)],
+    [
+        ("true", True),
+        ("false", False),
+        ("True", True),
+        ("False", False),
+        ("1", True),
+        ("0", False),
+        ("yes", True),
+        ("off", False),
+    ],
 )
 def test_boolean_parameters_accept_the_usual_spellings(raw: str, expected: bool) -> None:
     assert typed_value("b", raw) is expected
@@ -342,15 +357,16 @@ def test_an_enum_without_a_type_takes_its_values_type() -> None:
 
 
 @pytest.mark.parametrize("param", ["untyped", "weird_type", "not_in_schema"])
-def test_values_without_a_known_type_are_json_when_they_can_be(param: str) -> None:
-    assert typed_value(param, "[1, 2]") == [1, 2]
-    assert typed_value(param, "7") == 7
-    assert typed_value(param, "\nsome text\n") == "some text"
+def test_values_without_a_known_type_stay_strings(param: str) -> None:
+    # MiniMax's guide and the vLLM and SGLang parsers: no schema type means a string (ids that look numeric).
+    assert typed_value(param, "[1, 2]") == "[1, 2]"
+    assert typed_value(param, "5") == "5"
+    assert typed_value(param, "\nsome text\n") == "\nsome text\n"
 
 
-def test_an_unknown_tool_still_gives_its_call_with_json_guessed_values() -> None:
+def test_an_unknown_tool_still_gives_its_call_with_string_values() -> None:
     parsed = parse_tool_calls(call("mystery", n="3", s="hello"), SCHEMAS)
-    assert parsed.calls == [NativeCall("mystery", {"n": 3, "s": "hello"}, None)]
+    assert parsed.calls == [NativeCall("mystery", {"n": "3", "s": "hello"}, None)]
 
 
 def test_a_value_that_does_not_fit_its_type_keeps_its_text_and_sets_the_error() -> None:
@@ -361,7 +377,7 @@ def test_a_value_that_does_not_fit_its_type_keeps_its_text_and_sets_the_error() 
     assert failed.error is not None and "'i'" in failed.error and "integer" in failed.error
 
 
-@pytest.mark.parametrize(("param", "raw"), [("i", "3.5"), ("i", "1e400"), ("n", "inf"), ("b", "yes")])
+@pytest.mark.parametrize(("param", "raw"), [("i", "3.5"), ("i", "1e400"), ("n", "inf"), ("b", "maybe")])
 def test_values_out_of_their_type_are_errors(param: str, raw: str) -> None:
     failed = typed_failure(param, raw)
     assert failed.error is not None
@@ -372,8 +388,8 @@ def test_odd_schemas_do_not_break_parsing() -> None:
     schemas: Any = {"t": {"properties": ["not", "a", "mapping"]}, "u": "not a schema"}
     text = call("t", x="1") + call("u", y="[1]")
     assert parse_tool_calls(text, schemas).calls == [
-        NativeCall("t", {"x": 1}, None),
-        NativeCall("u", {"y": [1]}, None),
+        NativeCall("t", {"x": "1"}, None),
+        NativeCall("u", {"y": "[1]"}, None),
     ]
 
 
@@ -453,13 +469,82 @@ def test_a_missing_parameter_close_keeps_the_value_and_sets_the_error() -> None:
 def test_an_invoke_without_a_name_is_reported_not_dropped() -> None:
     text = '<minimax:tool_call><invoke><parameter name="x">1</parameter></invoke></minimax:tool_call>'
     [parsed] = parse_tool_calls(text, SCHEMAS).calls
-    assert parsed.name == "" and parsed.arguments == {"x": 1} and parsed.error is not None
+    assert parsed.name == "" and parsed.arguments == {"x": "1"} and parsed.error is not None
 
 
 def test_a_parameter_without_a_name_is_reported() -> None:
     text = '<minimax:tool_call><invoke name="read_file"><parameter>x</parameter></invoke></minimax:tool_call>'
     [parsed] = parse_tool_calls(text, SCHEMAS).calls
     assert parsed.name == "read_file" and parsed.arguments == {} and parsed.error is not None
+
+
+def test_a_parameter_not_closed_before_the_next_one_is_a_broken_call() -> None:
+    text = (
+        '<minimax:tool_call>\n<invoke name="read_file">\n'
+        '<parameter name="path">a.py<parameter name="line">3</parameter>\n</invoke>\n</minimax:tool_call>'
+    )
+    [parsed] = parse_tool_calls(text, SCHEMAS).calls
+    assert parsed.name == "read_file"
+    assert parsed.error == "parameter 'path' is not closed: <parameter> comes before its </parameter>"
+
+
+def test_a_parameter_not_closed_before_the_next_invoke_is_a_broken_call() -> None:
+    text = (
+        '<minimax:tool_call>\n<invoke name="read_file">\n<parameter name="path">a.py\n'
+        '<invoke name="read_file">\n<parameter name="path">b.py</parameter>\n</invoke>\n</minimax:tool_call>'
+    )
+    first, second = parse_tool_calls(text, SCHEMAS).calls
+    assert first.error is not None and "parameter 'path' is not closed" in first.error
+    assert second == NativeCall("read_file", {"path": "b.py"}, None)
+
+
+def test_text_inside_an_invoke_outside_any_parameter_is_a_broken_call() -> None:
+    # What is left when a value holds </parameter>: the template would write it the same way.
+    text = call("read_file", path="This text contains </parameter> in it")
+    [parsed] = parse_tool_calls(text, SCHEMAS).calls
+    assert parsed.error is not None and "unexpected text 'in it</parameter>'" in parsed.error
+
+
+def test_text_inside_the_wrapper_outside_any_invoke_is_reported_on_a_call() -> None:
+    text = '<minimax:tool_call>\nI will read it.\n<invoke name="read_file">\n</invoke>\n</minimax:tool_call>'
+    [parsed] = parse_tool_calls(text, SCHEMAS).calls
+    assert parsed.name == "read_file"
+    assert parsed.error is not None and "'I will read it.'" in parsed.error
+
+
+def test_a_wrapper_with_no_invoke_is_reported_not_dropped() -> None:
+    [parsed] = parse_tool_calls("<minimax:tool_call>\n</minimax:tool_call>", SCHEMAS).calls
+    assert parsed == NativeCall("", {}, "<minimax:tool_call> holds no <invoke>")
+
+
+def test_a_parameter_given_twice_is_a_broken_call() -> None:
+    text = (
+        '<minimax:tool_call><invoke name="read_file"><parameter name="path">a</parameter>'
+        '<parameter name="path">b</parameter></invoke></minimax:tool_call>'
+    )
+    [parsed] = parse_tool_calls(text, SCHEMAS).calls
+    assert parsed.error == "parameter 'path' is given twice"
+
+
+def test_a_parameter_tag_without_its_closing_bracket_is_a_broken_call() -> None:
+    text = '<minimax:tool_call><invoke name="read_file"><parameter name="path"</parameter>'
+    text += "</invoke></minimax:tool_call>"
+    [parsed] = parse_tool_calls(text, SCHEMAS).calls
+    assert parsed.error is not None and "has no closing '>'" in parsed.error
+
+
+@pytest.mark.parametrize(
+    ("param", "raw"),
+    [("n", "1e999"), ("a", "[1, 1e999]"), ("a", "[NaN]"), ("o", '{"x": {"y": -1e999}}'), ("a", "[Infinity]")],
+)
+def test_non_finite_numbers_are_refused_at_any_depth(param: str, raw: str) -> None:
+    failed = typed_failure(param, raw)
+    assert failed.error is not None and f"'{param}'" in failed.error
+    assert failed.arguments[param] == raw
+
+
+def test_an_id_that_looks_numeric_stays_a_string_when_the_schema_gives_no_type() -> None:
+    assert typed_value("untyped", "007") == "007"
 
 
 def test_a_stray_wrapper_close_is_removed_from_the_text() -> None:
@@ -548,7 +633,8 @@ def test_every_prefix_of_the_example_is_either_complete_or_reported_as_cut_off()
 
 # Round trip: generated calls rendered the way M2 writes them parse back to equal arguments.
 
-CLOSING_TAGS = ("</parameter>", "</invoke>", "</minimax:tool_call>")
+# A value holding a tag that opens or closes a parameter cannot be told from broken markup.
+CLOSING_TAGS = ("</parameter>", "</invoke>", "</minimax:tool_call>", "<parameter", "<invoke")
 identifiers = st.text(string.ascii_letters + "_", min_size=1, max_size=3).flatmap(
     lambda head: st.text(string.ascii_letters + string.digits + "_-", max_size=12).map(
         lambda tail: head + tail
@@ -582,10 +668,8 @@ def tools(draw: st.DrawFn) -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 
 def render_value(value: Any) -> str:
-    if isinstance(value, str):
-        # The parser drops one newline at each end of a string; pad so such values survive.
-        return f"\n{value}\n" if value.startswith("\n") or value.endswith("\n") else value
-    return json.dumps(value, ensure_ascii=False)
+    # As the chat template writes it: strings verbatim, everything else as JSON.
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def render(calls: list[tuple[str, dict[str, Any]]], quote: str) -> str:
