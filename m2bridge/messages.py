@@ -2,7 +2,8 @@
 
 A session is an append-only list of turns. Assistant turns keep the exact provider message
 (`provider_message`) so they go back value-identical on the protocol they arrived on; the
-normalised `blocks` serve display, the agent loop and best-effort conversion to another protocol.
+normalised `blocks` serve display, the agent loop and best-effort conversion to another protocol
+(`converted_blocks`), which is used only for turns that arrived on the other one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ __all__ = [
     "TurnAdapter",
     "Usage",
     "UserTurn",
+    "converted_blocks",
+    "think_text",
 ]
 
 Protocol = Literal["anthropic", "openai"]
@@ -130,3 +133,35 @@ Turn = Annotated[
 ]
 
 TurnAdapter: TypeAdapter[Turn] = TypeAdapter(Turn)
+
+
+def think_text(thinking: str) -> str:
+    """Thinking in M2's own text form, `<think>` tags and all, to go before the answer text.
+
+    It is the form an OpenAI-compatible server without `reasoning_split` puts in `message.content`
+    (m2-facts.md, "OpenAI-compatible") and the one MiniMax-M2's chat template renders into the prompt.
+    """
+    return f"<think>\n{thinking}\n</think>\n\n"
+
+
+def converted_blocks(turn: AssistantTurn, to: Protocol) -> list[AssistantBlock]:
+    """The blocks of a turn that arrived on the other protocol, in a form `to` carries (best-effort).
+
+    Anthropic refuses a thinking block without a signature, and signatures exist only on the
+    Anthropic protocol; so thinking without one (all OpenAI thinking: `<think>` content,
+    `reasoning_details`, `reasoning_content`) goes to Anthropic as `think_text` at the start of the
+    turn's text, and all thinking goes to OpenAI that way. Text and tool calls go as they are.
+    Lost on the way: signatures and redacted thinking (to OpenAI), `reasoning_details` fields other
+    than the text (to Anthropic). Same-protocol turns must not come here: they go back as
+    `provider_message`, value-identical.
+    """
+    signed: list[AssistantBlock] = []
+    thoughts: list[str] = []
+    for block in turn.blocks:
+        if isinstance(block, ThinkingBlock):
+            if block.signature and to == "anthropic":
+                signed.append(block)
+            else:
+                thoughts.append(block.text)
+    text = (think_text("\n".join(thoughts)) if thoughts else "") + turn.text
+    return [*signed, *([TextBlock(text=text)] if text else []), *turn.tool_calls]

@@ -1,6 +1,9 @@
 """The Anthropic-compatible messages protocol: rendering history and assembling streamed blocks.
 
-Assistant turns that arrived on this protocol go back as their stored `provider_message`, untouched.
+Assistant turns that arrived on this protocol go back as their stored `provider_message`, untouched:
+MiniMax's rule is to append the whole `content` list, signed thinking blocks included (m2-facts.md,
+"Anthropic-compatible"). Turns that arrived on the OpenAI protocol are converted best-effort, their
+thinking sent as `<think>` text because an unsigned thinking block is refused.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any
 
 from m2bridge.client.errors import api_error_from_body
 from m2bridge.client.events import StreamEvent, TextDelta, ThinkingDelta, ToolCallStarted, UsageUpdate
-from m2bridge.client.request import ModelRequest, context_text, summary_text
+from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
 from m2bridge.client.sse import ServerSentEvent
 from m2bridge.client.wire import Assembler
 from m2bridge.config import Settings
@@ -26,6 +29,7 @@ from m2bridge.messages import (
     ToolResultsTurn,
     Usage,
     UserTurn,
+    converted_blocks,
 )
 
 __all__ = ["AnthropicAssembler", "AnthropicWire", "render_messages"]
@@ -36,9 +40,9 @@ _API_VERSION = "2023-06-01"
 def _assistant_message(turn: AssistantTurn) -> dict[str, Any]:
     if turn.protocol == "anthropic":
         return turn.provider_message
-    # Best-effort conversion from the other protocol: unsigned thinking cannot be replayed as a block.
+    # A turn from the OpenAI protocol: its thinking travels as <think> text (see converted_blocks).
     content: list[dict[str, Any]] = []
-    for block in turn.blocks:
+    for block in converted_blocks(turn, "anthropic"):
         if isinstance(block, ThinkingBlock) and block.signature:
             content.append({"type": "thinking", "thinking": block.text, "signature": block.signature})
         elif isinstance(block, TextBlock) and block.text:
@@ -103,6 +107,8 @@ class AnthropicWire:
             "top_p": request.top_p,
             "stream": stream,
         }
+        if request.top_k is not None and sends_top_k(self.settings):
+            body["top_k"] = request.top_k  # a native Messages API field; vLLM and SGLang apply it
         if request.system:
             body["system"] = request.system
         if request.tools:
