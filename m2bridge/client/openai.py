@@ -1,6 +1,23 @@
-"""The OpenAI-compatible chat-completions protocol, in MiniMax's three ways of carrying thinking:
-`reasoning_details` (with `reasoning_split`), `<think>` inside content, and vLLM's `reasoning_content`;
-plus M2's native `<minimax:tool_call>` markup from servers without a tool parser.
+"""The OpenAI-compatible chat-completions protocol, in every way a server carries M2's thinking.
+
+m2-facts.md's shapes, all read streamed and not:
+- hosted MiniMax with `reasoning_split`: `reasoning_details` (a list; text in `[0]["text"]`);
+- hosted MiniMax without it, vLLM `--reasoning-parser minimax_m2_append_think`, SGLang
+  `--reasoning-parser minimax-append-think`: `<think>...</think>` inside content;
+- vLLM `--reasoning-parser minimax_m2`: `reasoning` from 0.16 on, `reasoning` and `reasoning_content`
+  (the same text) in 0.15, `reasoning_content` before; SGLang's separate reasoning: `reasoning_content`;
+- no reasoning parser: thinking with no opening tag, ended by `</think>` or by a tool call
+  (`think_router.split_generated`); no tool parser: raw `<minimax:tool_call>` markup in content.
+
+Sending back: the assistant message goes back exactly as received, every field included. Each server
+reads back the field it writes: vLLM's chat_utils takes `reasoning` from an assistant message and hands
+it to the chat template as `reasoning_content` too (what MiniMax-M2's template renders as
+`<think>...</think>`); SGLang's message model carries `reasoning_content` into the template; content
+with `</think>` is split by the template itself. Rewriting the message into another field or into
+`<think>` tags would change what M2 returned, which the history rule forbids.
+
+Sampling: `top_k` (MiniMax recommends 40) is sent only to self-hosted servers, where vLLM and SGLang
+apply it as an extra body field; hosted MiniMax ignores it, so it is left out there.
 """
 
 from __future__ import annotations
@@ -12,9 +29,10 @@ from typing import Any
 from m2bridge.client.errors import api_error_from_body
 from m2bridge.client.events import StreamEvent, TextDelta, ThinkingDelta, ToolCallStarted, UsageUpdate
 from m2bridge.client.native_tools import has_tool_markup, parse_tool_calls, split_thinking
-from m2bridge.client.request import ModelRequest, context_text, summary_text
+from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
 from m2bridge.client.sse import ServerSentEvent
-from m2bridge.client.think_router import Accumulator, ThinkRouter
+from m2bridge.client.stream_text import StreamKind, StreamText
+from m2bridge.client.think_router import ThinkRouter, split_generated
 from m2bridge.client.wire import Assembler
 from m2bridge.config import Settings
 from m2bridge.errors import ModelError
@@ -109,6 +127,8 @@ class OpenAIWire:
             body["stream_options"] = {"include_usage": True}
         if self.reasoning_split:
             body["reasoning_split"] = True
+        if request.top_k is not None and sends_top_k(self.settings):
+            body["top_k"] = request.top_k  # an extra body field vLLM and SGLang apply
         if request.tools:
             body["tools"] = [
                 {
@@ -128,6 +148,10 @@ class OpenAIWire:
         return OpenAIAssembler(self.settings, model, schemas, expect_think_tags=not self.reasoning_split)
 
 
+# Fields that carry thinking apart from content, in the order their text is preferred for display.
+_REASONING_FIELDS = ("reasoning", "reasoning_content")
+
+
 class OpenAIAssembler(Assembler):
     def __init__(
         self, settings: Settings, model: str, schemas: dict[str, Any], *, expect_think_tags: bool
@@ -135,10 +159,13 @@ class OpenAIAssembler(Assembler):
         self._settings = settings
         self._model = model
         self._schemas = schemas
-        self._content = Accumulator()
-        self._reasoning_content: Accumulator | None = None
+        self._expect_think_tags = expect_think_tags
+        self._kind = StreamKind()
+        self._content = self._kind.field()
+        self._reasoning: dict[str, StreamText] = {}
         self._details: dict[int, dict[str, Any]] = {}
-        self._detail_text: dict[int, Accumulator] = {}
+        self._detail_text: dict[int, StreamText] = {}
+        self._shown_thinking: StreamText | None = None  # the one thinking field that is displayed
         self._calls: dict[int, dict[str, Any]] = {}
         self._router = ThinkRouter(expect_thinking=expect_think_tags)
         self._message: dict[str, Any] | None = None  # a non-streamed message, kept as received
@@ -186,7 +213,8 @@ class OpenAIAssembler(Assembler):
     def feed_sse(self, sse: ServerSentEvent) -> list[StreamEvent]:
         if sse.data.strip() == "[DONE]":
             self._done = True
-            return self._router.flush()
+            self._kind.finish()
+            return self._settled() + self._router.flush()
         try:
             chunk = json.loads(sse.data)
         except ValueError:
@@ -207,23 +235,46 @@ class OpenAIAssembler(Assembler):
                 self._finish = choice["finish_reason"]
         return events
 
+    def _thinking_field(self, text: StreamText) -> None:
+        """A separate thinking field arrived: content is all answer; show the first such field only
+        (vLLM 0.15 sends the same text as both `reasoning` and `reasoning_content`)."""
+        self._router.reasoning_seen()
+        if self._shown_thinking is None:
+            self._shown_thinking = text
+
+    def _settled(self) -> list[StreamEvent]:
+        """Display events for the text whose place is now known (see stream_text)."""
+        events: list[StreamEvent] = []
+        fields = [self._detail_text[i] for i in sorted(self._detail_text)] + list(self._reasoning.values())
+        for field in fields:
+            if (new := field.take()) and field is self._shown_thinking:
+                events.append(ThinkingDelta(new))
+        if new := self._content.take():
+            events += self._router.feed(new)
+        return events
+
     def _apply_delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         for item in delta.get("reasoning_details") or []:
             index = int(item.get("index", 0))
-            detail = self._details.setdefault(index, {k: v for k, v in item.items() if k != "text"})
-            new = self._detail_text.setdefault(index, Accumulator()).feed(str(item.get("text") or ""))
-            detail["text"] = self._detail_text[index].text
-            self._router.reasoning_seen()
-            if new:
-                events.append(ThinkingDelta(new))
-        if delta.get("reasoning_content"):
-            self._reasoning_content = self._reasoning_content or Accumulator()
-            self._router.reasoning_seen()
-            if new := self._reasoning_content.feed(str(delta["reasoning_content"])):
-                events.append(ThinkingDelta(new))
-        if delta.get("content"):
-            events += self._router.feed(self._content.feed(str(delta["content"])))
+            # The item's other keys as first sent; its text is assembled apart (see _streamed_message).
+            self._details.setdefault(index, {k: v for k, v in item.items() if k != "text"})
+            text = self._detail_text.get(index)
+            if text is None:
+                text = self._detail_text[index] = self._kind.field()
+            text.feed(str(item.get("text") or ""))
+            self._thinking_field(text)
+        for key in _REASONING_FIELDS:
+            if isinstance(delta.get(key), str):
+                field = self._reasoning.get(key)
+                if field is None:
+                    field = self._reasoning[key] = self._kind.field()
+                field.feed(delta[key])
+                if delta[key]:
+                    self._thinking_field(field)
+        if isinstance(delta.get("content"), str):
+            self._content.feed(delta["content"])
+        events += self._settled()
         for part in delta.get("tool_calls") or []:
             index = int(part.get("index", len(self._calls)))
             call = self._calls.get(index)
@@ -256,22 +307,30 @@ class OpenAIAssembler(Assembler):
                 for _, c in sorted(self._calls.items())
             ]
         if self._details:
-            message["reasoning_details"] = [self._details[i] for i in sorted(self._details)]
-        if self._reasoning_content is not None:
-            message["reasoning_content"] = self._reasoning_content.text
+            message["reasoning_details"] = [
+                {**self._details[i], "text": self._detail_text[i].text} for i in sorted(self._details)
+            ]
+        for key, field in self._reasoning.items():
+            if field.seen:
+                message[key] = field.text
         return message
+
+    def _thinking_and_answer(self, message: dict[str, Any]) -> tuple[str | None, str]:
+        content = message.get("content") or ""
+        if not isinstance(content, str):
+            content = "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+        if message.get("reasoning_details"):
+            return "".join(str(d.get("text") or "") for d in message["reasoning_details"]), content
+        for key in _REASONING_FIELDS:
+            if isinstance(message.get(key), str):
+                return message[key] or None, content
+        if self._expect_think_tags:
+            return split_generated(content)
+        return split_thinking(content)
 
     def turn(self, *, incomplete: bool) -> AssistantTurn:
         message = self._message if self._message is not None else self._streamed_message()
-        content = message.get("content") or ""
-        thinking: str | None
-        if message.get("reasoning_details"):
-            thinking = "".join(str(d.get("text") or "") for d in message["reasoning_details"])
-            answer = content
-        elif message.get("reasoning_content"):
-            thinking, answer = str(message["reasoning_content"]), content
-        else:
-            thinking, answer = split_thinking(content)
+        thinking, answer = self._thinking_and_answer(message)
         blocks: list[AssistantBlock] = []
         if thinking:
             blocks.append(ThinkingBlock(text=thinking))

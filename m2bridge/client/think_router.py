@@ -1,46 +1,42 @@
-"""Streaming text accumulation and `<think>` routing for the OpenAI-compatible protocol.
+"""Where M2's thinking ends in OpenAI-protocol content: `<think>` routing, streamed and whole.
 
-Chunks may carry only the new text or the whole text so far (MiniMax's own example treats them
-as cumulative); `Accumulator` accepts both. `ThinkRouter` sends streamed content to the thinking or
-answer display as the tags go by, holding back a possible half tag, and hides native tool-call markup.
+m2-facts.md: the chat template's generation prompt opens `<think>` itself, so a server without a
+reasoning parser (vLLM or SGLang without `--reasoning-parser`, llama.cpp, MLX) hands back thinking
+with no opening tag. Everything up to `</think>` is thinking; with no `</think>` at all (cut at
+max_tokens, or a tool call made before the thinking was closed, `I will read it.\n<minimax:tool_call>`)
+everything before the tool call is still thinking, as vLLM's minimax_m2 reasoning parser reads it,
+and the call is a call. Servers that give thinking its own field (`reasoning_details`, `reasoning`,
+`reasoning_content`) send content that is all answer. `ThinkRouter` makes that decision as chunks
+arrive (tags may be split anywhere across chunks); `split_generated` makes the same decision on the
+whole text, for the stored turn.
 """
 
 from __future__ import annotations
 
 from m2bridge.client.events import StreamEvent, TextDelta, ThinkingDelta
+from m2bridge.client.native_tools import split_thinking
 
-__all__ = ["Accumulator", "ThinkRouter"]
+__all__ = ["ThinkRouter", "split_generated"]
 
 _OPEN, _CLOSE, _TOOLS = "<think>", "</think>", "<minimax:tool_call>"
 
 
-class Accumulator:
-    """The full text of one streamed field; `feed` returns the part that is new."""
+def split_generated(content: str) -> tuple[str | None, str]:
+    """(thinking, answer) of content generated after a prompt that opened `<think>`.
 
-    def __init__(self) -> None:
-        # Parts joined on demand: repeated concatenation of a long text is quadratic.
-        self._parts: list[str] = []
-        self._cumulative: bool | None = None
-
-    @property
-    def text(self) -> str:
-        if len(self._parts) > 1:
-            self._parts = ["".join(self._parts)]
-        return self._parts[0] if self._parts else ""
-
-    def feed(self, piece: str) -> str:
-        if not piece:
-            return ""
-        if self._cumulative is None and self._parts:
-            current = self.text
-            self._cumulative = len(piece) > len(current) and piece.startswith(current)
-        if self._cumulative:
-            current = self.text
-            if piece.startswith(current):
-                self._parts = [piece]
-                return piece[len(current) :]
-        self._parts.append(piece)
-        return piece
+    Thinking is None when there is none. A tool-call wrapper before any `</think>` ends the thinking
+    (the newline before the wrapper is the template's, not the thought's) and stays in the answer, to
+    be parsed as calls. With neither tag, the whole content is thinking.
+    """
+    start = len(content) - len(content.lstrip())
+    if content.startswith(_OPEN, start):
+        return split_thinking(content)
+    close, tools = content.find(_CLOSE), content.find(_TOOLS)
+    if tools >= 0 and (close < 0 or tools < close):
+        return content[:tools].removesuffix("\n") or None, content[tools:]
+    if close >= 0:
+        return split_thinking(content)
+    return (content, "") if content.strip() else (None, content)
 
 
 def _held_back(text: str, tag: str) -> int:
@@ -52,6 +48,8 @@ def _held_back(text: str, tag: str) -> int:
 
 
 class ThinkRouter:
+    """Routes streamed content to thinking or answer display as the tags go by; hides tool markup."""
+
     def __init__(self, *, expect_thinking: bool) -> None:
         self._state = "start" if expect_thinking else "answer"
         self._pending = ""
@@ -96,7 +94,12 @@ class ThinkRouter:
                 self._state, self._pending = "think", text.removeprefix("\n")
             return []
         if self._state == "think":
-            end = text.find(_CLOSE)
+            end, tools = text.find(_CLOSE), text.find(_TOOLS)
+            if tools >= 0 and (end < 0 or tools < end):
+                # A tool call before </think>: the thinking is over and the call is a call.
+                self._state, self._pending = "tools", ""
+                thought = text[:tools].removesuffix("\n")
+                return [ThinkingDelta(thought)] if thought else []
             if end >= 0:
                 self._state, self._pending, self._trim_answer_start = (
                     "answer",
@@ -104,7 +107,9 @@ class ThinkRouter:
                     True,
                 )
                 return [ThinkingDelta(text[:end])] if text[:end] else []
-            keep = _held_back(text, _CLOSE)
+            keep = max(_held_back(text, _CLOSE), _held_back(text, _TOOLS))
+            if text[: len(text) - keep].endswith("\n"):
+                keep += 1  # the newline a tool-call wrapper may follow is not shown until known
             out, self._pending = text[: len(text) - keep], text[len(text) - keep :]
             return [ThinkingDelta(out)] if out else []
         if self._state == "answer":
