@@ -360,7 +360,9 @@ class Agent:
     ) -> None:
         limit = self._limit()
         before = self._estimate(history)
-        if state.gave_up or before <= self.settings.compact_at * limit:
+        fits = before <= limit
+        # After a failed summary the turn goes on uncompacted while it fits; past that, one more try.
+        if before <= self.settings.compact_at * limit or (state.gave_up and fits):
             return
         keep = int(limit * (1 - self.settings.compact_at) * 0.5)
         try:
@@ -369,7 +371,6 @@ class Agent:
             )
         except ModelError as err:
             state.gave_up = True
-            fits = before <= limit
             then = "this turn goes ahead uncompacted" if fits else "the conversation no longer fits"
             text = (
                 f"Summarising older turns failed ({err.message}); {then} at about {before:,} of "
