@@ -66,11 +66,11 @@ def openai_message_from_events(events: list[SSE], cumulative: bool) -> dict[str,
         if event.data == "[DONE]":
             break
         for choice in json.loads(event.data)["choices"]:
-            delta = choice["delta"]
-            if "content" in delta:
-                grow("content", delta["content"])
-            if "reasoning_content" in delta:
-                grow("reasoning_content", delta["reasoning_content"])
+            # SGLang writes null for every field a delta does not carry.
+            delta = {k: v for k, v in choice["delta"].items() if v is not None}
+            for key in ("content", "reasoning", "reasoning_content"):
+                if key in delta:
+                    grow(key, delta[key])
             for item in delta.get("reasoning_details", []):
                 detail = {k: v for k, v in item.items() if k != "text"}
                 grow("reasoning_details", item["text"])
@@ -83,8 +83,9 @@ def openai_message_from_events(events: list[SSE], cumulative: bool) -> dict[str,
     message: dict[str, Any] = {"role": "assistant", "content": texts.get("content", "")}
     if detail is not None:
         message["reasoning_details"] = [{**detail, "text": texts["reasoning_details"]}]
-    if "reasoning_content" in texts:
-        message["reasoning_content"] = texts["reasoning_content"]
+    for key in ("reasoning", "reasoning_content"):
+        if key in texts:
+            message[key] = texts[key]
     if calls:
         message["tool_calls"] = [calls[i] for i in sorted(calls)]
     return message
@@ -124,7 +125,8 @@ class Client:
             data = response.json()
             if self.protocol == "anthropic":
                 return {"role": "assistant", "content": data["content"]}
-            return data["choices"][0]["message"]
+            # vLLM and SGLang write null (or []) for what a message does not carry.
+            return {k: v for k, v in data["choices"][0]["message"].items() if v is not None and v != []}
         events = parse_sse(response.text)
         if self.protocol == "anthropic":
             return anthropic_message_from_events(events)

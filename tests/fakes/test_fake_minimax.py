@@ -21,6 +21,11 @@ MODES = {
     "openai-think-tags": ("openai", "think_tags", False),
     "openai-reasoning-content": ("openai", "reasoning_content", False),
     "openai-native": ("openai", "native", False),
+    "openai-vllm-reasoning": ("openai", "reasoning", False),
+    "openai-vllm-0.15": ("openai", "reasoning_both", False),
+    "openai-sglang": ("openai", "sglang", False),
+    "openai-open-think": ("openai", "open_think", False),
+    "openai-native-unclosed": ("openai", "native_unclosed", False),
 }
 LOOP_CASES = [
     pytest.param(mode, stream, style, id=f"{mode}-{'stream-' + style if stream else 'json'}")
@@ -163,6 +168,88 @@ def test_dropped_reasoning_content_is_caught(fake: FakeMiniMax) -> None:
     del assistant["reasoning_content"]
     found = rejection(fake, client, [USER, assistant, *client.results_for(assistant)])
     assert "reasoning_content is missing" in found
+
+
+@pytest.mark.parametrize(
+    ("mode", "field"),
+    [
+        ("openai-vllm-reasoning", "reasoning"),
+        ("openai-vllm-0.15", "reasoning"),
+        ("openai-vllm-0.15", "reasoning_content"),
+        ("openai-sglang", "reasoning_content"),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_separate_thinking_field_left_out_or_altered_is_caught(
+    fake: FakeMiniMax, mode: str, field: str, stream: bool
+) -> None:
+    client = client_for(fake, mode, stream)
+    assistant = first_turn(fake, client)
+    results = client.results_for(assistant)
+    dropped = {k: v for k, v in assistant.items() if k != field}
+    assert f"{field} is missing" in rejection(fake, client, [USER, dropped, *results])
+    altered = assistant | {field: assistant[field].rstrip()}
+    assert f"messages[1].{field} differs" in rejection(fake, client, [USER, altered, *results])
+
+
+@pytest.mark.parametrize("mode", ["openai-open-think", "openai-native", "openai-native-unclosed"])
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_thinking_without_an_opening_tag_left_out_or_altered_is_caught(
+    fake: FakeMiniMax, mode: str, stream: bool
+) -> None:
+    client = client_for(fake, mode, stream)
+    assistant = first_turn(fake, client)
+    assert not assistant["content"].startswith("<think>") and "[turn t1]" in assistant["content"]
+    assert ("</think>" in assistant["content"]) == (mode != "openai-native-unclosed")
+    results = client.results_for(assistant)
+    # What a client that took the untagged thinking for a stray answer and dropped it would send.
+    start = assistant["content"].find("<minimax:tool_call>")
+    dropped = assistant | {"content": assistant["content"][start:] if start >= 0 else ""}
+    assert "messages[1]" in rejection(fake, client, [USER, dropped, *results])
+    altered = assistant | {"content": assistant["content"].replace("Let me", "Let us")}
+    assert "messages[1].content differs" in rejection(fake, client, [USER, altered, *results])
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_thinking_cut_at_max_tokens_comes_with_finish_reason_length_and_must_go_back(
+    fake: FakeMiniMax, stream: bool
+) -> None:
+    client = client_for(fake, "openai-native", stream)
+    fake.openai_thinking = "thinking_cut"
+    fake.script(CallTools(FIRST_CALLS), Reply("done"))
+    response = client.post(client.body([USER]))
+    assert '"finish_reason": "length"' in response.text.replace('":"', '": "')
+    assistant = client.message_from(response)
+    assert assistant == {"role": "assistant", "content": fake.turns[0].canonical["content"]}
+    assert "</think>" not in assistant["content"] and "tool_call" not in assistant["content"]
+    following = {"role": "user", "content": "go on"}
+    assert "never sent" in rejection(fake, client, [USER, {**assistant, "content": "x"}, following])
+    assert client.post(client.body([USER, assistant, following])).status_code == 200
+
+
+def test_vllm_and_sglang_nulls_are_in_the_json_but_not_in_what_must_go_back(fake: FakeMiniMax) -> None:
+    client = client_for(fake, "openai-vllm-reasoning")
+    fake.script(CallTools([("f", {})], text=""), Reply("hi"))
+    message = client.post(client.body([USER])).json()["choices"][0]["message"]
+    assert message["content"] is None and message["tool_calls"]
+    message = client.post(client.body([{"role": "user", "content": "x"}])).json()["choices"][0]["message"]
+    assert message["tool_calls"] == [] and message["content"] == "hi"
+    client = client_for(fake, "openai-sglang", stream=True)
+    fake.script(Reply("hi"))
+    events = parse_sse(client.post(client.body([USER])).text)
+    frames = [json.loads(e.data) for e in events if e.data.startswith("{")]
+    deltas = [f["choices"][0]["delta"] for f in frames if f["choices"]]
+    assert any(d.get("content") is None and "reasoning_content" in d for d in deltas)
+    assert fake.violations == []
+
+
+def test_top_k_that_vllm_would_refuse_is_a_violation(fake: FakeMiniMax) -> None:
+    client = client_for(fake, "openai-vllm-reasoning")
+    response = client.post(client.body([USER]) | {"top_k": 0})
+    assert response.status_code == 400 and "top_k must be a positive integer" in response.text
+    fake.violations.clear()
+    fake.script(Reply("ok"))
+    assert client.post(client.body([USER]) | {"top_k": 40}).status_code == 200
 
 
 def test_reserialized_tool_arguments_are_caught(fake: FakeMiniMax) -> None:

@@ -196,6 +196,8 @@ def openai_problems(body: dict[str, Any]) -> list[str]:
     problems += _positive_int(body, "max_tokens", required=False)
     problems += _positive_int(body, "max_completion_tokens", required=False)
     problems += _optional(body, "reasoning_split", bool)
+    # vLLM and SGLang take top_k as an extra body field and refuse a non-positive one.
+    problems += _positive_int(body, "top_k", required=False)
     problems += _optional(body, "stream_options", dict)
     if isinstance(body.get("tools"), list):
         problems += _openai_tools(body)
