@@ -1,4 +1,8 @@
-"""MiniMax-M2's raw tool-call markup, as a server without a tool parser passes it through."""
+"""MiniMax-M2's raw tool-call markup, as a server without a tool parser passes it through.
+
+Byte for byte what MiniMax-M2's chat template writes for the calls (checked against the template itself in
+tests/m2bridge/client/test_native_tools_template.py): values verbatim, with no newline added around them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from tests.fakes.minimax.turns import ToolCall
 
 
 def _value(value: Any) -> str:
-    # M2 writes strings raw and everything else as JSON.
+    # The template writes strings verbatim and everything else with tojson (json.dumps, ensure_ascii=False).
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
