@@ -5,6 +5,8 @@ A project file may set only model, protocol and tool policy: a cloned repo must 
 redirect the API key to another host or start programs. Keys come only from the environment.
 The tool policy is not ranked but joined: the deny list is the union of every file's, so a project
 file can deny more tools and never give one back.
+Sampling (temperature, top_p, top_k; MiniMax recommends 1.0, 0.95, 40) is set in the user's config
+only, like the other tuning values: no environment variable, and no project file.
 """
 
 from __future__ import annotations
