@@ -1,4 +1,4 @@
-from m2bridge.agent.context import choose_boundary, context_estimate, window
+from m2bridge.agent.context import choose_boundary, context_estimate, older_than, window
 from m2bridge.messages import (
     AssistantTurn,
     CompactionTurn,
@@ -58,3 +58,36 @@ def test_boundary_never_splits_a_tool_call_from_its_result():
 
 def test_nothing_to_compact_in_a_tiny_history():
     assert choose_boundary([UserTurn(text="hi")], keep_tokens=10) is None
+
+
+def test_the_boundary_is_a_stored_index_when_indexes_skip():
+    # Record 0 could not be read, so the list starts at stored index 1.
+    turns = [UserTurn(text="a"), assistant(), UserTurn(text="b"), assistant()]
+    indexes = [1, 2, 3, 4]
+    summary = CompactionTurn(summary="s", replaces_before=3)
+    start, sent = window([*turns, summary], [*indexes, 5])
+    assert start == 3 and sent == [summary, turns[2], turns[3]]
+
+
+def test_choose_boundary_answers_with_a_stored_index():
+    turns = [UserTurn(text="go")]
+    for i in range(20):
+        turns += tool_round(i)
+    plain = choose_boundary(turns, keep_tokens=600)
+    shifted = choose_boundary(turns, keep_tokens=600, indexes=[i + 7 for i in range(len(turns))])
+    assert plain is not None and shifted == plain + 7
+
+
+def test_usage_from_before_a_compaction_does_not_count_as_the_compacted_size():
+    big = Usage(input_tokens=50_000, output_tokens=100)
+    turns = [UserTurn(text="a"), assistant(usage=big), UserTurn(text="b"), assistant(usage=big)]
+    compacted = [*turns, CompactionTurn(summary="short", replaces_before=2)]
+    assert context_estimate(turns) > 50_000
+    assert context_estimate(compacted) < 1_000
+
+
+def test_older_than_carries_the_current_summary_and_the_turns_before_the_new_boundary():
+    turns = [UserTurn(text=str(i)) for i in range(6)]
+    summary = CompactionTurn(summary="s", replaces_before=2)
+    history = [*turns, summary]
+    assert older_than(4, history) == [summary, turns[2], turns[3]]
