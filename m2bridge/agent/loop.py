@@ -259,6 +259,7 @@ class Agent:
             max_tokens=self.settings.max_tokens,
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
+            top_k=self.settings.top_k,
         )
         exchange = self.client.exchange(request)
         self._partial = None
@@ -470,6 +471,7 @@ class Agent:
             max_tokens=summary_tokens,
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
+            top_k=self.settings.top_k,
         )
         answer = await self._summary_client().exchange(request).run()
         summary = answer.text.strip() or answer.thinking.strip()

@@ -249,3 +249,17 @@ async def test_a_session_with_a_corrupt_record_still_takes_new_turns(tmp_path, f
         result = await agent.run_turn(session, "hello")
     assert result.error is None and result.text == "still works"
     assert any(isinstance(e, Notice) and "telepathy" in e.text for e in events)
+
+
+async def test_the_configured_top_k_reaches_a_self_hosted_server_through_the_loop(tmp_path, fake_minimax):
+    env = m2_env(tmp_path, fake_minimax, "openai-think-tags")
+    (tmp_path / "config.toml").write_text("top_k = 20\n")
+    settings = settings_for(env)
+    store = SessionStore(settings.sessions_db)
+    session = new_session(store, settings, tmp_path)
+    fake_minimax.script(Reply("ok"))
+    agent, client = build_agent(settings, store, [])
+    async with client:
+        result = await agent.run_turn(session, "hi")
+    assert result.error is None, result.error
+    assert fake_minimax.requests[-1].body["top_k"] == 20
