@@ -84,10 +84,6 @@ def test_the_hosted_anthropic_endpoint_gets_no_top_k_which_it_would_ignore(tmp_p
     assert "top_k" not in body and (body["temperature"], body["top_p"]) == (1.0, 0.95)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="m2bridge/agent/loop.py builds ModelRequest without top_k=self.settings.top_k (owned elsewhere)",
-)
 def test_sampling_from_the_user_config_reaches_a_self_hosted_server(tmp_path, fake_minimax):
     body = anthropic_request_body(
         tmp_path,

@@ -108,6 +108,8 @@ class Client:
         body: dict[str, Any] = {"model": "MiniMax-M2", "messages": messages, "stream": self.stream}
         if self.protocol == "anthropic":
             body["max_tokens"] = 1024
+            # Anthropic refuses tool_use/tool_result blocks in a request that defines no tools.
+            body["tools"] = [{"name": "read_file", "input_schema": {"type": "object"}}]
         elif self.reasoning_split:
             body["reasoning_split"] = True
         return body

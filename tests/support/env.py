@@ -86,6 +86,7 @@ JSON_CONTRACT_FIELDS = frozenset(
         "context_tokens",
         "tool_calls",
         "error",
+        "compactions",
     }
 )
 
