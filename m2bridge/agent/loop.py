@@ -320,14 +320,17 @@ class Agent:
         return results
 
     async def _call_tool(self, call: ToolCall) -> ToolOutcome:
+        # A broken call first: its markup or JSON may be why the name came out wrong or empty.
+        if call.arguments_error:
+            return ToolOutcome(
+                f"Not run: {call.arguments_error}. Write the call again with well-formed arguments "
+                "(a JSON object, or complete <parameter> tags).",
+                is_error=True,
+            )
         tool = self.tools.get(call.name)
         if tool is None:
             known = ", ".join(sorted(self.tools)) or "none"
             return ToolOutcome(f"Unknown tool {call.name!r}. Available tools: {known}.", is_error=True)
-        if call.arguments_error:
-            return ToolOutcome(
-                f"Not run: {call.arguments_error}. Send the arguments as a JSON object.", is_error=True
-            )
         if tool.spec.destructive:
             approved = self.approver is not None and await self.approver(call.name, call.arguments)
             if not approved:

@@ -6,7 +6,7 @@ import pytest
 from m2bridge.agent import Agent, Notice, ToolEnd, ToolStart
 from m2bridge.agent.events import TextDelta, ThinkingDelta
 from m2bridge.client.model import ModelClient
-from m2bridge.messages import AssistantTurn, CompactionTurn, ToolResultsTurn
+from m2bridge.messages import AssistantTurn, CompactionTurn, ToolCall, ToolResultsTurn
 from m2bridge.sessions import SessionStore
 from m2bridge.sessions.display import display_turns
 from tests.fakes.minimax import CallTools, Fault, Reply
@@ -135,6 +135,18 @@ async def test_unknown_tools_and_bad_arguments_are_answered_not_crashed(tmp_path
     async with client:
         result = await agent.run_turn(session, "x")
     assert result.stop_reason == "end_turn" and result.tool_calls == [("no_such_tool", False)]
+
+
+async def test_a_broken_call_is_answered_with_what_broke_even_when_its_name_came_out_empty(
+    tmp_path, fake_minimax
+):
+    settings = settings_for(m2_env(tmp_path, fake_minimax))
+    agent, client = build_agent(settings, SessionStore(settings.sessions_db), [ReadNote(tmp_path)])
+    broken = ToolCall(id="c1", name="", arguments={}, arguments_error="an <invoke> tag is not closed")
+    async with client:
+        outcome = await agent._call_tool(broken)
+    assert outcome.is_error and "an <invoke> tag is not closed" in str(outcome.content)
+    assert "Unknown tool" not in str(outcome.content) and "<parameter>" in str(outcome.content)
 
 
 async def test_cancel_mid_stream_keeps_what_arrived_and_the_session_usable(tmp_path, fake_minimax):
