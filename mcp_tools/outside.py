@@ -3,7 +3,8 @@
 Each server is a stdio command (`command`, `args`, `env`, `cwd`) or a URL (`url`, `headers`), with
 optional `timeout` (seconds to connect, default 30) and `call_timeout` (per call, default 120). Tools are
 named `<server>__<tool>`. A tool the server does not mark read-only is treated as destructive, so M2 asks
-before using it. A server that fails to start is reported and skipped; the others still load.
+before using it. A server that fails to start is reported and skipped, with the setting to fix (a refused
+token names the Authorization header under `[mcpServers.<name>]` and the config file); the others still load.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from m2bridge.config import user_config_path
 from m2bridge.tools import Tool, ToolOutcome, ToolSpec
 from mcp_tools.context import child_environment
+from mcp_tools.outside_failures import HttpTrace, explain
 
 __all__ = ["OutsideTool", "outside_tools"]
 
@@ -87,9 +90,9 @@ async def outside_tools(
                 await connection.ready.wait()
             if not connection.ready.is_set():
                 connection.scope.cancel()
-                warn(f"MCP server {name!r} was not loaded: it did not answer in time")
+                warn(f"outside MCP server {name!r} was not loaded: {_where(entry)}did not answer in time")
             elif connection.error is not None:
-                warn(f"MCP server {name!r} was not loaded: {connection.error}")
+                warn(f"outside MCP server {name!r} was not loaded: {connection.error}")
             tools += connection.tools
         try:
             yield tools
@@ -104,11 +107,16 @@ def _timeout(entry: Any, key: str, default: float) -> float:
         return default
 
 
+def _where(entry: Any) -> str:
+    return f"{entry['url']} " if isinstance(entry, Mapping) and "url" in entry else ""
+
+
 async def _hold(connection: _Connection, entry: Any, env: Mapping[str, str], stop: anyio.Event) -> None:
+    trace = HttpTrace()
     with connection.scope:
         try:
             async with AsyncExitStack() as stack:
-                client = await _client(stack, entry, env)
+                client = await _client(stack, entry, env, trace)
                 connected = await stack.enter_async_context(client)
                 listed = await connected.list_tools()
                 call_timeout = _timeout(entry, "call_timeout", 120)
@@ -118,18 +126,13 @@ async def _hold(connection: _Connection, entry: Any, env: Mapping[str, str], sto
                 connection.ready.set()
                 await stop.wait()
         except Exception as err:
-            connection.error = _innermost(err)
+            config = user_config_path(env)
+            entry = entry if isinstance(entry, Mapping) else {}
+            connection.error = explain(connection.name, entry, err, trace if "url" in entry else None, config)
             connection.ready.set()
 
 
-def _innermost(err: BaseException) -> str:
-    """The first real failure inside task-group wrappers, which say only that something failed."""
-    while isinstance(err, BaseExceptionGroup) and err.exceptions:
-        err = err.exceptions[0]
-    return str(err) or type(err).__name__
-
-
-async def _client(stack: AsyncExitStack, entry: Any, env: Mapping[str, str]) -> Client:
+async def _client(stack: AsyncExitStack, entry: Any, env: Mapping[str, str], trace: HttpTrace) -> Client:
     if not isinstance(entry, Mapping):
         raise ValueError("its entry must be a table with `command` or `url`")
     if "command" in entry:
@@ -146,6 +149,8 @@ async def _client(stack: AsyncExitStack, entry: Any, env: Mapping[str, str]) -> 
         if not url.startswith(("http://", "https://")):
             raise ValueError("`url` must be http(s)")
         headers = {str(k): str(v) for k, v in dict(entry.get("headers", {})).items()}
-        http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers))
+        # The response hook sees the HTTP status the MCP client reduces to "Server returned an error".
+        hooks = {"response": [trace.on_response]}
+        http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers, event_hooks=hooks))
         return Client(streamable_http_client(url, http_client=http))
     raise ValueError("its entry needs `command` (stdio) or `url` (HTTP)")
