@@ -216,8 +216,10 @@ async function shot(page, name) {
 }
 
 const NOW = Math.floor(Date.now() / 1000);
+// Noon today, local time: "today" whatever the hour the suite runs (ten minutes ago is yesterday just after midnight).
+const TODAY_NOON = Math.floor(new Date().setHours(12, 0, 0, 0) / 1000);
 const SESSIONS = [
-  { id: "s1", title: "Fix the flaky upload test", updated: NOW - 600, turns: 12, contextTokens: 30000, workspace: "/work/app" },
+  { id: "s1", title: "Fix the flaky upload test", updated: TODAY_NOON, turns: 12, contextTokens: 30000, workspace: "/work/app" },
   { id: "s2", title: "Explain the LSP bridge", updated: 1751362200, turns: 4, contextTokens: 8100, workspace: "/work/m2bridge" },
   { id: "s3", title: "", updated: 1751000000, turns: 2, contextTokens: 900, workspace: "/work/m2bridge" },
 ];
