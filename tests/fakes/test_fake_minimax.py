@@ -170,6 +170,71 @@ def test_dropped_reasoning_content_is_caught(fake: FakeMiniMax) -> None:
     assert "reasoning_content is missing" in found
 
 
+def _as_openai(message: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic turn as a protocol switch sends it on OpenAI: thinking as `<think>` text."""
+    blocks = message["content"]
+    thinking = "".join(b["thinking"] for b in blocks if b["type"] == "thinking")
+    text = "".join(b["text"] for b in blocks if b["type"] == "text")
+    calls = [
+        {
+            "id": b["id"],
+            "type": "function",
+            "function": {"name": b["name"], "arguments": json.dumps(b["input"])},
+        }
+        for b in blocks
+        if b["type"] == "tool_use"
+    ]
+    return {"role": "assistant", "content": f"<think>\n{thinking}\n</think>\n\n{text}", "tool_calls": calls}
+
+
+def _as_anthropic(message: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI turn as a protocol switch sends it on Anthropic: unsigned thinking as `<think>` text."""
+    thinking = message["reasoning_details"][0]["text"]
+    text = f"<think>\n{thinking}\n</think>\n\n{message.get('content') or ''}"
+    calls = [
+        {
+            "type": "tool_use",
+            "id": c["id"],
+            "name": c["function"]["name"],
+            "input": json.loads(c["function"]["arguments"]),
+        }
+        for c in message["tool_calls"]
+    ]
+    return {"role": "assistant", "content": [{"type": "text", "text": text}, *calls]}
+
+
+@pytest.mark.parametrize(
+    ("first", "then"), [("anthropic", "openai-think-tags"), ("openai-reasoning-split", "anthropic")]
+)
+def test_a_turn_converted_to_the_other_protocol_must_carry_its_thinking_as_think_text(
+    fake: FakeMiniMax, first: str, then: str
+) -> None:
+    fake.accept_converted = True
+    earlier = client_for(fake, first)
+    assistant = first_turn(fake, earlier)
+    convert = _as_openai if first == "anthropic" else _as_anthropic
+    converted = convert(assistant)
+    later = client_for(fake, then)
+    fake.script(Reply("next"))
+    later.turn([USER, converted, *later.results_for(converted)])
+    assert not fake.violations
+
+    def with_text(new: str) -> dict[str, Any]:
+        if then == "anthropic":
+            return converted | {"content": [{"type": "text", "text": new}, *converted["content"][1:]]}
+        return converted | {"content": new}
+
+    old_text = converted["content"][0]["text"] if then == "anthropic" else converted["content"]
+    dropped = with_text(old_text.split("</think>\n\n", 1)[1])
+    assert "never sent" in rejection(fake, later, [USER, dropped, *later.results_for(dropped)])
+    for altered_text in (
+        old_text.replace("<think>\n", "<think>\n ", 1),
+        old_text.replace("\n</think>", "</think>", 1),
+    ):
+        altered = with_text(altered_text)
+        assert "never sent" in rejection(fake, later, [USER, altered, *later.results_for(altered)])
+
+
 @pytest.mark.parametrize(
     ("mode", "field"),
     [

@@ -25,6 +25,7 @@ from tests.fakes.minimax.usage import estimate_usage
 
 if TYPE_CHECKING:
     from tests.fakes.minimax.fake import FakeMiniMax
+    from tests.fakes.minimax.turns import Turn
 
 INVALID_KEY = 2049
 HISTORY_REJECTED = 2013
@@ -101,15 +102,15 @@ class ModelEndpoint:
         elif await outlet.pause(step.seconds):
             await self._perform(step.step, body, parent, outlet)
 
-    def _render(self, step: Reply | CallTools, body: dict[str, Any]) -> tuple[str, Rendered]:
+    def _render(self, step: Reply | CallTools, body: dict[str, Any]) -> tuple[Turn, Rendered]:
         fake = self._fake
         turn = fake.turn_factory.make(step, self._protocol)
         usage = estimate_usage(body, turn.generated_text())
         model = str(body["model"])
         if self._protocol == "anthropic":
-            return turn.marker, anthropic_wire.render(turn, model, usage, fake.chunk_size)
+            return turn, anthropic_wire.render(turn, model, usage, fake.chunk_size)
         mode = openai_wire.mode_for(body, fake.openai_thinking)
-        return turn.marker, openai_wire.render(turn, mode, model, usage, fake.chunk_size, fake.stream_style)
+        return turn, openai_wire.render(turn, mode, model, usage, fake.chunk_size, fake.stream_style)
 
     async def _serve_turn(
         self,
@@ -119,10 +120,11 @@ class ModelEndpoint:
         outlet: Outlet,
         cut_after: int | None,
     ) -> None:
-        marker, rendered = self._render(step, body)
+        turn, rendered = self._render(step, body)
         self._fake.ledger.record(
             EmittedTurn(
-                marker=marker,
+                marker=turn.marker,
+                thinking=turn.thinking,
                 protocol=self._protocol,
                 canonical=rendered.canonical,
                 tool_ids=rendered.tool_ids,

@@ -82,18 +82,28 @@ def _find_turn(
 
 
 def _converted(message: dict[str, Any], protocol: WireProtocol, ledger: Ledger) -> EmittedTurn | None:
-    """A turn emitted on the other protocol, converted: same tool ids, and its thinking text carried
-    in <think> tags when going to OpenAI (to Anthropic, unsigned thinking cannot travel)."""
+    """A turn emitted on the other protocol, converted: same tool ids, and every piece of its thinking
+    carried in M2's `<think>` text form at the start of the text (an unsigned thinking block cannot go
+    to Anthropic, and OpenAI has no other place for it). Dropping or altering thinking fails."""
     other: WireProtocol = "openai" if protocol == "anthropic" else "anthropic"
     turn = _find_turn(message, other, ledger, None)
     if turn is None or sorted(_tool_ids(message)) != sorted(turn.tool_ids):
         return None
-    if protocol == "openai":
-        thinking = [b["thinking"] for b in turn.canonical["content"] if b.get("type") == "thinking"]
-        content = str(message.get("content") or "")
-        if any(f"<think>\n{t}\n</think>" not in content for t in thinking):
-            return None
+    if not turn.thinking:
+        return turn
+    text = _converted_text(message, protocol)
+    if not text.startswith(f"<think>\n{turn.thinking}\n</think>"):
+        return None
     return turn
+
+
+def _converted_text(message: dict[str, Any], protocol: WireProtocol) -> str:
+    """The text a converted turn carries: OpenAI's content, or Anthropic's text blocks in order."""
+    content = message.get("content")
+    if protocol == "openai" or isinstance(content, str):
+        return str(content or "")
+    blocks = content if isinstance(content, list) else []
+    return "".join(str(b.get("text", "")) for b in blocks if isinstance(b, dict) and b.get("type") == "text")
 
 
 def _comparable(message: dict[str, Any], protocol: WireProtocol) -> dict[str, Any]:

@@ -22,6 +22,8 @@ class EmittedTurn:
     native_invokes: int
     parent: str | None
     complete: bool
+    # The thinking as generated, whatever field or tags the wire carried it in.
+    thinking: str = ""
 
     @property
     def expects_tool_results(self) -> bool:
