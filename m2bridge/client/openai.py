@@ -47,6 +47,7 @@ from m2bridge.messages import (
     ToolResultsTurn,
     Usage,
     UserTurn,
+    converted_blocks,
 )
 
 __all__ = ["OpenAIAssembler", "OpenAIWire", "render_messages"]
@@ -55,18 +56,19 @@ __all__ = ["OpenAIAssembler", "OpenAIWire", "render_messages"]
 def _assistant_message(turn: AssistantTurn) -> dict[str, Any]:
     if turn.protocol == "openai":
         return turn.provider_message
-    # Best-effort conversion from the other protocol: thinking rides in <think> tags.
-    thinking = turn.thinking
-    content = f"<think>\n{thinking}\n</think>\n\n{turn.text}" if thinking else turn.text
+    # A turn from the Anthropic protocol: its thinking rides in <think> tags (see converted_blocks).
+    blocks = converted_blocks(turn, "openai")
+    content = "".join(b.text for b in blocks if isinstance(b, TextBlock))
     message: dict[str, Any] = {"role": "assistant", "content": content}
-    if turn.tool_calls:
+    calls = [b for b in blocks if isinstance(b, ToolCall)]
+    if calls:
         message["tool_calls"] = [
             {
                 "id": c.id,
                 "type": "function",
                 "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
             }
-            for c in turn.tool_calls
+            for c in calls
         ]
     return message
 
