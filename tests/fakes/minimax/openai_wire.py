@@ -37,18 +37,8 @@ OpenAIThinking = Literal[
     "native_unclosed",
     "thinking_cut",
 ]
-OpenAIMode = Literal[
-    "reasoning_split",
-    "think_tags",
-    "reasoning",
-    "reasoning_both",
-    "reasoning_content",
-    "sglang",
-    "open_think",
-    "native",
-    "native_unclosed",
-    "thinking_cut",
-]
+# The mode of one response: the configured shape, or reasoning_split when the request asked for it.
+OpenAIMode = Literal["reasoning_split", OpenAIThinking]
 # Shapes whose calls are raw markup in content (the client names them), and no structured tool_calls.
 _RAW_CALLS = ("native", "native_unclosed")
 _NO_CALLS = ("thinking_cut",)

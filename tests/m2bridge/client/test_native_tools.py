@@ -19,6 +19,7 @@ from m2bridge.client.native_tools import (
     parse_tool_calls,
     split_thinking,
 )
+from tests.support.same_json import same
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "search_web": {
@@ -77,17 +78,6 @@ def typed_failure(param: str, raw: str) -> NativeCall:
     parsed = parse_tool_calls(call("typed", **{param: raw}), SCHEMAS)
     assert len(parsed.calls) == 1
     return parsed.calls[0]
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equal values of the same types all the way down (1 and 1.0 and True differ)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    return a == b
 
 
 # --- split_thinking ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from m2bridge.client.native_tools import NativeParse, parse_tool_calls
+from tests.support.same_json import same
 
 REFERENCE = Path(__file__).parent / "reference"
 FILES = sorted(REFERENCE.glob("*.json"))
@@ -29,17 +30,6 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 
 VECTORS = [(path.stem, vector) for path in FILES for vector in load(path)]
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equal values of the same JSON types all the way down (1, 1.0 and True differ)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    return a == b
 
 
 def outcome(parsed: NativeParse) -> list[dict[str, Any]]:

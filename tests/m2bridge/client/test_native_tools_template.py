@@ -29,6 +29,7 @@ from m2bridge.client.sse import ServerSentEvent
 from m2bridge.config import Settings
 from tests.fakes.minimax.native_markup import tool_call_markup
 from tests.fakes.minimax.turns import ToolCall as FakeToolCall
+from tests.support.same_json import same
 
 TEMPLATE = Path(__file__).parent / "reference" / "minimax_m2_chat_template.jinja"
 TEMPLATE_SHA256 = "967ff7e387676f4b4340585da0585416532f1e6c5ee3f1ede64b2c21ef7ea001"
@@ -80,17 +81,6 @@ def model_output(
     turn = turn[: -len(TURN_END)]
     assert turn.startswith("<think>\n")
     return turn[len("<think>\n") :]
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equal values of the same JSON types all the way down (1, 1.0 and True differ)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    return a == b
 
 
 # The template writes string values verbatim, so a value holding a tag that opens or closes a parameter
