@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from m2bridge.agent import AgentEvent, TurnResult
 from m2bridge.agent.events import TextDelta
 from m2bridge.cli.history import private_history
 from m2bridge.cli.render import TerminalRenderer, console_for
-from m2bridge.cli.runtime import Runtime, open_runtime
+from m2bridge.cli.runtime import chat_service, open_settings
 from m2bridge.cli.slash import Command, Unknown, help_text, read_line
-from m2bridge.client.model import ModelClient
+from m2bridge.config import Settings
+from m2bridge.conversation import Conversation, turn_to_snake
 from m2bridge.errors import M2BridgeError
-from m2bridge.sessions import SessionInfo
-from m2bridge.tools import Tool
+from m2bridge.tools import Approver
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
 
 __all__ = ["STOP_SIGNALS", "run_chat"]
 
@@ -36,42 +39,14 @@ def run_chat(args: argparse.Namespace) -> int:
     return asyncio.run(_interactive(args))
 
 
-@asynccontextmanager
-async def _tools(runtime: Runtime, warn: Callable[[str], None]) -> AsyncIterator[list[Tool]]:
-    """The repo and terminal tools plus configured MCP servers; loaded by name so the engine stays apart."""
-    try:
-        surface = importlib.import_module("mcp_tools.engine_tools")
-    except ImportError as err:
-        warn(f"the repo and terminal tools are not installed ({err}); M2 answers without tools")
-        yield []
-        return
-    async with surface.open_engine_tools(runtime.settings, runtime.workspace, warn) as tools:
-        yield tools
-
-
 # -p ---------------------------------------------------------------------------------------------
 def _one_shot(args: argparse.Namespace) -> int:
-    session_id: str | None = None
     try:
         prompt = _prompt_of(args.prompt)
-        runtime = open_runtime(quiet=args.json)
-        info = runtime.find_session(args.session, args.continue_)
-        runtime.settings.require_key()
-        created = info is None
-        if info is None:
-            info = runtime.new_session(prompt)
-        elif (note := runtime.elsewhere(info)) is not None:
-            print(f"m2bridge: {note}", file=sys.stderr)
-        session_id = info.id
-        try:
-            result = asyncio.run(_one_turn(runtime, info, prompt, args))
-        except M2BridgeError as err:
-            result = TurnResult(session_id=info.id, stop_reason="error", error=err)
-        if created and result.stop_reason in ("error", "cancelled") and runtime.drop_if_unanswered(info.id):
-            session_id = None  # M2 answered nothing: the failed start leaves no session behind
+        settings, workspace = open_settings(quiet=args.json)
     except M2BridgeError as err:
-        result = TurnResult(session_id=session_id or "", stop_reason="error", error=err)
-    return _report(args, result, session_known=session_id is not None)
+        return _report(args, TurnResult(session_id="", stop_reason="error", error=err))
+    return _report(args, asyncio.run(_one_turn(args, settings, workspace, prompt)))
 
 
 def _prompt_of(given: str) -> str:
@@ -90,7 +65,7 @@ def _prompt_of(given: str) -> str:
     return given
 
 
-async def _one_turn(runtime: Runtime, info: SessionInfo, prompt: str, args: argparse.Namespace) -> TurnResult:
+async def _one_turn(args: argparse.Namespace, settings: Settings, workspace: Path, prompt: str) -> TurnResult:
     console = console_for(sys.stderr)
     renderer = TerminalRenderer(console, show_thinking=False)
 
@@ -109,14 +84,15 @@ async def _one_turn(runtime: Runtime, info: SessionInfo, prompt: str, args: argp
     def warn(text: str) -> None:
         console.print(f"m2bridge: {text}", style="yellow", markup=False)
 
-    on_retry = None if args.json else renderer.retrying
-    async with (
-        ModelClient(runtime.settings, on_retry=on_retry) as client,
-        _tools(runtime, warn) as tools,
-    ):
-        agent = runtime.agent(client, tools=tools, approver=approve, on_event=on_event)
-        with _stopping_on_signals(lambda _signal: agent.cancel()):
-            return await agent.run_turn(info.id, prompt)
+    async with chat_service(settings, workspace, warn, None if args.json else renderer.retrying) as service:
+        try:
+            chat = await service.open(args.session, latest=args.continue_)
+        except M2BridgeError as err:
+            return TurnResult(session_id="", stop_reason="error", error=err)
+        if (note := chat.elsewhere()) is not None:
+            print(f"m2bridge: {note}", file=sys.stderr)
+        with _stopping_on_signals(lambda _signal: chat.cancel()):
+            return await chat.run(prompt, approver=approve, on_event=on_event)
 
 
 @contextmanager
@@ -136,13 +112,10 @@ def _stopping_on_signals(stop: Callable[[int], None]) -> Iterator[None]:
             loop.remove_signal_handler(number)
 
 
-def _report(args: argparse.Namespace, result: TurnResult, *, session_known: bool) -> int:
-    payload = result.as_json()
-    if not session_known:
-        payload["session_id"] = None
+def _report(args: argparse.Namespace, result: TurnResult) -> int:
     try:
         if args.json:
-            print(json.dumps(payload, ensure_ascii=False))
+            print(json.dumps(turn_to_snake(result), ensure_ascii=False))
         else:
             if result.text and not result.text.endswith("\n"):
                 print()
@@ -162,13 +135,12 @@ _HINT = "/help lists the commands · Ctrl-C stops a turn · /exit quits"
 async def _interactive(args: argparse.Namespace) -> int:
     from prompt_toolkit import PromptSession
 
-    runtime = open_runtime()
-    runtime.settings.require_key()
-    info = runtime.find_session(args.session, args.continue_)
+    settings, workspace = open_settings()
+    settings.require_key()
     console = console_for(sys.stdout)
     renderer = TerminalRenderer(console)
-    runtime.settings.home.mkdir(parents=True, exist_ok=True)
-    history, trouble = private_history(runtime.settings.home / "chat_history")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    history, trouble = private_history(settings.home / "chat_history")
     prompts: PromptSession[str] = PromptSession(history=history)
 
     async def approve(name: str, arguments: Mapping[str, Any]) -> bool:
@@ -180,80 +152,78 @@ async def _interactive(args: argparse.Namespace) -> int:
     def warn(text: str) -> None:
         console.print(f"m2bridge: {text}", style="yellow", markup=False)
 
-    console.print(
-        f"m2bridge chat · {runtime.settings.model} · {runtime.workspace}", style="bold", markup=False
-    )
-    if trouble is not None:
-        warn(trouble)
-    if info is not None:
-        if (note := runtime.elsewhere(info)) is not None:
-            warn(note)
-        console.print(f"continuing session {info.id} ({info.turns} turns)", style="dim")
-    console.print(_HINT, style="dim")
+    async with chat_service(settings, workspace, warn, renderer.retrying) as service:
+        chat = await service.open(args.session, latest=args.continue_)
+        console.print(f"m2bridge chat · {settings.model} · {workspace}", style="bold", markup=False)
+        if trouble is not None:
+            warn(trouble)
+        if chat.info is not None:
+            if (note := chat.elsewhere()) is not None:
+                warn(note)
+            console.print(f"continuing session {chat.info.id} ({chat.info.turns} turns)", style="dim")
+        console.print(_HINT, style="dim")
+        return await _converse(chat, prompts, renderer, approve, warn, settings.context_window)
 
-    async with (
-        ModelClient(runtime.settings, on_retry=renderer.retrying) as client,
-        _tools(runtime, warn) as tools,
-    ):
-        agent = runtime.agent(client, tools=tools, approver=approve, on_event=renderer)
-        ending: list[int] = []  # a SIGTERM or SIGHUP during a turn: stop it, store it, then leave
 
-        def stop(number: int) -> None:
-            if number != signal.SIGINT:  # Ctrl-C stops only the turn
-                ending.append(number)
-            agent.cancel()
+async def _converse(
+    chat: Conversation,
+    prompts: PromptSession[str],
+    renderer: TerminalRenderer,
+    approve: Approver,
+    warn: Callable[[str], None],
+    context_window: int,
+) -> int:
+    console = renderer.console
+    ending: list[int] = []  # a SIGTERM or SIGHUP during a turn: stop it, store it, then leave
 
-        while True:
-            try:
-                line = await prompts.prompt_async("> ")
-            except KeyboardInterrupt:
+    def stop(number: int) -> None:
+        if number != signal.SIGINT:  # Ctrl-C stops only the turn
+            ending.append(number)
+        chat.cancel()
+
+    while True:
+        try:
+            line = await prompts.prompt_async("> ")
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        said = read_line(text)
+        if isinstance(said, Unknown):
+            warn(f"unknown command {said.name}; /help lists them (start with // to send it to M2)")
+            continue
+        if isinstance(said, Command):
+            if said.argument:
+                warn(f"{said.name} takes no arguments")
                 continue
-            except EOFError:
+            if said.name in ("/exit", "/quit"):
                 return 0
-            text = line.strip()
-            if not text:
-                continue
-            said = read_line(text)
-            if isinstance(said, Unknown):
-                warn(f"unknown command {said.name}; /help lists them (start with // to send it to M2)")
-                continue
-            if isinstance(said, Command):
-                if said.argument:
-                    warn(f"{said.name} takes no arguments")
-                    continue
-                if said.name in ("/exit", "/quit"):
-                    return 0
-                if said.name == "/help":
-                    console.print(help_text(), style="dim", markup=False)
-                elif said.name == "/think":
-                    renderer.show_thinking = not renderer.show_thinking
-                    console.print(f"thinking {'shown' if renderer.show_thinking else 'hidden'}", style="dim")
-                elif said.name == "/new":
-                    info = None
-                    console.print("new session", style="dim")
-                elif said.name == "/session":
-                    console.print(info.id if info else "no session yet", style="dim")
-                continue
-            created = info is None
-            if info is None:
-                info = runtime.new_session(said.text)
-            with _stopping_on_signals(stop):
-                result = await agent.run_turn(info.id, said.text)
-            dropped = (
-                created
-                and result.stop_reason in ("error", "cancelled")
-                and runtime.drop_if_unanswered(info.id)
+            if said.name == "/help":
+                console.print(help_text(), style="dim", markup=False)
+            elif said.name == "/think":
+                renderer.show_thinking = not renderer.show_thinking
+                console.print(f"thinking {'shown' if renderer.show_thinking else 'hidden'}", style="dim")
+            elif said.name == "/new":
+                chat.forget()
+                console.print("new session", style="dim")
+            elif said.name == "/session":
+                console.print(chat.session_id or "no session yet", style="dim")
+            continue
+        created = chat.session_id is None
+        with _stopping_on_signals(stop):
+            result = await chat.run(said.text, approver=approve, on_event=renderer)
+        dropped = created and chat.session_id is None  # M2 answered nothing: no session was kept
+        if ending:
+            return 128 + ending[0]  # the turn is stored and its lease released; now leave
+        # The session's stored figure: a stopped or failed turn adds nothing M2 will be sent again.
+        renderer.end_turn(await chat.context_tokens(), context_window)
+        if result.error is not None:
+            console.print(f"m2bridge: {result.error}", style="red", markup=False)
+        elif result.stop_reason == "cancelled":
+            console.print(
+                "(stopped before M2 answered)" if dropped else "(stopped; what arrived is kept)",
+                style="yellow",
             )
-            if ending:
-                return 128 + ending[0]  # the turn is stored and its lease released; now leave
-            # The session's stored figure: a stopped or failed turn adds nothing M2 will be sent again.
-            renderer.end_turn(runtime.context_tokens(info.id), runtime.settings.context_window)
-            if result.error is not None:
-                console.print(f"m2bridge: {result.error}", style="red", markup=False)
-            elif result.stop_reason == "cancelled":
-                console.print(
-                    "(stopped before M2 answered)" if dropped else "(stopped; what arrived is kept)",
-                    style="yellow",
-                )
-            if dropped:
-                info = None  # the next message starts the session afresh
