@@ -28,7 +28,7 @@ def line_slice(lines: Sequence[str], first: int, last: int) -> list[str]:
 
 
 def _numbered(lines: Iterable[str], first: int, width: int = 300) -> list[str]:
-    out = []
+    out: list[str] = []
     for number, line in enumerate(lines, start=first + 1):
         body = line if len(line) <= width else line[:width] + " …"
         out.append(f"{number:>6}\t{body}")

@@ -47,7 +47,7 @@ class OpenDocument:
     uri: str
     version: int | None
     language_id: str | None
-    lines: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list[str])
     _text: str | None = None
 
     @classmethod

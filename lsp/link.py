@@ -13,6 +13,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.progress import Progress as WorkDoneProgress
 
 from lsp.edits import EditSupport
+from m2bridge.json_values import is_json_object, is_list
 
 __all__ = ["ASK_TIMEOUT", "EDIT_TIMEOUT", "EditorLink", "Progress"]
 
@@ -47,7 +48,7 @@ class EditorLink:
     def offers_save(self) -> bool:
         """The client said it answers `m2/saveDocuments` (capabilities.experimental.m2SaveDocuments)."""
         experimental = self._capabilities.experimental if self._capabilities else None
-        return isinstance(experimental, dict) and experimental.get("m2SaveDocuments") is True
+        return is_json_object(experimental) and experimental.get("m2SaveDocuments") is True
 
     @property
     def work_done_progress(self) -> WorkDoneProgress:
@@ -84,8 +85,8 @@ class EditorLink:
         except Exception as err:
             logger.warning("m2/saveDocuments failed: %s", err)
             return []
-        saved = result.get("saved") if isinstance(result, dict) else None
-        return [u for u in saved if isinstance(u, str)] if isinstance(saved, list) else []
+        saved = result.get("saved") if is_json_object(result) else None
+        return [u for u in saved if isinstance(u, str)] if is_list(saved) else []
 
     async def ask(self, message: str, actions: list[str]) -> str | None:
         params = types.ShowMessageRequestParams(
@@ -152,7 +153,11 @@ class Progress:
                 return
             token = f"m2bridge-{uuid.uuid4().hex}"
             try:
-                await asyncio.wait_for(progress.create_async(token), 10)
+                # pygls annotates the answer as a bare asyncio.Future; it is not used here.
+                await asyncio.wait_for(
+                    progress.create_async(token),  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+                    10,
+                )
             except Exception as err:
                 logger.warning("window/workDoneProgress/create failed: %s", err)
                 return
@@ -170,7 +175,8 @@ class Progress:
         if self._active and self._token is not None:
             progress = self._link.work_done_progress
             progress.end(self._token, types.WorkDoneProgressEnd(message=message))
-            progress.tokens.pop(self._token, None)
+            # Forget the token so the map does not grow per turn (pygls types it Dict[..., Future]).
+            progress.tokens.pop(self._token, None)  # pyright: ignore[reportUnknownMemberType]
             self._active = False
 
     def cancelled_by_user(self) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings, load_settings
+from m2bridge.json_values import is_mapping
 from mcp_tools.loopback import is_loopback
 
 __all__ = ["EDITOR_KEYS", "EditorSettings", "read_editor_settings", "settings_with"]
@@ -40,11 +40,11 @@ def _loopback(url: str) -> bool:
     return parts.scheme in ("http", "https") and is_loopback(host)
 
 
-def read_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
+def read_editor_settings(raw: object) -> tuple[EditorSettings, list[str]]:
     """The usable `m2bridge` settings and a warning for each refused one."""
     if raw is None:
         return {}, []
-    if not isinstance(raw, Mapping):
+    if not is_mapping(raw):
         return {}, ["m2bridge settings must be an object; ignored."]
     kept: EditorSettings = {}
     warnings: list[str] = []

@@ -17,12 +17,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
 
 from m2bridge.errors import ConfigError
+from m2bridge.json_values import is_json_object, is_str_list
 from m2bridge.wording import a_type
 
 __all__ = [
@@ -87,9 +88,9 @@ class Settings:
     read_timeout: float = 300.0
     max_retries: int = 4
     tools_deny: tuple[str, ...] = ()
-    mcp_servers: Mapping[str, Any] = field(default_factory=dict)
+    mcp_servers: Mapping[str, Any] = field(default_factory=dict[str, Any])
     # Where each value came from, for `doctor`; and what was ignored, for the user.
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict[str, str])
     warnings: tuple[str, ...] = ()
 
     @property
@@ -154,7 +155,7 @@ def user_config_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_config_dir("m2bridge")) / "config.toml"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -171,9 +172,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _filtered(
-    data: Mapping[str, Any], allowed: frozenset[str], where: str
-) -> tuple[dict[str, Any], list[str]]:
-    kept: dict[str, Any] = {}
+    data: Mapping[str, object], allowed: frozenset[str], where: str
+) -> tuple[dict[str, object], list[str]]:
+    kept: dict[str, object] = {}
     warnings: list[str] = []
     for name, value in data.items():
         lowered = name.lower()
@@ -193,26 +194,27 @@ def _check_url(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
-def _coerce(name: str, value: Any, kind: type) -> Any:
+def _coerce(name: str, value: object, kind: type[int] | type[float]) -> int | float:
+    wrong = ConfigError(f"Setting {name} must be {a_type(kind)}, got {value!r}.")
     # int() would quietly turn `top_k = 40.5` into 40 and `max_steps = true` into 1.
     if kind is int and (isinstance(value, bool) or (isinstance(value, float) and not value.is_integer())):
-        raise ConfigError(f"Setting {name} must be {a_type(kind)}, got {value!r}.")
+        raise wrong
+    if not isinstance(value, str | int | float):  # a table, a list, a TOML date
+        raise wrong
     try:
-        if kind is bool:
-            return str(value).lower() in ("1", "true", "yes")
         return kind(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"Setting {name} must be {a_type(kind)}, got {value!r}.") from exc
+    except ValueError as exc:
+        raise wrong from exc
 
 
-def _denied_tools(table: Any, where: str) -> tuple[list[str], list[str]]:
+def _denied_tools(table: object, where: str) -> tuple[list[str], list[str]]:
     """The tool names a file's `[tools]` table denies, and a warning for anything else in it.
 
     Only a deny list exists: nothing in any file allows a tool (an `allow` list, `read_only = false`...),
     so a cloned repository's file can narrow what the agent may use and never widen it. A malformed
     deny list is an error rather than ignored: the file meant to deny something.
     """
-    if not isinstance(table, Mapping):
+    if not is_json_object(table):
         raise ConfigError(f'{where}: [tools] must be a table, like [tools] deny = ["run_command"].')
     warnings = [
         f"{where}: 'tools.{name}' ignored: the tool policy is a deny list, and files only add to it."
@@ -220,7 +222,7 @@ def _denied_tools(table: Any, where: str) -> tuple[list[str], list[str]]:
         if name != "deny"
     ]
     deny = table.get("deny", [])
-    if not isinstance(deny, list) or not all(isinstance(name, str) and name for name in deny):
+    if not is_str_list(deny) or not all(deny):  # names, and none of them empty
         raise ConfigError(
             f'{where}: tools.deny must be a list of tool names, like deny = ["run_command"]; '
             f"got {reprlib.repr(deny)}."
@@ -228,7 +230,7 @@ def _denied_tools(table: Any, where: str) -> tuple[list[str], list[str]]:
     return list(deny), warnings
 
 
-_NUMERIC: dict[str, type] = {
+_NUMERIC: dict[str, type[int] | type[float]] = {
     "max_steps": int,
     "max_tokens": int,
     "context_window": int,
@@ -249,7 +251,7 @@ def load_settings(
 ) -> Settings:
     """Build settings; raises ConfigError with a fix when a value is unusable."""
     env = os.environ if env is None else env
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     sources: dict[str, str] = {}
     warnings: list[str] = []
 
@@ -299,10 +301,11 @@ def load_settings(
     api = str(values.get("api") or ("openai" if updates.get("base_url") else "anthropic")).lower()
     if api not in ("anthropic", "openai"):
         raise ConfigError(f"M2BRIDGE_API must be 'anthropic' or 'openai', got {api!r}.")
-    updates["api"] = cast(Literal["anthropic", "openai"], api)
+    updates["api"] = api
     updates["tools_deny"] = tuple(denied)
-    if isinstance(values.get("mcpServers"), Mapping):
-        updates["mcp_servers"] = dict(values["mcpServers"])
+    servers = values.get("mcpServers")
+    if is_json_object(servers):
+        updates["mcp_servers"] = dict(servers)
 
     # The MiniMax key goes only to the MiniMax host; a self-hosted server gets its own key, if any.
     key_name = "M2BRIDGE_API_KEY" if updates.get("base_url") else "MINIMAX_API_KEY"

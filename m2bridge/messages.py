@@ -72,7 +72,7 @@ class ToolResult(_Model):
     content: str
     is_error: bool = False
     # Files the tool produced ({"path", "url", "kind"}): kept for display, never sent to the model.
-    artifacts: list[dict[str, str]] = Field(default_factory=list)
+    artifacts: list[dict[str, str]] = Field(default_factory=list[dict[str, str]])
 
 
 class UserTurn(_Model):
