@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import cast
 
 __all__ = ["EXIT_OUTPUT_CLOSED", "describe_os_error", "flush_stdout", "output_closed", "sole_error"]
 
@@ -49,6 +50,10 @@ def describe_os_error(err: OSError) -> str:
 def sole_error(error: BaseException) -> BaseException:
     """The one error inside nested task-group wrappers (anyio wraps a task's failure once per group),
     or `error` itself when a group holds several."""
-    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
-        error = error.exceptions[0]
+    while isinstance(error, BaseExceptionGroup):
+        # isinstance cannot say what a group holds; any group holds BaseExceptions.
+        group = cast("BaseExceptionGroup[BaseException]", error)
+        if len(group.exceptions) != 1:
+            return group
+        error = group.exceptions[0]
     return error

@@ -95,7 +95,8 @@ def _print_turns(console: Console, info: SessionInfo, turns: list[dict[str, Any]
                 mark = "✗" if result["is_error"] else "✓"
                 first = (result["content"].strip().splitlines() or [""])[0][:120]
                 console.print(Text(f"  {mark} {result['name']}: {first}", style="dim"))
-                for artifact in result.get("artifacts") or []:
+                artifacts: list[dict[str, str]] = result.get("artifacts") or []
+                for artifact in artifacts:
                     where = artifact.get("path") or artifact.get("url", "")
                     console.print(Text(f"    ▣ {artifact.get('kind', 'file')}: {where}", style="green"))
         elif kind == "compaction":
