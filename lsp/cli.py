@@ -61,8 +61,9 @@ async def _serve(server: M2LanguageServer) -> bool:
 
     Our own frame reader stands in for pygls's, which goes deaf after one malformed header.
     True when it ended because the client closed our output."""
+    # Our loop's own stop flag: pygls's `shutdown()` sets only the event of a loop pygls started, and we
+    # call it only after this loop has ended, so nothing else needs to reach this one.
     stop = threading.Event()
-    server._stop_event = stop
     writer = _ClientWriter(sys.stdout.buffer, stop)
     server.protocol.set_writer(writer)
     logger = logging.getLogger("lsp.stdio")

@@ -72,4 +72,7 @@ async def serve_frames(
 
 
 def _answer_error(protocol: JsonRPCProtocol, code: int, message: str) -> None:
-    protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}})
+    # pygls has no public call that answers without a request id (its responses need one): the private
+    # sender frames and writes the raw JSON-RPC error.
+    error = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
+    protocol._send_data(error)  # pyright: ignore[reportPrivateUsage]
