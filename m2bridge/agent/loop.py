@@ -49,7 +49,8 @@ from m2bridge.messages import (
     Usage,
     UserTurn,
 )
-from m2bridge.sessions import Lease, SessionStore
+from m2bridge.sessions import SessionStore
+from m2bridge.sessions.async_store import AsyncLease, AsyncSessionStore
 from m2bridge.tools import Approver, Tool, ToolOutcome, ToolSpec
 
 __all__ = ["Agent", "TurnResult"]
@@ -126,7 +127,7 @@ class Agent:
         *,
         settings: Settings,
         client: ModelClient,
-        store: SessionStore,
+        store: SessionStore | AsyncSessionStore,
         system: str,
         tools: Sequence[Tool] = (),
         approver: Approver | None = None,
@@ -135,7 +136,9 @@ class Agent:
     ) -> None:
         self.settings = settings
         self.client = client
-        self.store = store
+        # The store's SQLite work (an fsync per append) runs off the event loop, so parallel agents
+        # and the surface's own work never wait on each other's disk.
+        self.store = store if isinstance(store, AsyncSessionStore) else AsyncSessionStore(store)
         self.system = system
         self.tools = {t.spec.name: t for t in tools if t.spec.name not in settings.tools_deny}
         self.approver = approver
@@ -143,7 +146,7 @@ class Agent:
         self.owner = owner
         self._scope: anyio.CancelScope | None = None
         self._cancel_requested = False
-        self._lease: Lease | None = None
+        self._lease: AsyncLease | None = None
         self._partial: AssistantTurn | None = None
         # The smallest request (estimated tokens) a server refused as too long: its real limit is
         # below that, whatever context_window says, so compaction aims under it from then on.
@@ -171,9 +174,10 @@ class Agent:
         result = TurnResult(session_id=session_id)
         self._cancel_requested = False
         try:
-            with self.store.acquire(
+            lease = await self.store.acquire(
                 session_id, self.owner, ttl=max(60.0, self.settings.read_timeout)
-            ) as lease:
+            )
+            async with lease:
                 self._lease = lease
                 await self._run(session_id, prompt, context, result)
         except M2BridgeError as err:
@@ -184,12 +188,13 @@ class Agent:
         return result
 
     # The turn itself -------------------------------------------------------------------------------
-    def _append(
+    async def _append(
         self, session_id: str, history: _History, turns: Sequence[Turn], context_tokens: int | None = None
     ) -> None:
         assert self._lease is not None, "appends happen only inside run_turn"
-        self._lease.refresh()
-        head = self.store.append(
+        # Appending with the lease also refreshes it (taking it back if it expired unclaimed), in the
+        # same transaction: one fsync per append.
+        head = await self.store.append(
             session_id, turns, expected_head=history.head, lease=self._lease, context_tokens=context_tokens
         )
         history.indexes += range(history.head, history.head + len(turns))
@@ -199,14 +204,16 @@ class Agent:
     async def _run(
         self, session_id: str, prompt: str, context: Sequence[ContextTurn], result: TurnResult
     ) -> None:
-        loaded = self.store.load(session_id)
+        loaded = await self.store.load(session_id)
         for warning in loaded.warnings:
             self.on_event(Notice(warning))
         history = _History([s.turn for s in loaded.turns], [s.index for s in loaded.turns], loaded.head)
         switched = _switch_notice(history.turns, loaded.info.protocol, self.client.protocol)
         if switched is not None:
             self.on_event(Notice(switched))
-        self._append(session_id, history, [*_repair_dangling(history.turns), *context, UserTurn(text=prompt)])
+        await self._append(
+            session_id, history, [*_repair_dangling(history.turns), *context, UserTurn(text=prompt)]
+        )
         state = _CompactionState()
         step = 0
         while step < self.settings.max_steps:
@@ -226,11 +233,11 @@ class Agent:
             finally:
                 partial = self._partial
                 if partial is not None and partial.incomplete:
-                    self._append(session_id, history, [partial])
+                    await self._append(session_id, history, [partial])
                     result.text, result.incomplete = partial.text, True
             _add_usage(result, assistant)
             result.context_tokens = assistant.usage.input_tokens + assistant.usage.output_tokens
-            self._append(session_id, history, [assistant], context_tokens=result.context_tokens)
+            await self._append(session_id, history, [assistant], context_tokens=result.context_tokens)
             self.on_event(
                 UsageReport(
                     assistant.usage.input_tokens, assistant.usage.output_tokens, result.context_tokens
@@ -241,7 +248,7 @@ class Agent:
                 result.stop_reason = "end_turn"
                 return
             outcomes = await self._run_tools(assistant.tool_calls, result)
-            self._append(session_id, history, [ToolResultsTurn(results=outcomes)])
+            await self._append(session_id, history, [ToolResultsTurn(results=outcomes)])
             if self._cancel_requested:
                 raise _Cancelled
         result.stop_reason = "max_steps"
@@ -483,7 +490,7 @@ class Agent:
         compaction = CompactionTurn(
             summary=summary, replaces_before=boundary, tokens_before=self._estimate(history)
         )
-        self._append(session_id, history, [compaction])
+        await self._append(session_id, history, [compaction])
         return self._estimate(history)
 
     def _summary_client(self) -> ModelClient:

@@ -14,6 +14,16 @@ Several processes (editor, terminal, MCP server) share one store file; each open
 Durability: WAL journal with `synchronous=FULL`, so `append` returns only once the turns are on disk;
 all turns of one `append` land in one transaction or not at all. The schema itself refuses gaps,
 overwrites and edits of turns (see `schema.py`).
+
+Cost: an fsync per commit is what a durable append costs, so the store spends as few as it can.
+* Group commit: appends that threads of one process make at the same time (sixteen `m2_task` agents
+  through the async face, `async_store.py`) share one transaction and one fsync, each in its own
+  savepoint, so one refused append (moved on, busy) does not take the others with it.
+* Appending with a lease also refreshes it, in the same transaction.
+* Lease changes (acquire, refresh, release) commit without an fsync (WAL, `synchronous=NORMAL`): they
+  survive the process crashing, and the next durable commit makes them durable too. Only a power loss
+  can undo one, and it also kills every holder, which is what an undone lease means.
+* Reads use their own connection, so a load never waits for another thread's fsync.
 """
 
 from __future__ import annotations
@@ -28,7 +38,8 @@ import string
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import contextmanager, suppress
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -108,6 +119,21 @@ class LoadedSession:
     def head(self) -> int:
         """The index the next appended turn gets (= number of turns stored, readable or not)."""
         return self.info.turns
+
+
+@dataclass
+class _PendingAppend:
+    """One `append` call waiting for (or done by) a group commit."""
+
+    session_id: str
+    rows: list[tuple[str, str]]
+    expected_head: int
+    lease: Lease | None
+    context_tokens: int | None
+    head: int = -1
+    lease_expires: float | None = None  # the lease's new expiry, once committed
+    error: BaseException | None = None
+    done: bool = False
 
 
 class Lease:
@@ -193,6 +219,17 @@ def _moved_on(session_id: str) -> SessionMovedOn:
     )
 
 
+def _copied(exc: BaseException) -> BaseException:
+    """`exc` for another thread to raise: one exception object raised in two threads would get
+    their tracebacks mixed."""
+    try:
+        twin = copy(exc)
+    except Exception:
+        return exc
+    twin.__cause__ = exc.__cause__
+    return twin
+
+
 def _new_id() -> str:
     # Random rather than derived from the workspace: two sessions in one folder must not collide.
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
@@ -248,12 +285,7 @@ class SessionStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         _prepare_file(self.path)
-        try:
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise SessionError(f"cannot open the session store {self.path}: {exc}") from exc
+        conn = self._open()
         try:
             with store_errors(self.path):
                 # The version check comes before anything that could write (even the journal mode),
@@ -268,41 +300,86 @@ class SessionStore:
             raise
         self._conn: sqlite3.Connection | None = conn
         self._lock = threading.RLock()
+        # Reads have a connection of their own (opened at the first read), so they never queue
+        # behind a write's fsync: WAL lets a reader and a writer work at once.
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.RLock()
+        self._closed = False
+        # Appends waiting for a group commit (see `append`), guarded by their own small lock.
+        self._pending: builtins.list[_PendingAppend] = []
+        self._pending_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise SessionError(f"cannot open the session store {self.path}: {exc}") from exc
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise SessionError(f"the session store {self.path} is closed")
         return self._conn
 
+    def _reader_connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise SessionError(f"the session store {self.path} is closed")
+        if self._reader is None:
+            reader = self._open()
+            reader.execute("PRAGMA foreign_keys = ON")
+            self._reader = reader
+        return self._reader
+
+    @staticmethod
     @contextmanager
-    def _transaction(self, mode: str) -> Iterator[sqlite3.Connection]:
-        """One transaction, under the object lock. IMMEDIATE takes the write lock up front, so a
-        writer never has to upgrade a read snapshot (which could fail without waiting)."""
+    def _begin(conn: sqlite3.Connection, mode: str) -> Iterator[sqlite3.Connection]:
+        conn.execute(f"BEGIN {mode}")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):  # a damaged file may refuse even this
+                    conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction, under the object lock. IMMEDIATE takes the write lock up front, so
+        a writer never has to upgrade a read snapshot (which could fail without waiting). Not
+        `durable`: committed without an fsync (see the module docstring: lease changes only)."""
         with self._query() as conn:
-            conn.execute(f"BEGIN {mode}")
+            if durable:
+                with self._begin(conn, "IMMEDIATE"):
+                    yield conn
+                return
+            conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):  # a damaged file may refuse even this
-                        conn.execute("ROLLBACK")
-                raise
+                with self._begin(conn, "IMMEDIATE"):
+                    yield conn
+            finally:
+                conn.execute("PRAGMA synchronous = FULL")
 
     @contextmanager
     def _query(self) -> Iterator[sqlite3.Connection]:
-        """The connection, under the object lock, with SQLite's errors told as the store's own."""
+        """The writing connection, under the object lock, with SQLite's errors told as the store's own."""
         with self._lock, store_errors(self.path):
             yield self._connection()
 
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._transaction("IMMEDIATE")
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The reading connection, under its own lock, with SQLite's errors told as the store's own."""
+        with self._read_lock, store_errors(self.path):
+            yield self._reader_connection()
 
-    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
         # A read transaction gives one consistent snapshot across several SELECTs.
-        return self._transaction("DEFERRED")
+        with self._reading() as conn, self._begin(conn, "DEFERRED"):
+            yield conn
 
     @staticmethod
     def _info(conn: sqlite3.Connection, session_id: str) -> SessionInfo:
@@ -335,13 +412,13 @@ class SessionStore:
             return self._info(conn, session_id)
 
     def get(self, session_id: str) -> SessionInfo:
-        with self._query() as conn:
+        with self._reading() as conn:
             return self._info(conn, session_id)
 
     def resolve(self, id_or_prefix: str) -> SessionInfo:
         """The session with this exact id, or the only one whose id starts with it (>= 4 characters)."""
         wanted = id_or_prefix.strip()
-        with self._query() as conn:
+        with self._reading() as conn:
             row = conn.execute(f"SELECT {_INFO_COLUMNS} FROM sessions WHERE id = ?", (wanted,)).fetchone()
             if row is not None:
                 return SessionInfo(*row)
@@ -371,7 +448,7 @@ class SessionStore:
     def list(self, *, workspace: str | None = None, limit: int = 100) -> builtins.list[SessionInfo]:
         """Sessions, most recently updated first; only those of `workspace` when given."""
         where, params = ("WHERE workspace = ?", [workspace]) if workspace is not None else ("", [])
-        with self._query() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 f"SELECT {_INFO_COLUMNS} FROM sessions {where}"
                 " ORDER BY updated DESC, created DESC, id LIMIT ?",
@@ -492,39 +569,88 @@ class SessionStore:
                 raise TypeError(f"not a turn: {type(turn).__name__}")
         # Serialised before the transaction, so the write lock is held as briefly as possible.
         rows = [(turn.kind, TurnAdapter.dump_json(turn).decode()) for turn in turns]
-        with self._write() as conn:
-            now = time.time()
-            found = conn.execute(
-                "SELECT head, lease_owner, lease_expires FROM sessions WHERE id = ?", (session_id,)
-            ).fetchone()
-            if found is None:
-                raise _not_found(session_id)
-            head, owner, expires = found
-            if _held_by_live_other(owner, expires, now, lease.token if lease is not None else None):
-                raise _busy(session_id)
-            if head != expected_head:
-                if expected_head > head:
-                    raise ValueError(
-                        f"expected_head {expected_head} is past the head of session {session_id} ({head})"
-                    )
-                raise _moved_on(session_id)
-            if rows:
-                conn.executemany(
-                    "INSERT INTO turns (session_id, idx, kind, payload, created) VALUES (?, ?, ?, ?, ?)",
-                    [(session_id, head + i, kind, payload, now) for i, (kind, payload) in enumerate(rows)],
+        request = _PendingAppend(session_id, rows, expected_head, lease, context_tokens)
+        with self._pending_lock:
+            self._pending.append(request)
+        # Group commit: whoever gets the connection commits every append waiting by then, its own
+        # included; a thread whose append a previous holder committed finds it done.
+        with self._lock:
+            if not request.done:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                self._commit(batch, request)
+        if request.error is not None:
+            raise request.error
+        if lease is not None and request.lease_expires is not None:
+            lease.expires = request.lease_expires
+        return request.head
+
+    def _commit(self, batch: builtins.list[_PendingAppend], mine: _PendingAppend) -> None:
+        """The appends of `batch` in one transaction, each in a savepoint: a refused one is undone
+        alone. A failure of the transaction itself (locked, disk full, damage) fails them all; the
+        other threads get copies of its error (`mine` gets it as it is)."""
+        try:
+            with self._write() as conn:
+                for request in batch:
+                    conn.execute("SAVEPOINT one_append")
+                    try:
+                        request.head = self._append_one(conn, request)
+                    except (SessionError, ValueError, sqlite3.IntegrityError) as exc:
+                        conn.execute("ROLLBACK TO one_append")
+                        request.error = exc
+                    conn.execute("RELEASE one_append")
+        except BaseException as exc:
+            for request in batch:
+                request.error = exc if request is mine else _copied(exc)
+        finally:
+            for request in batch:
+                request.done = True
+
+    @staticmethod
+    def _append_one(conn: sqlite3.Connection, request: _PendingAppend) -> int:
+        session_id, rows, lease = request.session_id, request.rows, request.lease
+        now = time.time()
+        found = conn.execute(
+            "SELECT head, lease_owner, lease_expires FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if found is None:
+            raise _not_found(session_id)
+        head, owner, expires = found
+        token = lease.token if lease is not None else None
+        if _held_by_live_other(owner, expires, now, token):
+            raise _busy(session_id)
+        if head != request.expected_head:
+            if request.expected_head > head:
+                raise ValueError(
+                    f"expected_head {request.expected_head} is past the head of session {session_id} ({head})"
                 )
-                conn.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, session_id))
-            if context_tokens is not None:
-                conn.execute(
-                    "UPDATE sessions SET context_tokens = ? WHERE id = ?", (context_tokens, session_id)
-                )
-            if lease is not None and owner == lease.token:
-                # Appending is proof of life: extend the lease.
-                lease.expires = now + lease.ttl
-                conn.execute(
-                    "UPDATE sessions SET lease_expires = ? WHERE id = ?", (lease.expires, session_id)
-                )
-            return head + len(rows)
+            raise _moved_on(session_id)
+        if rows:
+            conn.executemany(
+                "INSERT INTO turns (session_id, idx, kind, payload, created) VALUES (?, ?, ?, ?, ?)",
+                [(session_id, head + i, kind, payload, now) for i, (kind, payload) in enumerate(rows)],
+            )
+        # One UPDATE of the session row for everything the append changes about it.
+        sets, params = [], []
+        if rows:
+            sets.append("updated = ?")
+            params.append(now)
+        if request.context_tokens is not None:
+            sets.append("context_tokens = ?")
+            params.append(request.context_tokens)
+        if lease is not None and not lease.released:
+            # Appending is proof of life: extend the lease, taking it back if it had expired and
+            # nobody took it over (what `Lease.refresh` does), so no separate refresh is needed.
+            sets.append("lease_expires = ?")
+            params.append(now + lease.ttl)
+            if owner != lease.token:
+                sets += ["lease_owner = ?", "lease_depth = 1"]
+                params.append(lease.token)
+        if sets:
+            conn.execute(f"UPDATE sessions SET {', '.join(sets)} WHERE id = ?", (*params, session_id))
+        if lease is not None and not lease.released:
+            request.lease_expires = now + lease.ttl
+        return head + len(rows)
 
     # -- leases -----------------------------------------------------------------------------------
 
@@ -538,7 +664,7 @@ class SessionStore:
         if ttl <= 0:
             raise ValueError("a lease needs a positive ttl")
         token = LeaseOwner(owner, this_process()).encode()
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             now = time.time()
             found = conn.execute(
                 "SELECT lease_owner, lease_expires, lease_depth FROM sessions WHERE id = ?", (session_id,)
@@ -559,7 +685,7 @@ class SessionStore:
         return Lease(self, session_id, owner, ttl, now + ttl, token)
 
     def _refresh_lease(self, lease: Lease) -> float:
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             now = time.time()
             found = conn.execute(
                 "SELECT lease_owner, lease_expires FROM sessions WHERE id = ?", (lease.session_id,)
@@ -581,7 +707,7 @@ class SessionStore:
             return now + lease.ttl
 
     def _release_lease(self, lease: Lease) -> None:
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             # Only our own lease: after an expiry takeover it belongs to someone else.
             conn.execute(
                 "UPDATE sessions SET"
@@ -595,10 +721,12 @@ class SessionStore:
     # -- lifetime ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        with self._lock, self._read_lock:
+            self._closed = True
+            for conn in (self._conn, self._reader):
+                if conn is not None:
+                    conn.close()
+            self._conn = self._reader = None
 
     def __enter__(self) -> SessionStore:
         return self
