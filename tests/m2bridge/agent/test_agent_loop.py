@@ -1,5 +1,8 @@
 """The interleaved loop against the strict fake: every request must carry earlier thinking intact."""
 
+from collections.abc import Mapping
+from typing import Any
+
 import anyio
 import pytest
 
@@ -9,6 +12,7 @@ from m2bridge.client.model import ModelClient
 from m2bridge.messages import AssistantTurn, CompactionTurn, ToolCall, ToolResultsTurn
 from m2bridge.sessions import SessionStore
 from m2bridge.sessions.display import display_turns
+from m2bridge.tools import ToolOutcome, ToolSpec
 from tests.fakes.minimax import CallTools, Fault, Reply
 from tests.support.env import MODES, m2_env, run_json, settings_for
 from tests.support.tools import ReadNote, WriteNote, make_notes
@@ -74,17 +78,46 @@ async def test_a_25_step_tool_loop_keeps_history_intact_and_resumes_in_a_new_pro
     assert sum(m["role"] == "assistant" for m in last) == 26
 
 
+class Rendezvous:
+    """A tool whose calls finish only once every call of the turn has started: run one after another,
+    the first waits for the others in vain until its bound runs out and reports that it ran alone."""
+
+    def __init__(self, expected: int, bound: float = 5.0) -> None:
+        self.expected = expected
+        self.bound = bound
+        self.started: set[int] = set()
+        self.everyone = anyio.Event()
+
+    @property
+    def spec(self) -> ToolSpec:
+        return ToolSpec(
+            name="meet",
+            description="Meet the other callers.",
+            input_schema={"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]},
+        )
+
+    async def call(self, arguments: Mapping[str, Any]) -> ToolOutcome:
+        self.started.add(int(arguments["n"]))
+        if len(self.started) == self.expected:
+            self.everyone.set()
+        with anyio.move_on_after(self.bound):
+            await self.everyone.wait()
+            return ToolOutcome(f"met all {self.expected}")
+        return ToolOutcome(f"ran alone: only {sorted(self.started)} had started", is_error=True)
+
+
 async def test_several_tool_calls_in_one_turn_run_concurrently_and_all_answer(tmp_path, fake_minimax):
     env = m2_env(tmp_path, fake_minimax)
     settings = settings_for(env)
-    make_notes(tmp_path / "notes", 4)
     store = SessionStore(settings.sessions_db)
     session = new_session(store, settings, tmp_path)
-    fake_minimax.script(CallTools([("read_note", {"n": n}) for n in range(4)]), Reply("done"))
-    agent, client = build_agent(settings, store, [ReadNote(tmp_path / "notes")])
+    fake_minimax.script(CallTools([("meet", {"n": n}) for n in range(4)]), Reply("done"))
+    agent, client = build_agent(settings, store, [Rendezvous(4)])
     async with client:
-        result = await agent.run_turn(session, "read four")
-    assert result.stop_reason == "end_turn" and len(result.tool_calls) == 4
+        result = await agent.run_turn(session, "meet four")
+    assert result.stop_reason == "end_turn" and result.tool_calls == [("meet", True)] * 4
+    answers = fake_minimax.requests[-1].body["messages"][-1]["content"]
+    assert [a["content"] for a in answers] == ["met all 4"] * 4
 
 
 async def test_the_step_limit_stops_with_a_clear_message(tmp_path, fake_minimax):
