@@ -13,9 +13,8 @@ from typing import BinaryIO
 
 from pygls.io_ import StdoutWriter
 
-from lsp.bridge import ServerOptions
 from lsp.framing import FrameReader
-from lsp.server import M2LanguageServer, build_server
+from lsp.server import M2LanguageServer, ServerOptions, build_server
 from lsp.stdio_loop import serve_frames
 from m2bridge.cli.exits import output_closed
 from m2bridge.process_guard import harden_process
@@ -77,7 +76,7 @@ async def _serve(server: M2LanguageServer) -> bool:
             error_handler=server.report_server_error,
         )
     finally:
-        await server.bridge.close()
+        await server.conversations.close()
     return writer.closed_by_client
 
 

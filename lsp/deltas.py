@@ -14,11 +14,13 @@ CHAT_DELTA = "m2/chatDelta"
 
 
 class DeltaRelay:
-    """Turns one session's agent events into notifications; remembers arguments to repeat them at toolEnd."""
+    """Turns one session's agent events into notifications; remembers arguments to repeat them at toolEnd.
+
+    `session_id` is asked at each event: a new conversation's session is created just before its turn."""
 
     def __init__(
         self,
-        session_id: str,
+        session_id: Callable[[], str | None],
         notify: Callable[[str, dict[str, Any]], None],
         report: Callable[[str], None],
         notice: Callable[[str], None],
@@ -32,7 +34,7 @@ class DeltaRelay:
         self._arguments: dict[str, dict[str, Any]] = {}
 
     def _send(self, kind: str, **fields: Any) -> None:
-        self._notify(CHAT_DELTA, {"sessionId": self._session_id, "kind": kind, **fields})
+        self._notify(CHAT_DELTA, {"sessionId": self._session_id(), "kind": kind, **fields})
 
     def __call__(self, event: AgentEvent) -> None:
         if isinstance(event, ThinkingDelta):

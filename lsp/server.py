@@ -1,4 +1,4 @@
-"""`m2bridge lsp`: the pygls server wiring LSP and `m2/*` messages to the bridge."""
+"""`m2bridge lsp`: the pygls server wiring LSP and `m2/*` messages to the editor's conversations."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from lsp.bridge import Bridge, ServerOptions, TurnControl
 from lsp.buffers import Buffers
 from lsp.code_actions import EXPLAIN, FIX, REFACTOR, code_actions, explain_prompt, fix_prompt, refactor_prompt
+from lsp.conversation_adapter import EditorConversations, ServerOptions
+from lsp.editor_setup import EditorSetup
 from lsp.link import EditorLink
 from lsp.params import (
     ChatParams,
@@ -27,11 +28,13 @@ from lsp.params import (
     SessionParams,
     parse_params,
 )
+from lsp.session_views import session_list, session_view
 from lsp.state import EditorState
 from lsp.wire import M2Protocol, converter_factory
 from m2bridge import __version__
+from m2bridge.conversation import TurnControl
 
-__all__ = ["M2LanguageServer", "build_server"]
+__all__ = ["M2LanguageServer", "ServerOptions", "build_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ Params = TypeVar("Params", SelectionParams, DiagnosticsParams)
 
 
 class M2LanguageServer(LanguageServer):
-    bridge: Bridge
+    conversations: EditorConversations
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A notification that failed (a didChange for a document never opened...) is logged, not shown.
@@ -53,10 +56,10 @@ class M2LanguageServer(LanguageServer):
         )
 
 
-async def _chat(bridge: Bridge, params: ChatParams, title: str = "M2") -> dict[str, Any]:
+async def _chat(conversations: EditorConversations, params: ChatParams, title: str = "M2") -> dict[str, Any]:
     """$/cancelRequest cancels the handler's task; the turn is stopped instead, and what arrived is kept."""
     control = TurnControl()
-    inner = asyncio.ensure_future(bridge.chat(params, control, title=title))
+    inner = asyncio.ensure_future(conversations.chat(params, control, title=title))
     try:
         return await asyncio.shield(inner)
     except asyncio.CancelledError:
@@ -97,27 +100,28 @@ def build_server(
     state = EditorState()
     buffers = Buffers()
     link = EditorLink(server)
-    bridge = Bridge(link, buffers, state, options or ServerOptions(), env)
-    server.bridge = bridge
+    setup = EditorSetup(link, env)
+    conversations = EditorConversations(link, buffers, state, setup, options or ServerOptions())
+    server.conversations = conversations
     init_options: dict[str, Any] = {}
 
     # Life cycle -------------------------------------------------------------------------------------
     @server.feature(types.INITIALIZE)
     def initialize(ls: M2LanguageServer, params: types.InitializeParams) -> None:
-        bridge.start(_folders(params))
+        setup.use_folders(_folders(params))
         section = _editor_section(params.initialization_options)
         if isinstance(section, Mapping):
             init_options.update(section)
-        bridge.configure(init_options)
+        setup.configure(init_options)
 
     async def refresh_settings(pushed: Any = None) -> None:
         try:
             pulled = await link.configuration()
             chosen = _editor_section(pulled if pulled is not None else pushed)
             if isinstance(chosen, Mapping):
-                bridge.configure({**init_options, **chosen})
+                setup.configure({**init_options, **chosen})
         finally:
-            bridge.settings_ready.set()
+            setup.settings_ready.set()
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: M2LanguageServer, params: types.InitializedParams) -> None:
@@ -130,11 +134,12 @@ def build_server(
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls: M2LanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         folders = [Path(p) for f in ls.workspace.folders.values() if (p := to_fs_path(f.uri))]
-        bridge.folders_changed(folders)
+        setup.use_folders(folders)
+        conversations.folders_changed()
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: M2LanguageServer, params: None) -> None:
-        await bridge.close()
+        await conversations.close()
 
     # Documents and what the editor shows ------------------------------------------------------------
     # Our own document store takes over pygls's (see lsp/documents.py): registered as the built-in
@@ -211,28 +216,28 @@ def build_server(
     @server.feature("m2/chat")
     async def chat(ls: M2LanguageServer, params: Any) -> dict[str, Any]:
         parsed = parse_params(ChatParams, params)
-        return await _chat(bridge, parsed)
+        return await _chat(conversations, parsed)
 
     @server.feature("m2/context")
     def context(ls: M2LanguageServer, params: Any) -> dict[str, Any]:
         """The editor-context block the next m2/chat would carry (for a preview, and for the benchmark)."""
-        return {"text": bridge.editor_context()}
+        return {"text": conversations.editor_context()}
 
     @server.feature("m2/sessions")
-    def sessions(ls: M2LanguageServer, params: Any) -> list[dict[str, Any]]:
-        return bridge.sessions()
+    async def sessions(ls: M2LanguageServer, params: Any) -> list[dict[str, Any]]:
+        return await session_list(conversations.service(), setup.workspace)
 
     @server.feature("m2/session")
-    def session(ls: M2LanguageServer, params: Any) -> dict[str, Any]:
-        return bridge.session(parse_params(SessionParams, params).id)
+    async def session(ls: M2LanguageServer, params: Any) -> dict[str, Any]:
+        return await session_view(conversations.service(), parse_params(SessionParams, params).id)
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancelled(ls: M2LanguageServer, params: types.WorkDoneProgressCancelParams) -> None:
-        bridge.cancel_progress(params.token)
+        conversations.cancel_progress(params.token)
 
     # Commands ---------------------------------------------------------------------------------------
     async def command_turn(prompt: str, title: str, *, show_answer: bool) -> dict[str, Any]:
-        answer = await _chat(bridge, ChatParams(prompt=prompt), title)
+        answer = await _chat(conversations, ChatParams(prompt=prompt), title)
         text = answer["text"].strip()
         if answer["stopReason"] == "cancelled":
             link.show(f"M2 stopped; what arrived is kept in session {answer['sessionId']}.")
@@ -244,7 +249,7 @@ def build_server(
 
     def where(uri: str) -> str:
         path = to_fs_path(uri) if uri.startswith("file:") else None
-        return bridge.show_path(path) if path else uri
+        return setup.show_path(path) if path else uri
 
     @server.command(FIX)
     async def fix(ls: M2LanguageServer, *args: Any) -> dict[str, Any]:
@@ -276,14 +281,14 @@ def build_server(
             args = (*args, None)
         prompt, session_id = _arguments(tuple[str, str | None], args, CHAT_COMMAND)
         parsed = parse_params(ChatParams, {"prompt": prompt, "sessionId": session_id})
-        answer = await _chat(bridge, parsed)
+        answer = await _chat(conversations, parsed)
         if answer["error"] is None and answer["text"]:
             link.show(f"M2: {answer['text'][:_ANSWER_SHOWN]}")
         return answer
 
     @server.command(NEW_SESSION)
     def new_session(ls: M2LanguageServer, *args: Any) -> dict[str, Any]:
-        bridge.new_session()
+        conversations.new_session()
         return {"sessionId": None}
 
     return server

@@ -12,11 +12,10 @@ root rather than to the repository's top level outside it.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +33,7 @@ from mcp_tools.paths import is_within
 
 if TYPE_CHECKING:
     from m2bridge.agent import AgentEvent
-    from m2bridge.client.model import ModelClient
-    from m2bridge.sessions import SessionStore
+    from m2bridge.conversation import ConversationService
 
 __all__ = ["DEFAULT_MAX_TASKS", "M2Task"]
 
@@ -73,120 +71,91 @@ class M2Task(ModelTool[TaskArgs]):
         self.settings = settings
         self.tools = [t for t in tools if t.spec.name != self.name]
         self._slots = anyio.Semaphore(max_tasks)
-        self._store: SessionStore | None = None
-        # One client for every task: building an HTTP client (its TLS context) costs tens of milliseconds
-        # of event-loop time, which sixteen parallel tasks would otherwise pay sixteen times.
-        self._client: ModelClient | None = None
+        # One service for every task, so one model client: building an HTTP client (its TLS context)
+        # costs tens of milliseconds of event-loop time, which sixteen parallel tasks would pay sixteen times.
+        self._service: ConversationService | None = None
 
-    def store(self) -> SessionStore:
-        if self._store is None:
-            from m2bridge.sessions import SessionStore
-
-            self._store = SessionStore(self.settings.sessions_db)
-        return self._store
-
-    async def client(self) -> ModelClient:
-        if self._client is None:
+    def _conversations(self, workspace: Path) -> ConversationService:
+        if self._service is None:
             # Imported here, not at start-up: the model client pulls in httpx, which no other tool needs.
-            from m2bridge.client.model import ModelClient
+            from m2bridge.conversation import ConversationService
 
-            self._client = ModelClient(self.settings)
-        return self._client
+            # The server closes its own tools; the service closes the client and the store.
+            owner = f"m2_task:{os.getpid()}"
+            self._service = ConversationService(self.settings, workspace, owner=owner, tools=self.tools)
+        return self._service
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
-        if self._store is not None:
-            self._store.close()
+        if self._service is not None:
+            service, self._service = self._service, None
+            await service.aclose()
 
     async def run(self, args: TaskArgs) -> ToolOutcome:
         try:
             self.settings.require_key()
         except M2BridgeError as err:
             raise ToolFailure(f"{err.message} The other tools work without a key.") from None
-        settings = self.settings
-        if args.max_steps is not None:
-            settings = dataclasses.replace(settings, max_steps=args.max_steps)
         async with self._slots:
-            return await self._run(settings, args)
+            return await self._run(args)
 
-    async def _run(self, settings: Settings, args: TaskArgs) -> ToolOutcome:
-        from m2bridge.agent import Agent
-        from m2bridge.agent.events import ToolEnd, ToolStart
-        from m2bridge.agent.prompt import system_prompt
+    async def _run(self, args: TaskArgs) -> ToolOutcome:
+        from m2bridge.conversation import turn_to_snake
 
-        store = self.store()
         roots = self._roots()
-        created = not args.session_id
+        service = self._conversations(roots[0])
         try:
             if args.session_id:
-                info = store.resolve(args.session_id)
-                _check_workspace(info.id, info.workspace, roots)
+                chat = await service.open(args.session_id)
+                assert chat.info is not None
+                _check_workspace(chat.info.id, chat.info.workspace, roots)
+                chat.workspace = Path(chat.info.workspace)  # its AGENTS.md, and what its agent works on
             else:
-                workspace = await anyio.to_thread.run_sync(detect_workspace, roots[0])
-                if not _covers(roots, workspace):
-                    # The repository's top level is outside the roots: the session belongs to the root.
-                    workspace = roots[0]
-                info = store.create(
-                    workspace=str(workspace),
-                    protocol=settings.api,
-                    model=settings.model,
-                    title=args.task[:80],
-                )
+                chat = await service.open(workspace=await _new_workspace(roots))
         except M2BridgeError as err:
             raise ToolFailure(err.message) from None
         send, receive = anyio.create_memory_object_stream[str](math.inf)
-
-        def on_event(event: AgentEvent) -> None:
-            if isinstance(event, ToolStart):
-                send.send_nowait(f"{event.name} …")
-            elif isinstance(event, ToolEnd):
-                send.send_nowait(f"{event.name} {'done' if event.ok else 'failed'}")
-
-        async def allow(name: str, arguments: Mapping[str, Any]) -> bool:
-            return True
-
-        client = await self.client()
-        owner = f"m2_task:{info.id}"
-        agent = Agent(
-            settings=settings,
-            client=client,
-            store=store,
-            system=system_prompt(Path(info.workspace)),
-            tools=self.tools,
-            approver=allow,
-            on_event=on_event,
-            owner=owner,
-        )
         async with anyio.create_task_group() as group:
-            group.start_soon(_relay_progress, receive, settings.max_steps)
+            group.start_soon(_relay_progress, receive)
             try:
-                result = await agent.run_turn(info.id, args.task)
+                result = await chat.run(
+                    args.task, approver=_approved, on_event=_progress_of(send), max_steps=args.max_steps
+                )
             finally:
                 send.close()
-        session_id: str | None = result.session_id
-        if created and result.stop_reason in ("error", "cancelled"):
-            from m2bridge.sessions.unanswered import drop_if_unanswered
-
-            # A first turn M2 never answered (no connection, a rejected key) leaves no session behind.
-            if drop_if_unanswered(store, info.id, owner):
-                session_id = None
-        payload = {
-            "session_id": session_id,
-            "text": result.text,
-            "stop_reason": result.stop_reason,
-            "usage": {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens},
-        }
-        if result.error is not None:
-            payload["error"] = result.error.as_json()
-        return ToolOutcome(json.dumps(payload, ensure_ascii=False), is_error=result.error is not None)
+        return ToolOutcome(
+            json.dumps(turn_to_snake(result), ensure_ascii=False), is_error=result.error is not None
+        )
 
     def _roots(self) -> tuple[Path, ...]:
         roots = self.ctx.policy.roots
         if not roots:
             raise ToolFailure("no root is open: the client's roots do not overlap the server's --root")
         return roots
+
+
+async def _approved(name: str, arguments: Mapping[str, Any]) -> bool:
+    """The MCP client that called m2_task approved the work: the agent's tool calls are not asked again."""
+    return True
+
+
+def _progress_of(send: anyio.abc.ObjectSendStream[str]) -> Callable[[AgentEvent], None]:
+    """Tool starts and ends as MCP progress messages."""
+    from m2bridge.agent.events import ToolEnd, ToolStart
+
+    def on_event(event: AgentEvent) -> None:
+        if isinstance(event, ToolStart):
+            send.send_nowait(f"{event.name} …")
+        elif isinstance(event, ToolEnd):
+            send.send_nowait(f"{event.name} {'done' if event.ok else 'failed'}")
+
+    return on_event
+
+
+async def _new_workspace(roots: Sequence[Path]) -> Path:
+    """A new session's workspace: the first root's repository, or the root itself when the repository's
+    top level lies outside the roots."""
+    workspace = await anyio.to_thread.run_sync(detect_workspace, roots[0])
+    return workspace if _covers(roots, workspace) else roots[0]
 
 
 def _covers(roots: Sequence[Path], workspace: Path | str) -> bool:
@@ -206,7 +175,7 @@ def _check_workspace(session_id: str, workspace: str, roots: Sequence[Path]) -> 
     )
 
 
-async def _relay_progress(receive: anyio.abc.ObjectReceiveStream[str], max_steps: int) -> None:
+async def _relay_progress(receive: anyio.abc.ObjectReceiveStream[str]) -> None:
     done = 0
     async with receive:
         async for message in receive:

@@ -93,7 +93,7 @@ class Conversation:
         agent = Agent(
             settings=settings,
             client=client,
-            store=service.sessions.store,
+            store=await service.sessions.store(),
             system=system_prompt(self.workspace, service.note),
             tools=tools,
             approver=approver,

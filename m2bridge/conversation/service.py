@@ -72,7 +72,7 @@ class ConversationService:
             await self.tools.aclose()
         finally:
             await self.clients.aclose()
-            self.sessions.close()
+            await self.sessions.aclose()
 
     async def __aenter__(self) -> ConversationService:
         return self

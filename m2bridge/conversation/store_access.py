@@ -1,7 +1,7 @@
 """Every call the conversation service makes on the session store, in one place.
 
-Each method is one store call. They are async already so that when the store gains an async face (its
-SQLite work off the event loop), each becomes an `await` here and nothing above this module changes."""
+Each method is one call on the store's async face (its SQLite work runs in worker threads), so a
+surface's session lookups never hold up the event loop that streams another turn."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from m2bridge.errors import SessionNotFound
-from m2bridge.sessions import SessionInfo, SessionStore
+from m2bridge.sessions import SessionInfo
+from m2bridge.sessions.async_store import AsyncSessionStore
 from m2bridge.sessions.display import display_turns
-from m2bridge.sessions.unanswered import drop_if_unanswered
 
 __all__ = ["StoreAccess"]
 
@@ -21,35 +21,35 @@ class StoreAccess:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._store: SessionStore | None = None
+        self._store: AsyncSessionStore | None = None
 
-    @property
-    def store(self) -> SessionStore:
+    async def store(self) -> AsyncSessionStore:
         """The store itself, for the agent (which appends under its lease)."""
         if self._store is None:
-            self._store = SessionStore(self.path)
+            self._store = await AsyncSessionStore.open(str(self.path))
         return self._store
 
     async def resolve(self, id_or_prefix: str) -> SessionInfo:
-        return self.store.resolve(id_or_prefix)
+        return await (await self.store()).resolve(id_or_prefix)
 
     async def get(self, session_id: str) -> SessionInfo | None:
         try:
-            return self.store.get(session_id)
+            return await (await self.store()).get(session_id)
         except SessionNotFound:
             return None
 
     async def latest(self, workspace: Path) -> SessionInfo | None:
-        return self.store.latest(str(workspace))
+        return await (await self.store()).latest(str(workspace))
 
     async def listed(self, workspace: Path) -> list[SessionInfo]:
-        return self.store.list(workspace=str(workspace))
+        return await (await self.store()).list(workspace=str(workspace))
 
     async def create(self, workspace: Path, protocol: str, model: str, title: str) -> SessionInfo:
-        return self.store.create(workspace=str(workspace), protocol=protocol, model=model, title=title)
+        store = await self.store()
+        return await store.create(workspace=str(workspace), protocol=protocol, model=model, title=title)
 
     async def drop_if_unanswered(self, session_id: str, owner: str) -> bool:
-        return drop_if_unanswered(self.store, session_id, owner)
+        return await (await self.store()).drop_if_unanswered(session_id, owner)
 
     async def context_tokens(self, session_id: str) -> int:
         """The session's stored context size (what its last complete answer used), 0 if it is gone."""
@@ -58,10 +58,11 @@ class StoreAccess:
 
     async def display(self, session_id: str) -> tuple[SessionInfo, list[dict[str, Any]]]:
         """A session (by id or prefix) and its turns for display."""
-        info = self.store.resolve(session_id)
-        return info, display_turns(self.store.load(info.id))
+        store = await self.store()
+        info = await store.resolve(session_id)
+        return info, display_turns(await store.load(info.id))
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         if self._store is not None:
-            self._store.close()
-            self._store = None
+            store, self._store = self._store, None
+            await store.aclose()

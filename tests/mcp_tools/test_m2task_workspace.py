@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from m2bridge.sessions import SessionStore
 from mcp_tools.m2task import M2Task
 from mcp_tools.toolkit import ToolOptions, open_toolset
 from tests.fakes.minimax import Reply
@@ -40,8 +41,14 @@ async def task(tmp_path: Path, folders: tuple[Path, Path, Path], fake_minimax: A
         await toolset.aclose()
 
 
+def stored(task: M2Task) -> SessionStore:
+    """The server's session store, opened beside it (the store is shared across processes)."""
+    return SessionStore(task.settings.sessions_db)
+
+
 def session_in(task: M2Task, workspace: Path) -> str:
-    return task.store().create(workspace=str(workspace), protocol="anthropic", model="MiniMax-M2").id
+    with stored(task) as store:
+        return store.create(workspace=str(workspace), protocol="anthropic", model="MiniMax-M2").id
 
 
 async def test_a_session_in_any_root_of_a_server_with_several_continues(
@@ -65,7 +72,8 @@ async def test_a_session_outside_every_root_is_refused_naming_it_its_workspace_a
     assert f"session {session_id} belongs to workspace {other}" in outcome.content
     assert f"({a}, {b})" in outcome.content
     assert fake_minimax.requests == []
-    assert task.store().resolve(session_id).turns == 0
+    with stored(task) as store:
+        assert store.resolve(session_id).turns == 0
 
 
 async def test_a_session_in_a_root_the_client_narrowed_away_is_refused(

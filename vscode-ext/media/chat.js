@@ -914,22 +914,22 @@
             answer.parts.push(part);
           }
         }
-        if (turn.stop_reason === "cancelled") answer.status = "stopped";
+        if (turn.stopReason === "cancelled") answer.status = "stopped";
         else if (turn.incomplete) answer.status = "incomplete";
         else answer.status = "done";
       } else if (turn.kind === "tool_results") {
         for (const r of Array.isArray(turn.results) ? turn.results : []) {
           if (!r) continue;
-          let part = tools.get(r.tool_call_id);
+          let part = tools.get(r.toolCallId);
           if (!part) {
             if (!answer) {
               answer = { t: "assistant", status: "done", parts: [], summarised };
               items.push(answer);
             }
-            part = { t: "tool", id: r.tool_call_id, name: r.name, args: {}, state: "unknown" };
+            part = { t: "tool", id: r.toolCallId, name: r.name, args: {}, state: "unknown" };
             answer.parts.push(part);
           }
-          part.state = r.is_error ? "failed" : "ok";
+          part.state = r.isError ? "failed" : "ok";
           part.summary = clip(firstLine(r.content), 300);
           part.output = clip(r.content || "", 6000);
         }

@@ -42,7 +42,8 @@ export interface SessionSummary {
   workspace: string;
 }
 
-/** A block of an assistant turn in `m2/session` (the display shape of `m2bridge sessions show --json`). */
+/** A block of an assistant turn in `m2/session` (the display shape of `m2bridge sessions show --json`,
+ * with camelCase keys like every `m2/*` answer; `type` values and tool arguments are as stored). */
 export type DisplayBlock =
   | { type: "thinking"; text: string }
   | { type: "text"; text: string }
@@ -57,9 +58,17 @@ export interface DisplayTurn {
   source?: string; // context
   blocks?: DisplayBlock[]; // assistant
   incomplete?: boolean; // assistant
-  stop_reason?: string | null; // assistant
-  results?: { tool_call_id: string; name: string; content: string; is_error: boolean }[]; // tool_results
+  stopReason?: string | null; // assistant
+  protocol?: string; // assistant
+  results?: {
+    toolCallId: string;
+    name: string;
+    content: string;
+    isError: boolean;
+    artifacts?: Record<string, unknown>[];
+  }[]; // tool_results
   summary?: string; // compaction
+  replacesBefore?: number; // compaction
 }
 
 /** The `m2/session` result. */

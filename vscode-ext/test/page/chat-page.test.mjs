@@ -266,15 +266,15 @@ const TRANSCRIPT = {
         { type: "tool_call", id: "call_2", name: "run_command", arguments: { command: "npm test -- upload", timeout: 120 } },
       ],
       incomplete: false,
-      stop_reason: "tool_use",
+      stopReason: "tool_use",
     },
     {
       index: 3,
       created: 1751360003,
       kind: "tool_results",
       results: [
-        { tool_call_id: "call_1", name: "edit_file", content: "edited src/upload.ts: replaced 1 occurrence\n--- a/src/upload.ts\n+++ b/src/upload.ts", is_error: false },
-        { tool_call_id: "call_2", name: "run_command", content: "exit code 1\n1 failing: upload retries", is_error: true },
+        { toolCallId: "call_1", name: "edit_file", content: "edited src/upload.ts: replaced 1 occurrence\n--- a/src/upload.ts\n+++ b/src/upload.ts", isError: false },
+        { toolCallId: "call_2", name: "run_command", content: "exit code 1\n1 failing: upload retries", isError: true },
       ],
     },
     {
@@ -286,7 +286,7 @@ const TRANSCRIPT = {
         { type: "text", text: ANSWER_MD },
       ],
       incomplete: false,
-      stop_reason: "end_turn",
+      stopReason: "end_turn",
     },
   ],
 };
