@@ -51,9 +51,9 @@ class EditorRange(_Params):
 
 
 class ChatParams(_Params):
-    session_id: str | None = Field(None, alias="sessionId", min_length=1, max_length=200)
+    session_id: str | None = Field(default=None, alias="sessionId", min_length=1, max_length=200)
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT)
-    work_done_token: str | int | None = Field(None, alias="workDoneToken")
+    work_done_token: str | int | None = Field(default=None, alias="workDoneToken")
 
 
 class SessionParams(_Params):
@@ -68,8 +68,8 @@ class SelectionParams(_Params):
 class DiagnosticItem(_Params):
     range: EditorRange
     message: str = Field(max_length=100_000)
-    severity: int | None = Field(None, ge=1, le=4)
-    source: str | None = Field(None, max_length=200)
+    severity: int | None = Field(default=None, ge=1, le=4)
+    source: str | None = Field(default=None, max_length=200)
     code: str | int | None = None
 
 
