@@ -1,7 +1,8 @@
 """`m2_task` and the workspace of the session it continues: inside the roots the tools have for the call
 (every root of a server with several, as narrowed by the client's roots), or refused before anything
 reaches the model. Through the MCP server's real M2Task against the strict fake M2; the stdio end-to-end
-attacks are in tests/e2e/test_mcp_m2_task.py."""
+attacks are in tests/e2e/test_mcp_m2_task.py. Also: m2_task runs through the conversation service, so its
+answer is the snake_case turn result of `chat --json` and every task of a server shares one model client."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from m2bridge.sessions import SessionStore
 from mcp_tools.m2task import M2Task
 from mcp_tools.toolkit import ToolOptions, open_toolset
 from tests.fakes.minimax import Reply
-from tests.support.env import m2_env, settings_for
+from tests.support.env import JSON_CONTRACT_FIELDS, m2_env, settings_for
 
 
 @pytest.fixture
@@ -86,3 +88,27 @@ async def test_a_session_in_a_root_the_client_narrowed_away_is_refused(
         outcome = await task.call({"task": "go on", "session_id": session_id})
     assert outcome.is_error and f"outside this server's roots ({a})" in outcome.content
     assert fake_minimax.requests == []
+
+
+async def test_m2_task_answers_with_the_snake_case_turn_result_of_chat_json(
+    task: M2Task, fake_minimax: Any
+) -> None:
+    fake_minimax.responder = lambda request: Reply("done")
+    outcome = await task.call({"task": "do it"})
+    answer = json.loads(outcome.content)
+    assert not outcome.is_error and set(answer) == JSON_CONTRACT_FIELDS
+    assert answer["text"] == "done" and answer["stop_reason"] == "end_turn" and answer["error"] is None
+
+
+async def test_parallel_tasks_share_one_model_client(task: M2Task, fake_minimax: Any) -> None:
+    fake_minimax.responder = lambda request: Reply("done")
+    answers: list[dict[str, Any]] = []
+
+    async def one(n: int) -> None:
+        answers.append(json.loads((await task.call({"task": f"task {n}"})).content))
+
+    async with anyio.create_task_group() as group:
+        for n in range(4):
+            group.start_soon(one, n)
+    assert len({a["session_id"] for a in answers}) == 4
+    assert task._service is not None and task._service.clients.built == 1
