@@ -1,35 +1,43 @@
-"""A tool written as a pydantic argument model plus one async method, seen by both front doors alike.
+"""`ModelTool`: the engine's `Tool` written as a pydantic argument model plus one async method.
 
 The model's JSON schema is what MCP clients and M2 are shown; arguments are validated against it before
-the tool runs, and a `ToolFailure` raised inside becomes an `is_error` outcome with its message.
+the tool runs, and a `ToolFailure` raised inside becomes an `is_error` outcome with its message. Nothing
+is built before it is needed: a model's validator on the tool's first call, its schema when the tool is
+first listed (`mcp_tools.schemas` keeps schemas from one start to the next).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from m2bridge.tools import ToolOutcome, ToolSpec
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from m2bridge.tools import Tool, ToolOutcome, ToolSpec
+from mcp_tools.failure import ToolFailure
+from mcp_tools.schemas import schema_of
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["Arguments", "ModelTool", "describe_validation_error"]
 
 
 class Arguments(BaseModel):
-    """Base of every tool's arguments: unknown fields are an error, not silently ignored."""
+    """Base of every tool's arguments: unknown fields are an error, not silently ignored.
 
-    model_config = ConfigDict(extra="forbid")
+    Built on first use (defer_build): a server lists two dozen tools and a call uses one.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 ArgsT = TypeVar("ArgsT", bound=Arguments)
 
 
-class ModelTool(ABC, Generic[ArgsT]):
+class ModelTool(Tool, Generic[ArgsT]):
+    """A `Tool` whose spec comes from class attributes and whose arguments are a pydantic model."""
+
     name: ClassVar[str]
     description: ClassVar[str]
     arguments: ClassVar[type[Arguments]]
@@ -41,15 +49,19 @@ class ModelTool(ABC, Generic[ArgsT]):
 
     @property
     def spec(self) -> ToolSpec:
-        return ToolSpec(
-            name=self.name,
-            description=self.description,
-            input_schema=_schema_of(self.arguments),
-            destructive=self.destructive,
-            read_only=self.read_only,
-            idempotent=self.idempotent,
-            open_world=self.open_world,
-        )
+        cls = type(self)
+        spec = _specs.get(cls)
+        if spec is None:
+            spec = _specs[cls] = ToolSpec(
+                name=self.name,
+                description=self.description,
+                input_schema=_LazySchema(self.arguments),
+                destructive=self.destructive,
+                read_only=self.read_only,
+                idempotent=self.idempotent,
+                open_world=self.open_world,
+            )
+        return spec
 
     async def call(self, arguments: Mapping[str, Any]) -> ToolOutcome:
         outcome = await self._validated_run(arguments)
@@ -75,21 +87,33 @@ class ModelTool(ABC, Generic[ArgsT]):
 
 
 def describe_validation_error(tool: str, err: ValidationError) -> str:
-    problems = []
+    problems: list[str] = []
     for item in err.errors(include_url=False):
         where = ".".join(str(part) for part in item["loc"]) or "arguments"
         problems.append(f"{where}: {item['msg']}")
     return f"{tool}: invalid arguments: " + "; ".join(problems)
 
 
-_schemas: dict[type[Arguments], dict[str, Any]] = {}
+_specs: dict[type[ModelTool[Any]], ToolSpec] = {}
 
 
-def _schema_of(model: type[Arguments]) -> dict[str, Any]:
-    if model not in _schemas:
-        schema = model.model_json_schema()
-        schema.pop("title", None)
-        for prop in schema.get("properties", {}).values():
-            prop.pop("title", None)
-        _schemas[model] = schema
-    return _schemas[model]
+class _LazySchema(Mapping[str, Any]):
+    """A tool's input schema, made (or read from the cache) the first time anything looks into it."""
+
+    def __init__(self, model: type[Arguments]) -> None:
+        self._model = model
+        self._schema: Mapping[str, Any] | None = None
+
+    def _get(self) -> Mapping[str, Any]:
+        if self._schema is None:
+            self._schema = schema_of(self._model)
+        return self._schema
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())

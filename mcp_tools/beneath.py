@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from functools import cache
 
 from mcp_tools.confine import confined_reads
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 
 __all__ = [
     "Changed",

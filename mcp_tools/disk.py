@@ -18,7 +18,7 @@ from typing import BinaryIO
 import anyio
 
 from mcp_tools.beneath import lstat_at, open_file, open_folder, open_parent, open_regular_at, replace_at
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.mounts import may_block
 
 __all__ = ["MAX_TEXT_BYTES", "DecodedText", "DiskWorkspace", "TooLarge", "decode_bytes", "looks_binary"]

@@ -1,9 +1,8 @@
-"""The failure a tool reports to its caller: a message saying what went wrong and what to do."""
+"""Old name of `mcp_tools.failure`, kept only until mcp_tools/m2task.py and lsp/editor_workspace.py import
+the new one."""
 
 from __future__ import annotations
 
+from mcp_tools.failure import ToolFailure
+
 __all__ = ["ToolFailure"]
-
-
-class ToolFailure(Exception):
-    """Raised inside a tool; becomes an `is_error` result with this message, never a crash."""

@@ -22,8 +22,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from m2bridge.config import user_config_path
 from m2bridge.tools import Tool, ToolOutcome, ToolSpec
-from mcp_tools.context import child_environment
 from mcp_tools.outside_failures import HttpTrace, explain
+from mcp_tools.tool_context import child_environment
 
 __all__ = ["OutsideTool", "outside_tools"]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from m2bridge.wording import a_type
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 
 __all__ = ["PathPolicy", "PathRefused", "is_within"]
 

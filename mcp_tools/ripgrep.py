@@ -7,7 +7,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 
 __all__ = ["find_rg"]
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from m2bridge.tools import Tool, Workspace
 from mcp_tools.budget import Spill, spill_scope
-from mcp_tools.context import ToolContext, child_environment
 from mcp_tools.disk import DiskWorkspace
 from mcp_tools.media import MediaConfig, media_tools
 from mcp_tools.paths import PathPolicy
@@ -18,6 +17,7 @@ from mcp_tools.repo.git import git_tools
 from mcp_tools.repo.listing import FindFiles, ListDir
 from mcp_tools.repo.search import SearchTool
 from mcp_tools.terminal import ProcessRegistry, terminal_tools
+from mcp_tools.tool_context import ToolContext, child_environment
 
 __all__ = ["ToolOptions", "Toolset", "WorkspaceFactory", "open_toolset"]
 

@@ -78,9 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(given: list[str]) -> int:
     # A surface parses its own options (argparse's REMAINDER would refuse them after the command name).
     if given[:1] == ["mcp"]:
-        return _run_surface("mcp_tools.cli", "mcp", given[1:])
+        return _run_mcp(given[1:])
     if given[:1] == ["lsp"]:
-        return _run_surface("lsp.cli", "lsp", given[1:])
+        return _run_lsp(given[1:])
     parser = build_parser()
     args = parser.parse_args(given)
     if args.command is None:
@@ -115,12 +115,26 @@ def _dispatch(given: list[str]) -> int:
     return 2
 
 
-def _run_surface(module: str, name: str, argv: list[str]) -> int:
-    import importlib
+# The surfaces are imported inside these functions: a command loads only its own (the MCP SDK alone costs
+# a second of start-up). Plain imports, so the import checker sees that the dispatcher starts them.
 
+
+def _run_mcp(argv: list[str]) -> int:
     try:
-        surface = importlib.import_module(module)
+        from mcp_tools.server.cli import main as mcp_main
     except ModuleNotFoundError as exc:
-        print(f"m2bridge: the {name} surface is not available in this install ({exc}).", file=sys.stderr)
-        return 1
-    return int(surface.main(argv))
+        return _unavailable("mcp", exc)
+    return mcp_main(argv)
+
+
+def _run_lsp(argv: list[str]) -> int:
+    try:
+        from lsp.cli import main as lsp_main
+    except ModuleNotFoundError as exc:
+        return _unavailable("lsp", exc)
+    return lsp_main(argv)
+
+
+def _unavailable(name: str, exc: ModuleNotFoundError) -> int:
+    print(f"m2bridge: the {name} surface is not available in this install ({exc}).", file=sys.stderr)
+    return 1

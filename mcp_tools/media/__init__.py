@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from m2bridge.tools import Tool
-from mcp_tools.context import ToolContext
 from mcp_tools.media.config import MediaConfig
 from mcp_tools.media.image import TextToImage
 from mcp_tools.media.music import MusicGeneration
 from mcp_tools.media.speech import TextToAudio
 from mcp_tools.media.video import GenerateVideo, QueryVideoGeneration, QueryVideoGenerationUrls
 from mcp_tools.media.voices import ListVoices, VoiceClone, VoiceDesign
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["MediaConfig", "media_tools"]
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from m2bridge.tools import ToolOutcome
-from mcp_tools.errors import ToolFailure
-from mcp_tools.media.client import MediaClient
+from mcp_tools.failure import ToolFailure
 from mcp_tools.media.outputs import MediaItem, media_outcome, save_bytes
+
+if TYPE_CHECKING:  # the client (httpx) is imported on the first media call, not at start-up
+    from mcp_tools.media.client import MediaClient
 
 __all__ = ["audio_outcome"]
 

@@ -21,10 +21,10 @@ import anyio
 import httpx
 
 from m2bridge.client.errors import retry_after_seconds
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
+from mcp_tools.media.api_errors import api_code_message, region_hint, trace_suffix
 from mcp_tools.media.config import MediaConfig, Sleep
 from mcp_tools.media.downloads import MAX_BYTES, Downloaded, download_to
-from mcp_tools.media.errors import api_code_message, region_hint, trace_suffix
 
 __all__ = ["MediaClient"]
 

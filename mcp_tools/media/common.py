@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from mcp_tools.base import Arguments, ModelTool
-from mcp_tools.context import ToolContext
-from mcp_tools.media.client import MediaClient
 from mcp_tools.media.config import MediaConfig
 from mcp_tools.media.outputs import output_folder
+from mcp_tools.tool_context import ToolContext
+
+if TYPE_CHECKING:
+    from mcp_tools.media.client import MediaClient
 
 __all__ = ["COST_WARNING", "MediaTool"]
 
@@ -32,6 +34,9 @@ class MediaTool(ModelTool[ArgsT]):
         return self.config.resource_mode == "url"
 
     def client(self) -> MediaClient:
+        # Imported on the first media call: httpx costs start-up time no other tool needs.
+        from mcp_tools.media.client import MediaClient
+
         return MediaClient.from_config(self.config)
 
     def folder(self, output_directory: str | None) -> Path:

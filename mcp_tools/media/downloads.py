@@ -12,14 +12,17 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import anyio
-import httpx
 
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.loopback import is_loopback
 from mcp_tools.media.outputs import claim_name
+
+if TYPE_CHECKING:  # imported on the first download, not at start-up
+    import httpx
 
 __all__ = ["MAX_BYTES", "Downloaded", "check_download_url", "download_to"]
 
@@ -97,6 +100,8 @@ async def download_to(
     deadline: float,
 ) -> Downloaded:
     """Stream `url` into `folder` under a fresh `<kind>-<time>-<random>.<ext>` name."""
+    import httpx  # already loaded by the media client that calls this
+
     check_download_url(url)
     shown = url.split("?", 1)[0][:200]
     partial: str | None = None

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.media.common import COST_WARNING, MediaTool
 from mcp_tools.media.outputs import MediaItem, media_outcome
 

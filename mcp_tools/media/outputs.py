@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from m2bridge.tools import MediaBlob, ToolOutcome
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.media.config import MediaConfig
 from mcp_tools.paths import PathRefused
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["INLINE_LIMIT", "MediaItem", "claim_name", "media_outcome", "output_folder", "save_bytes"]
 

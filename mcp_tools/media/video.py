@@ -10,17 +10,19 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import anyio
 from pydantic import Field, model_validator
 
 from m2bridge.tools import ToolOutcome, report_progress
 from mcp_tools.base import Arguments
-from mcp_tools.errors import ToolFailure
-from mcp_tools.media.client import MediaClient
+from mcp_tools.failure import ToolFailure
 from mcp_tools.media.common import COST_WARNING, MediaTool
 from mcp_tools.media.outputs import MediaItem, media_outcome
+
+if TYPE_CHECKING:  # the client (httpx) is imported on the first media call, not at start-up
+    from mcp_tools.media.client import MediaClient
 
 __all__ = [
     "GenerateVideo",

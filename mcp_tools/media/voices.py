@@ -12,7 +12,7 @@ from pydantic import Field
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments
 from mcp_tools.budget import clip
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.media.audio import audio_outcome
 from mcp_tools.media.common import COST_WARNING, MediaTool
 from mcp_tools.media.downloads import check_download_url

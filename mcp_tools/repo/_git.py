@@ -26,11 +26,11 @@ from pathlib import Path
 
 import anyio
 
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.paths import PathPolicy, PathRefused, is_within
 from mcp_tools.repo._git_location import Outside, Where, checked_location, read_regular
 from mcp_tools.repo._process import Capture, read_bounded, reap, spawn
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["GIT_TIMEOUT", "HARDENING", "GitOutput", "Repo", "checked_value", "git_environment", "open_repo"]
 

@@ -15,11 +15,11 @@ from pydantic import Field
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.beneath import lstat_at, open_file, open_parent, require_regular
-from mcp_tools.context import ToolContext
 from mcp_tools.disk import TooLarge, looks_binary
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.mounts import may_block
 from mcp_tools.paths import PathPolicy
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["EditFile", "ReadFile", "WriteFile"]
 

@@ -11,9 +11,9 @@ from pydantic import Field, field_validator
 
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.repo._git import Repo, checked_value, open_repo
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["GitBlame", "GitDiff", "GitLog", "GitShow", "GitStatus", "git_tools"]
 

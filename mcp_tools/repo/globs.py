@@ -31,7 +31,7 @@ from enum import Enum
 
 import re2
 
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.re2_engine import quiet_options, refusal
 
 __all__ = ["MAX_GLOB", "glob_matcher"]

@@ -14,13 +14,13 @@ from pydantic import Field
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.beneath import child_folder, folder_descriptor, kind_of, spawn_in
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.paths import PathPolicy
 from mcp_tools.repo._git import HARDENING, git_environment
 from mcp_tools.repo._process import read_bounded, reap
 from mcp_tools.repo.globs import glob_matcher
 from mcp_tools.ripgrep import find_rg
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["FindFiles", "ListDir"]
 

@@ -22,11 +22,11 @@ from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.beneath import open_entry, spawn_in
 from mcp_tools.budget import clip
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.paths import PathPolicy
 from mcp_tools.repo._process import read_bounded, reap
 from mcp_tools.ripgrep import find_rg
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["SearchArgs", "SearchTool"]
 

@@ -9,8 +9,7 @@ when the server dies, even by SIGKILL.
 
 from __future__ import annotations
 
-from mcp_tools.base import ModelTool
-from mcp_tools.context import ToolContext
+from m2bridge.tools import Tool
 from mcp_tools.terminal.process_tools import (
     KillProcess,
     ListProcesses,
@@ -20,6 +19,7 @@ from mcp_tools.terminal.process_tools import (
 )
 from mcp_tools.terminal.registry import ProcessRegistry
 from mcp_tools.terminal.run import RunCommand
+from mcp_tools.tool_context import ToolContext
 
 __all__ = [
     "KillProcess",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-def terminal_tools(ctx: ToolContext, registry: ProcessRegistry) -> list[ModelTool]:
+def terminal_tools(ctx: ToolContext, registry: ProcessRegistry) -> list[Tool]:
     """The six terminal tools, sharing `registry` (whose `close()` the server calls at exit)."""
     return [
         RunCommand(ctx),

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic_core import PydanticCustomError
 
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.paths import is_within
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["SHELL", "check_posix", "check_seconds", "working_directory"]
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import re2
 
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.re2_engine import quiet_options, refusal
 
 __all__ = ["MAX_PATTERN", "MAX_PROGRAM", "LinearPattern", "TextPattern", "compile_pattern"]

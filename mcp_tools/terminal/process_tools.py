@@ -9,8 +9,7 @@ from pydantic import Field, field_validator
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.budget import clip
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.terminal.common import check_posix, check_seconds, working_directory
 from mcp_tools.terminal.patterns import LinearPattern, compile_pattern
 from mcp_tools.terminal.registry import (
@@ -22,6 +21,7 @@ from mcp_tools.terminal.registry import (
     ProcessRegistry,
     Reading,
 )
+from mcp_tools.tool_context import ToolContext
 
 __all__ = [
     "KillProcess",

@@ -23,7 +23,7 @@ from pathlib import Path
 import anyio
 
 from mcp_tools.budget import Spill
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.terminal.common import SHELL
 from mcp_tools.terminal.groups import Ending, SpillSink, describe_exit, drain, pump_output, stop_group
 from mcp_tools.terminal.jobs import Job, start_job

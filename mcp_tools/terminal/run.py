@@ -15,8 +15,7 @@ from pydantic import Field, field_validator
 from m2bridge.tools import ToolOutcome, report_progress
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.budget import HeadTail
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.terminal.common import SHELL, check_posix, check_seconds, working_directory
 from mcp_tools.terminal.groups import (
     Ending,
@@ -28,6 +27,7 @@ from mcp_tools.terminal.groups import (
     widen_pipe,
 )
 from mcp_tools.terminal.jobs import Job, start_job
+from mcp_tools.tool_context import ToolContext
 
 __all__ = ["MAX_TIMEOUT", "RunCommand", "RunCommandArguments"]
 

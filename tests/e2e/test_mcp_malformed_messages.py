@@ -386,7 +386,7 @@ def test_a_path_too_long_for_the_file_system_is_the_tools_own_error_not_a_crash(
 
 
 def test_stdio_answers_an_unparseable_line_with_a_json_rpc_error(stdio_peer: StdioPeer) -> None:
-    # The SDK's stdio transport (2.3.0) drops such lines; mcp_tools.stdio answers them.
+    # The SDK's stdio transport (2.3.0) drops such lines; mcp_tools.server.stdio answers them.
     stdio_peer.initialize()
     broken = [b"[1,", b"{]", b"{}", b"[]", b'{"jsonrpc":"1.0","method":"ping","id":null}']
     for line in broken:

@@ -178,9 +178,9 @@ async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_u
     [
         ["-m", "m2bridge", "lsp"],
         ["-c", "from lsp.cli import main; main([])"],
-        ["-c", "from mcp_tools.cli import main; main([])"],
+        ["-c", "from mcp_tools.server.cli import main; main([])"],
     ],
-    ids=["m2bridge-lsp", "lsp.cli", "mcp_tools.cli"],
+    ids=["m2bridge-lsp", "lsp.cli", "mcp_tools.server.cli"],
 )
 def test_every_tool_running_entry_point_makes_itself_non_dumpable(tmp_path: Path, entry: list[str]):
     root, home = _ordinary_home(tmp_path)

@@ -28,7 +28,7 @@ from mcp_tools.beneath import (
     spawn_in,
 )
 from mcp_tools.disk import DiskWorkspace
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from tests.support.sandbox import SECRET, Sandbox
 
 

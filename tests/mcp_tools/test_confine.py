@@ -9,9 +9,9 @@ import pytest
 
 from mcp_tools.beneath import folder_descriptor, spawn_in
 from mcp_tools.confine import confined_reads
-from mcp_tools.context import ToolContext
 from mcp_tools.repo.search import SearchTool
 from mcp_tools.ripgrep import find_rg
+from mcp_tools.tool_context import ToolContext
 from tests.support.sandbox import SECRET, Sandbox
 
 needs_landlock = pytest.mark.skipif(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from m2bridge.errors import ConfigError
-from mcp_tools.cors import CorsMiddleware, normalize_origin
+from mcp_tools.server.cors import CorsMiddleware, normalize_origin
 
 HOST = "127.0.0.1:8765"
 PAGE = "http://localhost:5173"

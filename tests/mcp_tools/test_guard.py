@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mcp_tools.guard import HttpGuard
+from mcp_tools.server.guard import HttpGuard
 
 TOKEN = "t" * 43
 HOST = "127.0.0.1:8765"

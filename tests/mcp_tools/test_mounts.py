@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from mcp_tools import mounts
-from mcp_tools.context import ToolContext
 from mcp_tools.mounts import LOCAL_FILE_SYSTEMS, MountWatch, slow_mounts
 from mcp_tools.repo.files import ReadFile
+from mcp_tools.tool_context import ToolContext
 from tests.support.sandbox import Sandbox
 
 MOUNTINFO = """\

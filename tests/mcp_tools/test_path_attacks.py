@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from mcp_tools.server import build_server
+from mcp_tools.server.app import build_server
 from mcp_tools.toolkit import Toolset
 from tests.mcp_tools.attacks import PATH_ATTACKS, fill
 from tests.support.mcp_clients import server_env, stdio_client, stdio_params, text_of

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mcp import Client
 
-from mcp_tools.server import build_server
+from mcp_tools.server.app import build_server
 from mcp_tools.toolkit import Toolset
 from tests.mcp_tools.swapper import swapping
 from tests.support.mcp_clients import text_of

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from mcp_tools.server_log import demote_peer_mistakes
+from mcp_tools.server.server_log import demote_peer_mistakes
 
 
 def test_a_notification_with_malformed_params_is_logged_only_at_debug(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_tools.token import TOKEN_FILE, TokenFileError, load_or_create_token
+from mcp_tools.server.token import TOKEN_FILE, TokenFileError, load_or_create_token
 
 OLD = "o" * 43  # a well-formed token that must not survive an exposed file
 NOBODY = 65534

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from mcp_tools.budget import Spill
-from mcp_tools.context import ToolContext, child_environment
 from mcp_tools.disk import DiskWorkspace
 from mcp_tools.paths import PathPolicy
+from mcp_tools.tool_context import ToolContext, child_environment
 from tests.support.sandbox import SECRET
 
 __all__ = ["OUTSIDE_SUBJECT", "HostileRepo", "hostile_repo", "hostile_template", "run_git"]

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from mcp_tools.budget import Spill
-from mcp_tools.context import ToolContext, child_environment
 from mcp_tools.disk import DiskWorkspace
 from mcp_tools.paths import PathPolicy
+from mcp_tools.tool_context import ToolContext, child_environment
 
 if TYPE_CHECKING:
     from mcp_tools.toolkit import Toolset

@@ -68,7 +68,7 @@ async def test_rate_limits_on_a_job_post_are_retried_until_the_limit(media: Medi
 async def test_a_connection_that_never_opened_is_retried_then_explained() -> None:
     import socket
 
-    from mcp_tools.errors import ToolFailure
+    from mcp_tools.failure import ToolFailure
     from mcp_tools.media.client import MediaClient
 
     with socket.socket() as probe:

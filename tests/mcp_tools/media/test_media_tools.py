@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from mcp_tools.server import build_server
+from mcp_tools.server.app import build_server
 from mcp_tools.toolkit import open_toolset
 from tests.fakes.media import MediaFault
 from tests.mcp_tools.media.conftest import KEY, Media, assert_no_key, jobs, media_env

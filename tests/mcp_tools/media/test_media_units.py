@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
+from mcp_tools.media.api_errors import api_code_message, region_hint
 from mcp_tools.media.config import MediaConfig
 from mcp_tools.media.downloads import check_download_url
-from mcp_tools.media.errors import api_code_message, region_hint
 from mcp_tools.media.outputs import INLINE_LIMIT, MediaItem, media_outcome, save_bytes
 
 

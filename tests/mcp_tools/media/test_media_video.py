@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 from mcp import Client
 
-from mcp_tools.server import build_server
+from mcp_tools.server.app import build_server
 from tests.mcp_tools.media.conftest import Media, jobs
 
 

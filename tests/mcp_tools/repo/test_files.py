@@ -4,8 +4,8 @@ import codecs
 import os
 import stat
 
-from mcp_tools.context import ToolContext
 from mcp_tools.repo.files import EditFile, ReadFile, WriteFile
+from mcp_tools.tool_context import ToolContext
 from tests.support.sandbox import Sandbox
 
 

@@ -10,10 +10,10 @@ import pytest
 
 from m2bridge.tools import ToolOutcome
 from mcp_tools.budget import Spill
-from mcp_tools.context import ToolContext, child_environment
 from mcp_tools.disk import DiskWorkspace
 from mcp_tools.paths import PathPolicy
 from mcp_tools.repo.git import GitBlame, GitDiff, GitLog, GitShow, GitStatus, git_tools
+from mcp_tools.tool_context import ToolContext, child_environment
 from tests.mcp_tools.attacks import PATH_ATTACKS, fill
 from tests.support.sandbox import SECRET, Sandbox, git
 

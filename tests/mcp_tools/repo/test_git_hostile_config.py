@@ -370,7 +370,7 @@ async def test_finding_1_cannot_be_planted_with_write_file_and_runs_nothing_when
     through git_diff, git_show and git_log under `--read-only --no-terminal`, over a real MCP client."""
     from mcp import Client
 
-    from mcp_tools.server import build_server
+    from mcp_tools.server.app import build_server
     from mcp_tools.toolkit import ToolOptions, open_toolset
     from tests.support.mcp_clients import text_of
 

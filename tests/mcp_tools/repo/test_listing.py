@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from mcp_tools.context import ToolContext
 from mcp_tools.repo.listing import FindFiles, ListDir
+from mcp_tools.tool_context import ToolContext
 from tests.support.sandbox import Sandbox
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from m2bridge.tools import ToolOutcome
-from mcp_tools.context import ToolContext
 from mcp_tools.repo.search import SearchTool
+from mcp_tools.tool_context import ToolContext
 from tests.mcp_tools.attacks import PATH_ATTACKS, fill
 from tests.support.sandbox import SECRET, Sandbox
 

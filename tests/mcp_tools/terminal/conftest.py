@@ -10,9 +10,9 @@ import pytest
 
 from mcp_tools.base import ModelTool
 from mcp_tools.budget import Spill
-from mcp_tools.context import ToolContext, child_environment
 from mcp_tools.paths import PathPolicy
 from mcp_tools.terminal import ProcessRegistry, terminal_tools
+from mcp_tools.tool_context import ToolContext, child_environment
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.terminal.patterns import MAX_PATTERN, MAX_PROGRAM, compile_pattern
 
 PYTHON = shlex.quote(sys.executable)

@@ -14,10 +14,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_tools.context import ToolContext
 from mcp_tools.terminal import ProcessRegistry, RunCommand, terminal_tools
 from mcp_tools.terminal.groups import stop_group
 from mcp_tools.terminal.jobs import Job, start_job
+from mcp_tools.tool_context import ToolContext
 from tests.mcp_tools.terminal.procs import all_gone, is_alive, our_zombies, read_pids, zombies_of
 
 pytestmark = pytest.mark.skipif(

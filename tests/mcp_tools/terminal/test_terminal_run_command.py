@@ -14,8 +14,8 @@ import pytest
 
 from m2bridge.tools import ToolOutcome, progress_reporter
 from mcp_tools.base import ModelTool
-from mcp_tools.context import ToolContext
 from mcp_tools.terminal import RunCommand
+from mcp_tools.tool_context import ToolContext
 from tests.mcp_tools.terminal.procs import group_is_gone, live_members, our_zombies
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups and ptys are POSIX")

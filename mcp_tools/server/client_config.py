@@ -111,7 +111,7 @@ def print_config(args: argparse.Namespace) -> int:
         )
         transport = "stdio"
     if transport == "http":
-        from mcp_tools.token import load_or_create_token
+        from mcp_tools.server.token import load_or_create_token
 
         token, path = load_or_create_token(load_settings().home)
         print(

@@ -17,7 +17,7 @@ from m2bridge.cli.exits import flush_stdout, output_closed, sole_error
 from m2bridge.config import load_settings
 from m2bridge.errors import M2BridgeError
 from m2bridge.process_guard import harden_process
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 
 __all__ = ["build_parser", "main"]
 
@@ -100,7 +100,7 @@ def _main(argv: Sequence[str]) -> int:
         print("m2bridge mcp: Windows is not supported yet (Linux and macOS are)", file=sys.stderr)
         return 1
     if args_list[:1] == ["config"]:
-        from mcp_tools.client_config import print_config
+        from mcp_tools.server.client_config import print_config
 
         config_args = build_config_parser().parse_args(args_list[1:])
         problem = _port_problem(config_args.port)
@@ -145,7 +145,7 @@ def _main(argv: Sequence[str]) -> int:
 
 
 def _origin_problem(origins: list[str]) -> str | None:
-    from mcp_tools.cors import normalize_origin
+    from mcp_tools.server.cors import normalize_origin
 
     try:
         for origin in origins:
@@ -169,7 +169,7 @@ def _run(args: argparse.Namespace) -> None:
 
 def _listen(host: str, port: int) -> socket:
     """The HTTP socket, or an M2BridgeError saying in one line why the address cannot be used."""
-    from mcp_tools.http import bind_socket
+    from mcp_tools.server.http import bind_socket
 
     try:
         return bind_socket(host, port)
@@ -191,7 +191,7 @@ def _listen(host: str, port: int) -> socket:
 
 async def _serve(args: argparse.Namespace) -> None:
     from mcp_tools.m2task import DEFAULT_MAX_TASKS, M2Task
-    from mcp_tools.server import build_server
+    from mcp_tools.server.app import build_server
     from mcp_tools.toolkit import ToolOptions, open_toolset
 
     roots = [Path(r) for r in args.root] or [Path.cwd()]
@@ -200,7 +200,7 @@ async def _serve(args: argparse.Namespace) -> None:
         print(f"m2bridge: {warning}", file=sys.stderr)
     token = path = None
     if args.transport == "http":
-        from mcp_tools.token import load_or_create_token
+        from mcp_tools.server.token import load_or_create_token
 
         token, path = load_or_create_token(settings.home)
     # Bound before any tool starts: a port in use is said at once, and nothing is left to clean up.
@@ -234,11 +234,11 @@ async def _serve(args: argparse.Namespace) -> None:
                         file=sys.stderr,
                     )
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
-                from mcp_tools.stdio import run_stdio
+                from mcp_tools.server.stdio import run_stdio
 
                 await run_stdio(server)
             else:
-                from mcp_tools.http import build_http_app, http_server
+                from mcp_tools.server.http import build_http_app, http_server
 
                 assert sock is not None
                 port = sock.getsockname()[1]

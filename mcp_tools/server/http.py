@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
-from mcp.server import MCPServer
+from mcp.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
-from mcp_tools.cors import CorsMiddleware, normalize_origin
-from mcp_tools.guard import HttpGuard
 from mcp_tools.loopback import is_loopback
+from mcp_tools.server.cors import CorsMiddleware, normalize_origin
+from mcp_tools.server.guard import HttpGuard
 
 __all__ = ["bind_socket", "build_http_app", "http_server", "is_loopback"]
 
@@ -33,7 +34,7 @@ def _host_names(host: str, port: int) -> list[str]:
 
 
 def build_http_app(
-    server: MCPServer, *, token: str, host: str, port: int, extra_origins: Sequence[str] = ()
+    server: Server[Any], *, token: str, host: str, port: int, extra_origins: Sequence[str] = ()
 ) -> ASGIApp:
     hosts = _host_names(host, port)
     # Lower case as a browser sends them: the SDK's own check below compares exactly.
