@@ -94,8 +94,10 @@ def _arguments(shape: Any, args: tuple[Any, ...], command: str) -> Any:
 def build_server(
     options: ServerOptions | None = None, env: Mapping[str, str] | None = None
 ) -> M2LanguageServer:
+    # The one converter the protocol uses, kept here too: pygls offers no public way to reach it.
+    converter = converter_factory()
     server = M2LanguageServer(
-        "m2bridge", __version__, protocol_cls=M2Protocol, converter_factory=converter_factory
+        "m2bridge", __version__, protocol_cls=M2Protocol, converter_factory=lambda: converter
     )
     state = EditorState()
     buffers = Buffers()
@@ -199,7 +201,7 @@ def build_server(
         ),
     )
     def code_action(ls: M2LanguageServer, params: types.CodeActionParams) -> list[Any]:
-        unstructure = ls.protocol._converter.unstructure
+        unstructure = converter.unstructure
         items = TypeAdapter(list[DiagnosticItem]).validate_python(
             [unstructure(d) for d in params.context.diagnostics]
         )
