@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from pydantic import Field
 
 from m2bridge.config import Settings
@@ -32,7 +33,7 @@ from mcp_tools.errors import ToolFailure
 from mcp_tools.paths import is_within
 
 if TYPE_CHECKING:
-    from m2bridge.agent import AgentEvent
+    from m2bridge.agent import AgentEvent, TurnResult
     from m2bridge.conversation import ConversationService
 
 __all__ = ["DEFAULT_MAX_TASKS", "M2Task"]
@@ -114,17 +115,17 @@ class M2Task(ModelTool[TaskArgs]):
         except M2BridgeError as err:
             raise ToolFailure(err.message) from None
         send, receive = anyio.create_memory_object_stream[str](math.inf)
+        results: list[TurnResult] = []
         async with anyio.create_task_group() as group:
             group.start_soon(_relay_progress, receive)
-            try:
-                result = await chat.run(
-                    args.task, approver=_approved, on_event=_progress_of(send), max_steps=args.max_steps
+            with send:  # the progress relay ends with the stream it reads
+                on_event = _progress_of(send)
+                results.append(
+                    await chat.run(args.task, approver=_approved, on_event=on_event, max_steps=args.max_steps)
                 )
-            finally:
-                send.close()
-        return ToolOutcome(
-            json.dumps(turn_to_snake(result), ensure_ascii=False), is_error=result.error is not None
-        )
+        (result,) = results
+        answer = json.dumps(turn_to_snake(result), ensure_ascii=False)
+        return ToolOutcome(answer, is_error=result.error is not None)
 
     def _roots(self) -> tuple[Path, ...]:
         roots = self.ctx.policy.roots
@@ -138,7 +139,7 @@ async def _approved(name: str, arguments: Mapping[str, Any]) -> bool:
     return True
 
 
-def _progress_of(send: anyio.abc.ObjectSendStream[str]) -> Callable[[AgentEvent], None]:
+def _progress_of(send: MemoryObjectSendStream[str]) -> Callable[[AgentEvent], None]:
     """Tool starts and ends as MCP progress messages."""
     from m2bridge.agent.events import ToolEnd, ToolStart
 
@@ -175,7 +176,7 @@ def _check_workspace(session_id: str, workspace: str, roots: Sequence[Path]) -> 
     )
 
 
-async def _relay_progress(receive: anyio.abc.ObjectReceiveStream[str]) -> None:
+async def _relay_progress(receive: MemoryObjectReceiveStream[str]) -> None:
     done = 0
     async with receive:
         async for message in receive:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from m2bridge.agent import TurnResult
 
@@ -65,11 +65,12 @@ def recased(value: Any, case: Case, opaque: Collection[str] = ()) -> Any:
     """`value` with every mapping key put through `case`; values under an `opaque` key (what the model
     or a tool wrote, such as a tool call's arguments) are left exactly as they are."""
     if isinstance(value, Mapping):
+        mapping = cast("Mapping[str, Any]", value)  # JSON objects: string keys
         return {
-            case(key): item if key in opaque else recased(item, case, opaque) for key, item in value.items()
+            case(key): item if key in opaque else recased(item, case, opaque) for key, item in mapping.items()
         }
     if isinstance(value, list):
-        return [recased(item, case, opaque) for item in value]
+        return [recased(item, case, opaque) for item in cast("list[Any]", value)]
     return value
 
 
