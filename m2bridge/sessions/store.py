@@ -16,14 +16,16 @@ all turns of one `append` land in one transaction or not at all. The schema itse
 overwrites and edits of turns (see `schema.py`).
 
 Cost: an fsync per commit is what a durable append costs, so the store spends as few as it can.
-* Group commit: appends that threads of one process make at the same time (sixteen `m2_task` agents
-  through the async face, `async_store.py`) share one transaction and one fsync, each in its own
-  savepoint, so one refused append (moved on, busy) does not take the others with it.
+* Group commit (`group_commit.py`): creates, appends and lease changes that threads of one process
+  make at the same time (sixteen `m2_task` agents through the async face, `async_store.py`) share one
+  transaction and one fsync, each in its own savepoint, so one refused append (moved on, busy) does
+  not take the others with it.
 * Appending with a lease also refreshes it, in the same transaction.
 * Lease changes (acquire, refresh, release) commit without an fsync (WAL, `synchronous=NORMAL`): they
   survive the process crashing, and the next durable commit makes them durable too. Only a power loss
   can undo one, and it also kills every holder, which is what an undone lease means.
-* Reads use their own connection, so a load never waits for another thread's fsync.
+* Reads use connections of their own (one per thread reading at the time), so a load never waits
+  for a write's fsync, nor for another thread's load.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -50,6 +51,7 @@ from pydantic import ValidationError
 from m2bridge.errors import SessionBusy, SessionError, SessionMovedOn, SessionNotFound
 from m2bridge.messages import Turn, TurnAdapter
 from m2bridge.sessions.damage import store_errors
+from m2bridge.sessions.group_commit import GroupCommit
 from m2bridge.sessions.owner import LeaseOwner, process_is_gone, this_process
 from m2bridge.sessions.schema import check_version, migrate
 
@@ -83,6 +85,9 @@ _KNOWN_KINDS = frozenset(cls.model_fields["kind"].default for cls in _TURN_TYPES
 # The kind of the record `m2bridge sessions recover` puts where a turn could not be salvaged, so the
 # session keeps its indexes and its head; loading reports it instead of a turn.
 LOST_KIND = "lost"
+
+# Reading connections kept open between reads; more are opened while more threads read at once.
+_IDLE_READERS = 4
 
 _INFO_COLUMNS = "id, title, workspace, protocol, model, created, updated, head, context_tokens"
 
@@ -119,21 +124,6 @@ class LoadedSession:
     def head(self) -> int:
         """The index the next appended turn gets (= number of turns stored, readable or not)."""
         return self.info.turns
-
-
-@dataclass
-class _PendingAppend:
-    """One `append` call waiting for (or done by) a group commit."""
-
-    session_id: str
-    rows: list[tuple[str, str]]
-    expected_head: int
-    lease: Lease | None
-    context_tokens: int | None
-    head: int = -1
-    lease_expires: float | None = None  # the lease's new expiry, once committed
-    error: BaseException | None = None
-    done: bool = False
 
 
 class Lease:
@@ -219,17 +209,6 @@ def _moved_on(session_id: str) -> SessionMovedOn:
     )
 
 
-def _copied(exc: BaseException) -> BaseException:
-    """`exc` for another thread to raise: one exception object raised in two threads would get
-    their tracebacks mixed."""
-    try:
-        twin = copy(exc)
-    except Exception:
-        return exc
-    twin.__cause__ = exc.__cause__
-    return twin
-
-
 def _new_id() -> str:
     # Random rather than derived from the workspace: two sessions in one folder must not collide.
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
@@ -300,14 +279,12 @@ class SessionStore:
             raise
         self._conn: sqlite3.Connection | None = conn
         self._lock = threading.RLock()
-        # Reads have a connection of their own (opened at the first read), so they never queue
-        # behind a write's fsync: WAL lets a reader and a writer work at once.
-        self._reader: sqlite3.Connection | None = None
-        self._read_lock = threading.RLock()
+        self._writes = GroupCommit(self._lock, lambda durable: self._write(durable=durable))
+        # Idle reading connections. A read takes one (or opens one) and gives it back, so reads never
+        # queue behind a write's fsync nor behind each other: WAL lets readers and a writer work at once.
+        self._readers: builtins.list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         self._closed = False
-        # Appends waiting for a group commit (see `append`), guarded by their own small lock.
-        self._pending: builtins.list[_PendingAppend] = []
-        self._pending_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -324,14 +301,20 @@ class SessionStore:
             raise SessionError(f"the session store {self.path} is closed")
         return self._conn
 
-    def _reader_connection(self) -> sqlite3.Connection:
-        if self._closed:
-            raise SessionError(f"the session store {self.path} is closed")
-        if self._reader is None:
-            reader = self._open()
-            reader.execute("PRAGMA foreign_keys = ON")
-            self._reader = reader
-        return self._reader
+    def _take_reader(self) -> sqlite3.Connection:
+        with self._readers_lock:
+            if self._closed:
+                raise SessionError(f"the session store {self.path} is closed")
+            if self._readers:
+                return self._readers.pop()
+        return self._open()
+
+    def _give_back_reader(self, conn: sqlite3.Connection) -> None:
+        with self._readers_lock:
+            if not self._closed and len(self._readers) < _IDLE_READERS:
+                self._readers.append(conn)
+                return
+        conn.close()
 
     @staticmethod
     @contextmanager
@@ -371,9 +354,13 @@ class SessionStore:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        """The reading connection, under its own lock, with SQLite's errors told as the store's own."""
-        with self._read_lock, store_errors(self.path):
-            yield self._reader_connection()
+        """A reading connection of this thread's own, with SQLite's errors told as the store's own."""
+        with store_errors(self.path):
+            conn = self._take_reader()
+            try:
+                yield conn
+            finally:
+                self._give_back_reader(conn)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -401,7 +388,8 @@ class SessionStore:
 
     def create(self, *, workspace: str, protocol: str, model: str, title: str = "") -> SessionInfo:
         """Start an empty session."""
-        with self._write() as conn:
+
+        def create(conn: sqlite3.Connection) -> SessionInfo:
             session_id = self._free_id(conn)
             now = time.time()
             conn.execute(
@@ -410,6 +398,8 @@ class SessionStore:
                 (session_id, title, workspace, protocol, model, now, now),
             )
             return self._info(conn, session_id)
+
+        return self._writes.run(create)
 
     def get(self, session_id: str) -> SessionInfo:
         with self._reading() as conn:
@@ -569,46 +559,25 @@ class SessionStore:
                 raise TypeError(f"not a turn: {type(turn).__name__}")
         # Serialised before the transaction, so the write lock is held as briefly as possible.
         rows = [(turn.kind, TurnAdapter.dump_json(turn).decode()) for turn in turns]
-        request = _PendingAppend(session_id, rows, expected_head, lease, context_tokens)
-        with self._pending_lock:
-            self._pending.append(request)
-        # Group commit: whoever gets the connection commits every append waiting by then, its own
-        # included; a thread whose append a previous holder committed finds it done.
-        with self._lock:
-            if not request.done:
-                with self._pending_lock:
-                    batch, self._pending = self._pending, []
-                self._commit(batch, request)
-        if request.error is not None:
-            raise request.error
-        if lease is not None and request.lease_expires is not None:
-            lease.expires = request.lease_expires
-        return request.head
-
-    def _commit(self, batch: builtins.list[_PendingAppend], mine: _PendingAppend) -> None:
-        """The appends of `batch` in one transaction, each in a savepoint: a refused one is undone
-        alone. A failure of the transaction itself (locked, disk full, damage) fails them all; the
-        other threads get copies of its error (`mine` gets it as it is)."""
-        try:
-            with self._write() as conn:
-                for request in batch:
-                    conn.execute("SAVEPOINT one_append")
-                    try:
-                        request.head = self._append_one(conn, request)
-                    except (SessionError, ValueError, sqlite3.IntegrityError) as exc:
-                        conn.execute("ROLLBACK TO one_append")
-                        request.error = exc
-                    conn.execute("RELEASE one_append")
-        except BaseException as exc:
-            for request in batch:
-                request.error = exc if request is mine else _copied(exc)
-        finally:
-            for request in batch:
-                request.done = True
+        held = lease if lease is not None and not lease.released else None
+        head, expires = self._writes.run(
+            lambda conn: self._append(conn, session_id, rows, expected_head, lease, held, context_tokens)
+        )
+        if held is not None:
+            held.expires = expires
+        return head
 
     @staticmethod
-    def _append_one(conn: sqlite3.Connection, request: _PendingAppend) -> int:
-        session_id, rows, lease = request.session_id, request.rows, request.lease
+    def _append(
+        conn: sqlite3.Connection,
+        session_id: str,
+        rows: builtins.list[tuple[str, str]],
+        expected_head: int,
+        lease: Lease | None,
+        held: Lease | None,
+        context_tokens: int | None,
+    ) -> tuple[int, float]:
+        """The append itself: (the new head, the lease's new expiry when `held`)."""
         now = time.time()
         found = conn.execute(
             "SELECT head, lease_owner, lease_expires FROM sessions WHERE id = ?", (session_id,)
@@ -616,13 +585,12 @@ class SessionStore:
         if found is None:
             raise _not_found(session_id)
         head, owner, expires = found
-        token = lease.token if lease is not None else None
-        if _held_by_live_other(owner, expires, now, token):
+        if _held_by_live_other(owner, expires, now, lease.token if lease is not None else None):
             raise _busy(session_id)
-        if head != request.expected_head:
-            if request.expected_head > head:
+        if head != expected_head:
+            if expected_head > head:
                 raise ValueError(
-                    f"expected_head {request.expected_head} is past the head of session {session_id} ({head})"
+                    f"expected_head {expected_head} is past the head of session {session_id} ({head})"
                 )
             raise _moved_on(session_id)
         if rows:
@@ -631,26 +599,25 @@ class SessionStore:
                 [(session_id, head + i, kind, payload, now) for i, (kind, payload) in enumerate(rows)],
             )
         # One UPDATE of the session row for everything the append changes about it.
-        sets, params = [], []
+        sets: builtins.list[str] = []
+        params: builtins.list[object] = []
         if rows:
             sets.append("updated = ?")
             params.append(now)
-        if request.context_tokens is not None:
+        if context_tokens is not None:
             sets.append("context_tokens = ?")
-            params.append(request.context_tokens)
-        if lease is not None and not lease.released:
+            params.append(context_tokens)
+        if held is not None:
             # Appending is proof of life: extend the lease, taking it back if it had expired and
             # nobody took it over (what `Lease.refresh` does), so no separate refresh is needed.
             sets.append("lease_expires = ?")
-            params.append(now + lease.ttl)
-            if owner != lease.token:
+            params.append(now + held.ttl)
+            if owner != held.token:
                 sets += ["lease_owner = ?", "lease_depth = 1"]
-                params.append(lease.token)
+                params.append(held.token)
         if sets:
             conn.execute(f"UPDATE sessions SET {', '.join(sets)} WHERE id = ?", (*params, session_id))
-        if lease is not None and not lease.released:
-            request.lease_expires = now + lease.ttl
-        return head + len(rows)
+        return head + len(rows), now + (held.ttl if held is not None else 0.0)
 
     # -- leases -----------------------------------------------------------------------------------
 
@@ -664,7 +631,8 @@ class SessionStore:
         if ttl <= 0:
             raise ValueError("a lease needs a positive ttl")
         token = LeaseOwner(owner, this_process()).encode()
-        with self._write(durable=False) as conn:
+
+        def take(conn: sqlite3.Connection) -> float:
             now = time.time()
             found = conn.execute(
                 "SELECT lease_owner, lease_expires, lease_depth FROM sessions WHERE id = ?", (session_id,)
@@ -682,10 +650,13 @@ class SessionStore:
                 "UPDATE sessions SET lease_owner = ?, lease_expires = ?, lease_depth = ? WHERE id = ?",
                 (token, now + ttl, depth, session_id),
             )
-        return Lease(self, session_id, owner, ttl, now + ttl, token)
+            return now + ttl
+
+        expires = self._writes.run(take, durable=False)
+        return Lease(self, session_id, owner, ttl, expires, token)
 
     def _refresh_lease(self, lease: Lease) -> float:
-        with self._write(durable=False) as conn:
+        def refresh(conn: sqlite3.Connection) -> float:
             now = time.time()
             found = conn.execute(
                 "SELECT lease_owner, lease_expires FROM sessions WHERE id = ?", (lease.session_id,)
@@ -706,8 +677,10 @@ class SessionStore:
                 )
             return now + lease.ttl
 
+        return self._writes.run(refresh, durable=False)
+
     def _release_lease(self, lease: Lease) -> None:
-        with self._write(durable=False) as conn:
+        def release(conn: sqlite3.Connection) -> None:
             # Only our own lease: after an expiry takeover it belongs to someone else.
             conn.execute(
                 "UPDATE sessions SET"
@@ -718,15 +691,17 @@ class SessionStore:
                 (lease.session_id, lease.token),
             )
 
+        self._writes.run(release, durable=False)
+
     # -- lifetime ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        with self._lock, self._read_lock:
+        with self._lock, self._readers_lock:
             self._closed = True
-            for conn in (self._conn, self._reader):
+            for conn in (self._conn, *self._readers):
                 if conn is not None:
                     conn.close()
-            self._conn = self._reader = None
+            self._conn, self._readers = None, []
 
     def __enter__(self) -> SessionStore:
         return self

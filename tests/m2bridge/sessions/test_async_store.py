@@ -55,8 +55,8 @@ def connection_held(store: SessionStore) -> Iterator[threading.Event]:
 
 def wait_until_queued(store: SessionStore, count: int) -> None:
     deadline = time.monotonic() + BOUND
-    while len(store._pending) < count:
-        assert time.monotonic() < deadline, f"only {len(store._pending)} of {count} appends queued"
+    while store._writes.queued < count:
+        assert time.monotonic() < deadline, f"only {store._writes.queued} of {count} appends queued"
         time.sleep(0.001)
 
 
