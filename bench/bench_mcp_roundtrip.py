@@ -8,7 +8,7 @@ Each server reads (or returns) about 1 KB through one SDK client session over st
   server-filesystem  @modelcontextprotocol/server-filesystem (Node), its read tool on the same file;
   mcp-server-git     `git_show` of `HEAD:small.txt` in the same temp repo, its nearest small read.
 After a warm-up, calls alternate between the servers; prints each median in ms and ours as a ratio
-against each peer (goal: within 10% of sdk-echo). Peers come from scripts/bench-peers; a missing one
+against each peer (goal: within 5% of sdk-echo). Peers come from scripts/bench-peers; a missing one
 is reported and skipped.
 """
 
@@ -115,7 +115,7 @@ async def main(quick: bool) -> None:
             raise SystemExit("our server did not answer: nothing to compare")
         for peer in ("sdk-echo", "server-filesystem", "mcp-server-git"):
             if peer in medians:
-                goal = " (goal: at most 1.10)" if peer == "sdk-echo" else ""
+                goal = " (goal: at most 1.05)" if peer == "sdk-echo" else ""
                 print(f"  ours/{peer:<18} {medians['m2bridge'] / medians[peer]:.2f}x{goal}")
 
 
