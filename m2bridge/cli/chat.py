@@ -7,7 +7,7 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,7 +96,7 @@ async def _one_turn(args: argparse.Namespace, settings: Settings, workspace: Pat
 
 
 @contextmanager
-def _stopping_on_signals(stop: Callable[[int], None]) -> Iterator[None]:
+def _stopping_on_signals(stop: Callable[[int], None]) -> Generator[None]:
     """Call `stop(signal number)` on any of STOP_SIGNALS while inside (a running event loop's handlers).
 
     A signal the process was started ignoring stays ignored: `nohup m2bridge chat ...` asked for

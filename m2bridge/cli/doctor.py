@@ -102,7 +102,7 @@ _RECOVER = "run `m2bridge sessions recover` to salvage every readable turn"
 
 
 def _tools(settings: Settings) -> Check:
-    problems = []
+    problems: list[str] = []
     if shutil.which("git") is None:
         problems.append("git is missing (install it for the git tools)")
     if not (Path(sys.executable).parent / "rg").is_file() and shutil.which("rg") is None:
