@@ -32,11 +32,13 @@ async def through_engine(client: ModelClient, prompt: str = "go") -> tuple[float
     first = 0.0
     chars = 0
     exchange = client.exchange(ModelRequest(system="", turns=[UserTurn(text=prompt)]))
-    async for event in exchange:
-        if isinstance(event, (TextDelta, ThinkingDelta)):
-            if not first:
-                first = time.perf_counter() - start
-            chars += len(event.text)
+    # As the agent loop reads it: one batch of events per network read.
+    async for batch in exchange.batches():
+        for event in batch:
+            if isinstance(event, (TextDelta, ThinkingDelta)):
+                if not first:
+                    first = time.perf_counter() - start
+                chars += len(event.text)
     return first, time.perf_counter() - start, chars
 
 

@@ -12,9 +12,16 @@ import json
 from typing import Any
 
 from m2bridge.client.errors import api_error_from_body
-from m2bridge.client.events import StreamEvent, TextDelta, ThinkingDelta, ToolCallStarted, UsageUpdate
+from m2bridge.client.events import (
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallStarted,
+    UsageUpdate,
+    coalesced,
+)
 from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
-from m2bridge.client.sse import ServerSentEvent
+from m2bridge.client.sse import ServerSentEvent, json_data
 from m2bridge.client.wire import Assembler
 from m2bridge.config import Settings
 from m2bridge.errors import ModelError
@@ -166,11 +173,40 @@ class AnthropicAssembler(Assembler):
                 output_tokens=int(usage.get("output_tokens") or self._usage.output_tokens),
             )
 
+    def feed_events(self, batch: list[ServerSentEvent]) -> list[StreamEvent]:
+        # The hot path of a long answer, inlined: a text or thinking delta into its block's parts.
+        events: list[StreamEvent] = []
+        for sse in batch:
+            try:
+                data = json_data(sse.data)
+            except ValueError:
+                continue
+            delta = data.get("delta") if type(data) is dict else None
+            if type(delta) is dict and data.get("type") == "content_block_delta":
+                kind = delta.get("type")
+                if kind == "text_delta" or kind == "thinking_delta":
+                    field = "text" if kind == "text_delta" else "thinking"
+                    index = int(data["index"])
+                    if index not in self._blocks:
+                        self._blocks[index] = {"type": "text", "text": ""}
+                    piece = str(delta.get(field, ""))
+                    self._part(index, field).append(piece)
+                    if piece:
+                        events.append(TextDelta(piece) if field == "text" else ThinkingDelta(piece))
+                    continue
+            events += self._feed(sse, data)
+            if self._done:
+                break
+        return coalesced(events)
+
     def feed_sse(self, sse: ServerSentEvent) -> list[StreamEvent]:
         try:
-            data = json.loads(sse.data)
+            data = json_data(sse.data)
         except ValueError:
             return []
+        return self._feed(sse, data)
+
+    def _feed(self, sse: ServerSentEvent, data: Any) -> list[StreamEvent]:
         kind = data.get("type", sse.event) if isinstance(data, dict) else sse.event
         if kind == "error" or (isinstance(data, dict) and "base_resp" in data and "type" not in data):
             raise self._stream_error(data)

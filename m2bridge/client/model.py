@@ -28,6 +28,7 @@ __all__ = ["Exchange", "ModelClient", "backoff_delay"]
 
 _MAX_BACKOFF = 30.0
 _MAX_RETRY_AFTER = 120.0
+_DRAIN_SECONDS = 0.25
 
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
@@ -78,10 +79,10 @@ class ModelClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # Used by Exchange: one attempt, yielding events as they are decoded.
+    # Used by Exchange: one attempt, yielding the events of each network read as one batch.
     async def _attempt(
         self, request: ModelRequest, assembler: Assembler, stream: bool
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncIterator[list[StreamEvent]]:
         body = self.wire.body(request, stream=stream)
         headers = self.wire.headers(self._key)
         try:
@@ -94,25 +95,25 @@ class ModelClient:
                     raise error_from_response(response.status_code, text, response.headers, self.settings)
                 content_type = response.headers.get("content-type", "")
                 if stream and "text/event-stream" in content_type:
+                    # Inline rather than a helper generator: each generator level is a hop per read.
                     decoder = SSEDecoder()
-                    async for line in response.aiter_lines():
-                        sse = decoder.feed(line)
-                        if sse is None:
-                            continue
-                        for event in assembler.feed_sse(sse):
-                            yield event
-                        if assembler.done:
-                            break
+                    chunks = _body_chunks(response)
+                    async for chunk in chunks:
+                        if batch := decoder.feed(chunk):
+                            if events := assembler.feed_events(batch):
+                                yield events
+                            if assembler.done:
+                                await _drain(chunks)
+                                break
                     else:
-                        if (sse := decoder.flush()) is not None:
-                            for event in assembler.feed_sse(sse):
-                                yield event
+                        if events := assembler.feed_events(decoder.finish()):
+                            yield events
                 else:
                     payload = _json_or_error(await response.aread(), response.status_code)
                     if (api := api_error_from_body(payload, self.settings, response.headers)) is not None:
                         raise api
-                    for event in assembler.feed_json(payload):
-                        yield event
+                    if events := assembler.feed_json(payload):
+                        yield events
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, self.settings) from exc
         if not assembler.done:
@@ -122,6 +123,24 @@ class ModelClient:
                 trace_id=assembler.trace_id,
                 retryable=True,
             )
+
+
+def _body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    # An unencoded body (what model servers send) is read raw: one generator hop less per read.
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    return response.aiter_raw() if encoding == "identity" else response.aiter_bytes()
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read the body's end, which servers send right after the last event, so the connection goes
+    back to the pool: closing it half-read costs the next request a new connection (and a TLS
+    handshake with a hosted API). A server that keeps the stream open is not waited for long."""
+    with anyio.move_on_after(_DRAIN_SECONDS):
+        try:
+            async for _ in chunks:
+                pass
+        except httpx.HTTPError:
+            pass  # the answer is complete; a broken tail only costs the connection
 
 
 def _json_or_error(raw: bytes, status: int) -> Any:
@@ -159,6 +178,12 @@ class Exchange:
         return self._assembler.turn(incomplete=True)
 
     async def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        async for batch in self.batches():
+            for event in batch:
+                yield event
+
+    async def batches(self) -> AsyncIterator[list[StreamEvent]]:
+        """The events in batches, one per network read: the cheap way to relay a long answer."""
         settings = self._client.settings
         attempt = 0
         while True:
@@ -166,9 +191,9 @@ class Exchange:
             self._assembler = assembler
             emitted = False
             try:
-                async for event in self._client._attempt(self._request, assembler, self._stream):
+                async for batch in self._client._attempt(self._request, assembler, self._stream):
                     emitted = True
-                    yield event
+                    yield batch
             except ModelError as err:
                 if err.trace_id is None:
                     err.trace_id = assembler.trace_id

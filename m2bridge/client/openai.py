@@ -27,10 +27,17 @@ import uuid
 from typing import Any
 
 from m2bridge.client.errors import api_error_from_body
-from m2bridge.client.events import StreamEvent, TextDelta, ThinkingDelta, ToolCallStarted, UsageUpdate
+from m2bridge.client.events import (
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallStarted,
+    UsageUpdate,
+    coalesced,
+)
 from m2bridge.client.native_tools import has_tool_markup, parse_tool_calls, split_thinking
 from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
-from m2bridge.client.sse import ServerSentEvent
+from m2bridge.client.sse import ServerSentEvent, json_data
 from m2bridge.client.stream_text import StreamKind, StreamText
 from m2bridge.client.think_router import ThinkRouter, split_generated
 from m2bridge.client.wire import Assembler
@@ -213,29 +220,44 @@ class OpenAIAssembler(Assembler):
         return events
 
     def feed_sse(self, sse: ServerSentEvent) -> list[StreamEvent]:
+        return self.feed_events([sse])
+
+    def feed_events(self, batch: list[ServerSentEvent]) -> list[StreamEvent]:
+        # Streamed text is settled (and routed past <think> tags) once per batch, not once per chunk;
+        # any other event first settles the text before it, so the order is as if chunk by chunk.
+        events: list[StreamEvent] = []
+        for sse in batch:
+            self._feed(sse, events)
+            if self._done:
+                return coalesced(events)
+        events += self._settled()
+        return coalesced(events)
+
+    def _feed(self, sse: ServerSentEvent, events: list[StreamEvent]) -> None:
         if sse.data.strip() == "[DONE]":
             self._done = True
             self._kind.finish()
-            return self._settled() + self._router.flush()
+            events += self._settled()
+            events += self._router.flush()
+            return
         try:
-            chunk = json.loads(sse.data)
+            chunk = json_data(sse.data)
         except ValueError:
-            return []
+            return
         if not isinstance(chunk, dict):
-            return []
-        if (api := api_error_from_body(chunk, self._settings, {})) is not None:
+            return
+        if "base_resp" in chunk and (api := api_error_from_body(chunk, self._settings, {})) is not None:
             raise api
         if isinstance(chunk.get("error"), dict):
             raise ModelError(f"The model stream failed: {chunk['error'].get('message')}", code="stream_error")
-        events: list[StreamEvent] = []
         if (usage := self._take_usage(chunk.get("usage"))) is not None:
+            events += self._settled()
             events.append(usage)
         for choice in chunk.get("choices") or []:
             self._saw_data = True
-            events += self._apply_delta(choice.get("delta") or {})
+            self._apply_delta(choice.get("delta") or {}, events)
             if choice.get("finish_reason"):
                 self._finish = choice["finish_reason"]
-        return events
 
     def _thinking_field(self, text: StreamText) -> None:
         """A separate thinking field arrived: content is all answer; show the first such field only
@@ -255,8 +277,7 @@ class OpenAIAssembler(Assembler):
             events += self._router.feed(new)
         return events
 
-    def _apply_delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
+    def _apply_delta(self, delta: dict[str, Any], events: list[StreamEvent]) -> None:
         for item in delta.get("reasoning_details") or []:
             index = int(item.get("index", 0))
             # The item's other keys as first sent; its text is assembled apart (see _streamed_message).
@@ -276,8 +297,10 @@ class OpenAIAssembler(Assembler):
                     self._thinking_field(field)
         if isinstance(delta.get("content"), str):
             self._content.feed(delta["content"])
+        if not delta.get("tool_calls"):
+            return
         events += self._settled()
-        for part in delta.get("tool_calls") or []:
+        for part in delta["tool_calls"]:
             index = int(part.get("index", len(self._calls)))
             call = self._calls.get(index)
             function = part.get("function") or {}
@@ -295,7 +318,6 @@ class OpenAIAssembler(Assembler):
                 call["name"] += function["name"]
                 events.append(ToolCallStarted(call["name"]))
             call["arguments"] += function.get("arguments") or ""
-        return events
 
     def _streamed_message(self) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": self._content.text}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
-from m2bridge.client.events import StreamEvent
+from m2bridge.client.events import StreamEvent, coalesced
 from m2bridge.client.request import ModelRequest
 from m2bridge.client.sse import ServerSentEvent
 from m2bridge.config import Settings
@@ -21,6 +21,16 @@ class Assembler(ABC):
 
     @abstractmethod
     def feed_sse(self, sse: ServerSentEvent) -> list[StreamEvent]: ...
+
+    def feed_events(self, batch: list[ServerSentEvent]) -> list[StreamEvent]:
+        """The display events of one network read's worth of SSE events, runs of deltas joined.
+        Events after the end of the answer are ignored."""
+        events: list[StreamEvent] = []
+        for sse in batch:
+            events += self.feed_sse(sse)
+            if self.done:
+                break
+        return coalesced(events)
 
     @abstractmethod
     def feed_json(self, body: Any) -> list[StreamEvent]: ...
