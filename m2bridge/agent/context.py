@@ -8,12 +8,17 @@ interleaved thinking is its working memory and must come back in its original fo
 skip indexes (a record that could not be read is left out of the list), so every function here that
 meets a boundary takes the turns' stored indexes alongside the turns (`indexes`, one per turn; when
 left out, list positions are the indexes).
+
+Each of them needs the list position of the latest compaction; found by a scan from the end, that is
+a walk over the whole history each step for a session never compacted. A caller that keeps track of
+it (the agent adds turns one append at a time) passes it as `latest` and nothing is scanned.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
+from typing import Final, Literal
 
 from m2bridge.messages import AssistantTurn, CompactionTurn, ToolResultsTurn, Turn, TurnAdapter
 
@@ -22,12 +27,17 @@ __all__ = [
     "choose_boundary",
     "context_estimate",
     "estimate_tokens",
+    "latest_compaction",
     "older_than",
     "position_of",
     "window",
 ]
 
 CHARS_PER_TOKEN = 3.5
+
+# `latest` when the caller does not know it: find it by scanning the turns.
+SCAN: Final = "scan"
+Latest = int | None | Literal["scan"]
 
 
 def estimate_tokens(turn: Turn) -> int:
@@ -49,16 +59,21 @@ def position_of(index: int, turns: Sequence[Turn], indexes: Sequence[int] | None
     return bisect_left(_indexes(turns, indexes), index)
 
 
-def _latest_compaction(turns: Sequence[Turn]) -> int | None:
+def latest_compaction(turns: Sequence[Turn], latest: Latest = SCAN) -> int | None:
+    """The list position of the latest compaction turn, None if there is none (`latest` if known)."""
+    if not isinstance(latest, str):  # known: an int, or None for "no compaction"
+        return latest
     for position in range(len(turns) - 1, -1, -1):
         if isinstance(turns[position], CompactionTurn):
             return position
     return None
 
 
-def window(turns: Sequence[Turn], indexes: Sequence[int] | None = None) -> tuple[int, list[Turn]]:
+def window(
+    turns: Sequence[Turn], indexes: Sequence[int] | None = None, *, latest: Latest = SCAN
+) -> tuple[int, list[Turn]]:
     """(stored index of the first verbatim turn, the turns to send) behind the latest compaction."""
-    latest = _latest_compaction(turns)
+    latest = latest_compaction(turns, latest)
     if latest is None:
         return (_indexes(turns, indexes)[0] if turns else 0), list(turns)
     summary = turns[latest]
@@ -69,15 +84,17 @@ def window(turns: Sequence[Turn], indexes: Sequence[int] | None = None) -> tuple
 
 
 def context_estimate(
-    turns: Sequence[Turn], system_chars: int = 0, indexes: Sequence[int] | None = None
+    turns: Sequence[Turn],
+    system_chars: int = 0,
+    indexes: Sequence[int] | None = None,
+    *,
+    latest: Latest = SCAN,
 ) -> int:
     """Tokens the next request will carry: the last exact usage figure plus estimates after it.
 
     Only a turn answered after the latest compaction has a usage figure that measures the compacted
     request; the verbatim turns kept from before it were measured with the older turns still in."""
-    _, sent = window(turns, indexes)
-    total = int(system_chars / CHARS_PER_TOKEN)
-    latest = _latest_compaction(turns)
+    latest = latest_compaction(turns, latest)
     measured_from = 0 if latest is None else latest + 1
     for position in range(len(turns) - 1, measured_from - 1, -1):
         turn = turns[position]
@@ -85,17 +102,23 @@ def context_estimate(
             after = [t for t in turns[position + 1 :] if not isinstance(t, CompactionTurn)]
             exact = turn.usage.input_tokens + turn.usage.output_tokens
             return exact + sum(estimate_tokens(t) for t in after)
-    return total + sum(estimate_tokens(t) for t in sent)
+    _, sent = window(turns, indexes, latest=latest)
+    return int(system_chars / CHARS_PER_TOKEN) + sum(estimate_tokens(t) for t in sent)
 
 
 def choose_boundary(
-    turns: Sequence[Turn], keep_tokens: int, min_keep: int = 2, indexes: Sequence[int] | None = None
+    turns: Sequence[Turn],
+    keep_tokens: int,
+    min_keep: int = 2,
+    indexes: Sequence[int] | None = None,
+    *,
+    latest: Latest = SCAN,
 ) -> int | None:
     """The stored index where verbatim history should start: recent turns worth about `keep_tokens`,
     never splitting a tool call from its result (the boundary is never a tool-results turn), and
     always past the current boundary. None if nothing can go."""
     numbers = _indexes(turns, indexes)
-    start, _ = window(turns, indexes)
+    start, _ = window(turns, indexes, latest=latest)
     start_position = position_of(start, turns, indexes)
     kept = 0
     candidate: int | None = None
@@ -111,11 +134,13 @@ def choose_boundary(
     return None if candidate is None else numbers[candidate]
 
 
-def older_than(boundary: int, turns: Sequence[Turn], indexes: Sequence[int] | None = None) -> list[Turn]:
+def older_than(
+    boundary: int, turns: Sequence[Turn], indexes: Sequence[int] | None = None, *, latest: Latest = SCAN
+) -> list[Turn]:
     """What a compaction at `boundary` stands in for: the current summary (if any), then the verbatim
     turns before `boundary`. The latest summary is stored after its boundary, so a plain slice of the
     list up to `boundary` could miss it."""
-    start, sent = window(turns, indexes)
+    start, sent = window(turns, indexes, latest=latest)
     summary = sent[:1] if sent and isinstance(sent[0], CompactionTurn) else []
     begin, end = position_of(start, turns, indexes), position_of(boundary, turns, indexes)
     return [*summary, *(t for t in turns[begin:end] if not isinstance(t, CompactionTurn))]

@@ -28,6 +28,7 @@ from m2bridge.agent.context import (
     CHARS_PER_TOKEN,
     choose_boundary,
     context_estimate,
+    latest_compaction,
     older_than,
     window,
 )
@@ -102,11 +103,24 @@ class TurnResult:
 
 @dataclass
 class _History:
-    """The session's turns as loaded and appended in this run, each with its stored index."""
+    """The session's turns as loaded and appended in this run, each with its stored index, and the
+    list position of the latest compaction (kept up to date here, so no step scans the history)."""
 
     turns: list[Turn]
     indexes: list[int]
     head: int
+    latest: int | None = None
+
+    def __post_init__(self) -> None:
+        self.latest = latest_compaction(self.turns)
+
+    def add(self, turns: Sequence[Turn], head: int) -> None:
+        for turn in turns:
+            if isinstance(turn, CompactionTurn):
+                self.latest = len(self.turns)
+            self.turns.append(turn)
+        self.indexes += range(self.head, head)
+        self.head = head
 
 
 @dataclass
@@ -197,9 +211,7 @@ class Agent:
         head = await self.store.append(
             session_id, turns, expected_head=history.head, lease=self._lease, context_tokens=context_tokens
         )
-        history.indexes += range(history.head, history.head + len(turns))
-        history.turns += turns
-        history.head = head
+        history.add(turns, head)
 
     async def _run(
         self, session_id: str, prompt: str, context: Sequence[ContextTurn], result: TurnResult
@@ -258,7 +270,7 @@ class Agent:
         ).strip()
 
     async def _model_turn(self, history: _History) -> AssistantTurn:
-        _, sent = window(history.turns, history.indexes)
+        _, sent = window(history.turns, history.indexes, latest=history.latest)
         request = ModelRequest(
             system=self.system,
             turns=sent,
@@ -360,7 +372,7 @@ class Agent:
         return min(window_setting, self._server_limit) if self._server_limit else window_setting
 
     def _estimate(self, history: _History) -> int:
-        return context_estimate(history.turns, len(self.system), history.indexes)
+        return context_estimate(history.turns, len(self.system), history.indexes, latest=history.latest)
 
     def _report(self, result: TurnResult, event: Compaction) -> None:
         result.compactions.append(event)
@@ -466,13 +478,15 @@ class Agent:
 
         The summary request (system, transcript and the summary's max_tokens together) stays within
         `request_tokens`, since a self-hosted server counts prompt plus max_tokens against its limit."""
-        boundary = choose_boundary(history.turns, keep_tokens=keep_tokens, indexes=history.indexes)
+        boundary = choose_boundary(
+            history.turns, keep_tokens=keep_tokens, indexes=history.indexes, latest=history.latest
+        )
         if boundary is None:
             return None
         summary_tokens = self._summary_tokens(request_tokens)
         room = request_tokens - summary_tokens - int(len(self.system) / CHARS_PER_TOKEN) - 200
         text, _ = transcript(
-            older_than(boundary, history.turns, history.indexes),
+            older_than(boundary, history.turns, history.indexes, latest=history.latest),
             max_chars=int(max(room, 256) * CHARS_PER_TOKEN),
         )
         request = ModelRequest(

@@ -91,3 +91,23 @@ def test_older_than_carries_the_current_summary_and_the_turns_before_the_new_bou
     summary = CompactionTurn(summary="s", replaces_before=2)
     history = [*turns, summary]
     assert older_than(4, history) == [summary, turns[2], turns[3]]
+
+
+def test_a_known_latest_compaction_gives_what_the_scan_finds_and_is_taken_as_given():
+    from m2bridge.agent.context import latest_compaction
+
+    rounds = [t for i in range(6) for t in tool_round(i)]
+    first = CompactionTurn(summary="first", replaces_before=4)
+    second = CompactionTurn(summary="second", replaces_before=8)
+    for turns in (
+        [UserTurn(text="go"), *rounds],
+        [*rounds[:6], first, *rounds[6:]],
+        [*rounds, first, second],
+    ):
+        latest = latest_compaction(turns)
+        assert window(turns, latest=latest) == window(turns)
+        assert context_estimate(turns, 100, latest=latest) == context_estimate(turns, 100)
+        assert choose_boundary(turns, 300, latest=latest) == choose_boundary(turns, 300)
+    # Given, it is not looked for again: the agent tracks it as it appends, so no step walks the history.
+    turns = [*rounds, first, second]
+    assert window(turns, latest=len(turns) - 2)[1][0] is first
