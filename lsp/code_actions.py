@@ -5,6 +5,7 @@ Computing them never calls the model: each carries an `m2.*` command that runs o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -22,7 +23,7 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 
 
 def code_actions(
-    params: types.CodeActionParams, literals: bool, unstructure: Any
+    params: types.CodeActionParams, literals: bool, unstructure: Callable[[object], Any]
 ) -> list[types.CodeAction | types.Command]:
     uri = params.text_document.uri
     span = unstructure(params.range)

@@ -31,7 +31,7 @@ from m2bridge.errors import M2BridgeError, SessionNotFound
 from m2bridge.messages import ContextTurn
 from m2bridge.tools import Tool
 
-__all__ = ["EDITOR_NOTE", "SETTINGS_WAIT", "EditorConversations", "ServerOptions"]
+__all__ = ["ANSWER_SHOWN", "EDITOR_NOTE", "SETTINGS_WAIT", "EditorConversations", "ServerOptions"]
 
 EDITOR_NOTE = (
     "You are running inside the user's editor. read_file sees the editor's text, unsaved changes "
@@ -41,6 +41,8 @@ EDITOR_NOTE = (
 )
 
 SETTINGS_WAIT = 10.0
+# How much of an answer a window/showMessage carries (the log gets all of it).
+ANSWER_SHOWN = 4000
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,17 @@ class EditorConversations:
         progress = self._progress.get(token)
         if progress is not None:
             progress.cancelled_by_user()
+
+    async def answer(self, params: ChatParams, title: str = "M2") -> dict[str, Any]:
+        """A turn that answers a request: $/cancelRequest cancels the handler's task, so the turn is stopped
+        instead, and the request still gets what arrived."""
+        control = TurnControl()
+        inner = asyncio.ensure_future(self.chat(params, control, title=title))
+        try:
+            return await asyncio.shield(inner)
+        except asyncio.CancelledError:
+            control.cancel()
+            return await inner
 
     async def chat(self, params: ChatParams, control: TurnControl, *, title: str = "M2") -> dict[str, Any]:
         with contextlib.suppress(TimeoutError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pygls.exceptions import JsonRpcInvalidParams
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "EditorRange",
     "SelectionParams",
     "SessionParams",
+    "parse_arguments",
     "parse_params",
 ]
 
@@ -79,6 +80,7 @@ class DiagnosticsParams(_Params):
 
 
 Model = TypeVar("Model", bound=_Params)
+Arguments = TypeVar("Arguments")
 
 
 def parse_params(model: type[Model], raw: Any) -> Model:
@@ -90,3 +92,12 @@ def parse_params(model: type[Model], raw: Any) -> Model:
             f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in err.errors()[:5]
         )
         raise JsonRpcInvalidParams(f"Invalid params: {problems}") from None
+
+
+def parse_arguments(shape: type[Arguments], args: tuple[object, ...], command: str) -> Arguments:
+    """A command's positional arguments as `shape` (a tuple type), or InvalidParams naming the command."""
+    try:
+        return TypeAdapter(shape).validate_python(args)
+    except ValidationError as err:
+        problem = err.errors()[0]
+        raise JsonRpcInvalidParams(f"{command}: bad arguments ({problem['msg']})") from None
