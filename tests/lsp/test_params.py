@@ -15,6 +15,7 @@ from lsp.params import (
     EditorRange,
     SelectionParams,
     SessionParams,
+    parse_arguments,
     parse_params,
 )
 
@@ -128,3 +129,23 @@ def test_a_backwards_range_covers_the_same_lines_as_a_forwards_one() -> None:
     backwards = EditorRange.model_validate(span((9, 2), (4, 1)))
     assert (backwards.first_line(), backwards.last_line()) == (4, 9)
     assert not backwards.empty
+
+
+def test_command_arguments_are_read_positionally_into_their_types() -> None:
+    uri, where = parse_arguments(
+        tuple[str, EditorRange], ("file:///a.py", span((1, 0), (2, 0))), "m2.explain"
+    )
+    assert uri == "file:///a.py"
+    assert (where.first_line(), where.last_line()) == (1, 1)
+
+
+def test_bad_command_arguments_are_invalid_params_naming_the_command() -> None:
+    with pytest.raises(JsonRpcInvalidParams) as refused:
+        parse_arguments(tuple[str, EditorRange], ("file:///a.py", {"start": 3}), "m2.explain")
+    assert refused.value.message.startswith("m2.explain: bad arguments (")
+    assert refused.value.code == JsonRpcInvalidParams.CODE
+
+
+def test_a_missing_command_argument_is_invalid_params_too() -> None:
+    with pytest.raises(JsonRpcInvalidParams, match=r"m2\.chat: bad arguments"):
+        parse_arguments(tuple[str, str | None], ("hello",), "m2.chat")
