@@ -77,6 +77,9 @@ class GroupCommit:
     def _commit(self, batch: list[_Pending[Any]], mine: _Pending[Any]) -> None:
         try:
             with self._transaction(any(p.durable for p in batch)) as conn:
+                if len(batch) == 1:  # alone: a refusal undoes the whole transaction, which is all its own
+                    mine.result = mine.operation(conn)
+                    return
                 for pending in batch:
                     conn.execute("SAVEPOINT one_operation")
                     try:
