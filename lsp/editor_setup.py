@@ -7,7 +7,6 @@ import asyncio
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from lsprotocol import types
 
@@ -39,7 +38,7 @@ class EditorSetup:
             self.workspace = detect_workspace(existing[0])
             self.roots = existing
 
-    def configure(self, raw: Any) -> None:
+    def configure(self, raw: object) -> None:
         """Apply `m2bridge` settings from the editor, keeping the last good ones when these are unusable."""
         editor, warnings = read_editor_settings(raw)
         for warning in warnings:

@@ -105,7 +105,7 @@ class EditorLink:
             return None
         return chosen.title if chosen is not None else None
 
-    async def configuration(self) -> Any:
+    async def configuration(self) -> object:
         if not self.offers_configuration:
             return None
         params = types.ConfigurationParams(items=[types.ConfigurationItem(section="m2bridge")])

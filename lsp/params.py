@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pygls.exceptions import JsonRpcInvalidParams
@@ -83,7 +83,7 @@ Model = TypeVar("Model", bound=_Params)
 Arguments = TypeVar("Arguments")
 
 
-def parse_params(model: type[Model], raw: Any) -> Model:
+def parse_params(model: type[Model], raw: object) -> Model:
     """The params as `model`, or a JSON-RPC InvalidParams error that says which field is wrong."""
     try:
         return model.model_validate(raw if raw is not None else {})

@@ -24,20 +24,20 @@ def register_chat_requests(
     server: LanguageServer, link: EditorLink, setup: EditorSetup, conversations: EditorConversations
 ) -> None:
     @server.feature("m2/chat")
-    async def chat(ls: LanguageServer, params: Any) -> dict[str, Any]:
+    async def chat(ls: LanguageServer, params: object) -> dict[str, Any]:
         return await conversations.answer(parse_params(ChatParams, params))
 
     @server.feature("m2/context")
-    def context(ls: LanguageServer, params: Any) -> dict[str, Any]:
+    def context(ls: LanguageServer, params: object) -> dict[str, Any]:
         """The editor-context block the next m2/chat would carry (for a preview, and for the benchmark)."""
         return {"text": conversations.editor_context()}
 
     @server.feature("m2/sessions")
-    async def sessions(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
+    async def sessions(ls: LanguageServer, params: object) -> list[dict[str, Any]]:
         return await session_list(conversations.service(), setup.workspace)
 
     @server.feature("m2/session")
-    async def session(ls: LanguageServer, params: Any) -> dict[str, Any]:
+    async def session(ls: LanguageServer, params: object) -> dict[str, Any]:
         return await session_view(conversations.service(), parse_params(SessionParams, params).id)
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)

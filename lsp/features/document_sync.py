@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -78,7 +78,7 @@ def _register_editor_notification(
     """A notification from the editor: applied when its params check out, else logged and ignored."""
 
     @server.feature(method)
-    def handle(ls: LanguageServer, params: Any) -> None:
+    def handle(ls: LanguageServer, params: object) -> None:
         try:
             parsed = parse_params(model, params)
         except JsonRpcInvalidParams as err:
