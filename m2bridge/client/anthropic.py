@@ -9,6 +9,7 @@ thinking sent as `<think>` text because an unsigned thinking block is refused.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from m2bridge.client.errors import api_error_from_body
@@ -20,6 +21,7 @@ from m2bridge.client.events import (
     UsageUpdate,
     coalesced,
 )
+from m2bridge.client.rendered import Rendered, RenderedTurns, joined_body, json_bytes
 from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
 from m2bridge.client.sse import ServerSentEvent, json_data
 from m2bridge.client.wire import Assembler
@@ -34,12 +36,13 @@ from m2bridge.messages import (
     ThinkingBlock,
     ToolCall,
     ToolResultsTurn,
+    Turn,
     Usage,
     UserTurn,
     converted_blocks,
 )
 
-__all__ = ["AnthropicAssembler", "AnthropicWire", "render_messages"]
+__all__ = ["AnthropicAssembler", "AnthropicWire", "rendered_messages", "rendered_turn"]
 
 _API_VERSION = "2023-06-01"
 
@@ -59,37 +62,54 @@ def _assistant_message(turn: AssistantTurn) -> dict[str, Any]:
     return {"role": "assistant", "content": content or [{"type": "text", "text": ""}]}
 
 
-def render_messages(request: ModelRequest) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
+def rendered_turn(turn: Turn) -> Rendered:
+    """("user", the JSON of its content blocks) or ("assistant", the JSON of its message)."""
+    if isinstance(turn, UserTurn):
+        return "user", json_bytes({"type": "text", "text": turn.text})
+    if isinstance(turn, ContextTurn):
+        return "user", json_bytes({"type": "text", "text": context_text(turn.source, turn.text)})
+    if isinstance(turn, CompactionTurn):
+        return "user", json_bytes({"type": "text", "text": summary_text(turn.summary)})
+    if isinstance(turn, ToolResultsTurn):
+        blocks = [
+            {
+                "type": "tool_result",
+                "tool_use_id": r.tool_call_id,
+                "content": r.content,
+                **({"is_error": True} if r.is_error else {}),
+            }
+            for r in turn.results
+        ]
+        return "user", b", ".join(json_bytes(b) for b in blocks)
+    if isinstance(turn, AssistantTurn) and not turn.incomplete:
+        return "assistant", json_bytes(_assistant_message(turn))
+    return None  # an incomplete answer is stored and shown, never sent back
 
-    def add_user(blocks: list[dict[str, Any]]) -> None:
-        # Consecutive user content (context, a turn after a skipped incomplete answer) joins one message.
-        if messages and messages[-1]["role"] == "user":
-            messages[-1]["content"].extend(blocks)
-        else:
-            messages.append({"role": "user", "content": blocks})
 
-    for turn in request.turns:
-        if isinstance(turn, UserTurn):
-            add_user([{"type": "text", "text": turn.text}])
-        elif isinstance(turn, ContextTurn):
-            add_user([{"type": "text", "text": context_text(turn.source, turn.text)}])
-        elif isinstance(turn, CompactionTurn):
-            add_user([{"type": "text", "text": summary_text(turn.summary)}])
-        elif isinstance(turn, ToolResultsTurn):
-            add_user(
-                [
-                    {
-                        "type": "tool_result",
-                        "tool_use_id": r.tool_call_id,
-                        "content": r.content,
-                        **({"is_error": True} if r.is_error else {}),
-                    }
-                    for r in turn.results
-                ]
-            )
-        elif isinstance(turn, AssistantTurn) and not turn.incomplete:
-            messages.append(_assistant_message(turn))
+def rendered_messages(
+    turns: Sequence[Turn], rendered: Callable[[Turn], Rendered] = rendered_turn
+) -> list[bytes]:
+    """The JSON of each message. Consecutive user content (context, a turn after a skipped
+    incomplete answer, tool results) joins one user message."""
+    messages: list[bytes] = []
+    user: list[bytes] | None = None  # the open user message's blocks
+    for turn in turns:
+        part = rendered(turn)
+        if part is None:
+            continue
+        role, text = part
+        if role == "user":
+            if user is None:
+                user = []
+            if text:
+                user.append(text)
+            continue
+        if user is not None:
+            messages.append(b'{"role": "user", "content": [' + b", ".join(user) + b"]}")
+            user = None
+        messages.append(text)
+    if user is not None:
+        messages.append(b'{"role": "user", "content": [' + b", ".join(user) + b"]}")
     return messages
 
 
@@ -98,6 +118,7 @@ class AnthropicWire:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._rendered = RenderedTurns(rendered_turn)
 
     def headers(self, key: str | None) -> dict[str, str]:
         headers = {"content-type": "application/json", "anthropic-version": _API_VERSION}
@@ -106,24 +127,29 @@ class AnthropicWire:
         return headers
 
     def body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {
+        """The request body as sent (`encode`), read back: for tests and diagnostics."""
+        return json.loads(self.encode(request, stream=stream))
+
+    def encode(self, request: ModelRequest, *, stream: bool) -> bytes:
+        fields: dict[str, Any] = {
             "model": self.settings.model,
             "max_tokens": request.max_tokens,
-            "messages": render_messages(request),
             "temperature": request.temperature,
             "top_p": request.top_p,
             "stream": stream,
         }
         if request.top_k is not None and sends_top_k(self.settings):
-            body["top_k"] = request.top_k  # a native Messages API field; vLLM and SGLang apply it
+            fields["top_k"] = request.top_k  # a native Messages API field; vLLM and SGLang apply it
         if request.system:
-            body["system"] = request.system
+            fields["system"] = request.system
         if request.tools:
-            body["tools"] = [
+            fields["tools"] = [
                 {"name": t.name, "description": t.description, "input_schema": dict(t.input_schema)}
                 for t in request.tools
             ]
-        return body
+        head = json.dumps(fields)
+        # The history's JSON is joined from each turn's stored text (see rendered.py).
+        return joined_body(head, rendered_messages(request.turns, self._rendered))
 
     def assembler(self, request: ModelRequest, model: str) -> AnthropicAssembler:
         return AnthropicAssembler(self.settings, model)

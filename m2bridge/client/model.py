@@ -83,11 +83,11 @@ class ModelClient:
     async def _attempt(
         self, request: ModelRequest, assembler: Assembler, stream: bool
     ) -> AsyncIterator[list[StreamEvent]]:
-        body = self.wire.body(request, stream=stream)
+        body = self.wire.encode(request, stream=stream)
         headers = self.wire.headers(self._key)
         try:
             async with self._http.stream(
-                "POST", self.settings.endpoint, content=json.dumps(body), headers=headers
+                "POST", self.settings.endpoint, content=body, headers=headers
             ) as response:
                 assembler.trace_id = response.headers.get("trace-id")
                 if response.status_code >= 400:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from m2bridge.client.errors import api_error_from_body
@@ -36,6 +37,7 @@ from m2bridge.client.events import (
     coalesced,
 )
 from m2bridge.client.native_tools import has_tool_markup, parse_tool_calls, split_thinking
+from m2bridge.client.rendered import Rendered, RenderedTurns, joined_body, json_bytes
 from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
 from m2bridge.client.sse import ServerSentEvent, json_data
 from m2bridge.client.stream_text import StreamKind, StreamText
@@ -52,12 +54,13 @@ from m2bridge.messages import (
     ThinkingBlock,
     ToolCall,
     ToolResultsTurn,
+    Turn,
     Usage,
     UserTurn,
     converted_blocks,
 )
 
-__all__ = ["OpenAIAssembler", "OpenAIWire", "render_messages"]
+__all__ = ["OpenAIAssembler", "OpenAIWire", "rendered_messages", "rendered_turn"]
 
 
 def _assistant_message(turn: AssistantTurn) -> dict[str, Any]:
@@ -80,30 +83,55 @@ def _assistant_message(turn: AssistantTurn) -> dict[str, Any]:
     return message
 
 
-def render_messages(request: ModelRequest) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    if request.system:
-        messages.append({"role": "system", "content": request.system})
+def _string_body(text: str) -> bytes:
+    """The JSON string of `text` without its quotes: escaping is per character, so the bodies of two
+    strings joined are the body of the joined string."""
+    return json_bytes(text)[1:-1]
 
-    def add_user(text: str) -> None:
-        if messages and messages[-1]["role"] == "user":
-            messages[-1]["content"] += "\n\n" + text
-        else:
-            messages.append({"role": "user", "content": text})
 
-    for turn in request.turns:
-        if isinstance(turn, UserTurn):
-            add_user(turn.text)
-        elif isinstance(turn, ContextTurn):
-            add_user(context_text(turn.source, turn.text))
-        elif isinstance(turn, CompactionTurn):
-            add_user(summary_text(turn.summary))
-        elif isinstance(turn, ToolResultsTurn):
-            messages += [
-                {"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content} for r in turn.results
-            ]
-        elif isinstance(turn, AssistantTurn) and not turn.incomplete:
-            messages.append(_assistant_message(turn))
+def rendered_turn(turn: Turn) -> Rendered:
+    """("user", the JSON body of its text) or ("messages", the JSON of its messages)."""
+    if isinstance(turn, UserTurn):
+        return "user", _string_body(turn.text)
+    if isinstance(turn, ContextTurn):
+        return "user", _string_body(context_text(turn.source, turn.text))
+    if isinstance(turn, CompactionTurn):
+        return "user", _string_body(summary_text(turn.summary))
+    if isinstance(turn, ToolResultsTurn):
+        return "messages", b", ".join(
+            json_bytes({"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content})
+            for r in turn.results
+        )
+    if isinstance(turn, AssistantTurn) and not turn.incomplete:
+        return "messages", json_bytes(_assistant_message(turn))
+    return None  # an incomplete answer is stored and shown, never sent back
+
+
+def rendered_messages(
+    system: str, turns: Sequence[Turn], rendered: Callable[[Turn], Rendered] = rendered_turn
+) -> list[bytes]:
+    """The JSON of each message. Consecutive user content (context, a turn after a skipped
+    incomplete answer) joins one user message, its texts separated by a blank line."""
+    messages: list[bytes] = []
+    if system:
+        messages.append(json_bytes({"role": "system", "content": system}))
+    user: list[bytes] = []  # the open user message's texts
+    for turn in turns:
+        part = rendered(turn)
+        if part is None:
+            continue
+        role, text = part
+        if role == "user":
+            user.append(text)
+            continue
+        if not text:
+            continue  # a results turn with no results adds nothing and keeps a user message open
+        if user:
+            messages.append(b'{"role": "user", "content": "' + b"\\n\\n".join(user) + b'"}')
+            user = []
+        messages.append(text)
+    if user:
+        messages.append(b'{"role": "user", "content": "' + b"\\n\\n".join(user) + b'"}')
     return messages
 
 
@@ -112,6 +140,7 @@ class OpenAIWire:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._rendered = RenderedTurns(rendered_turn)
 
     @property
     def reasoning_split(self) -> bool:
@@ -124,9 +153,12 @@ class OpenAIWire:
         return headers
 
     def body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """The request body as sent (`encode`), read back: for tests and diagnostics."""
+        return json.loads(self.encode(request, stream=stream))
+
+    def encode(self, request: ModelRequest, *, stream: bool) -> bytes:
         body: dict[str, Any] = {
             "model": self.settings.model,
-            "messages": render_messages(request),
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "top_p": request.top_p,
@@ -150,7 +182,9 @@ class OpenAIWire:
                 }
                 for t in request.tools
             ]
-        return body
+        head = json.dumps(body)
+        # The history's JSON is joined from each turn's stored text (see rendered.py).
+        return joined_body(head, rendered_messages(request.system, request.turns, self._rendered))
 
     def assembler(self, request: ModelRequest, model: str) -> OpenAIAssembler:
         schemas = {t.name: dict(t.input_schema) for t in request.tools}

@@ -37,7 +37,9 @@ class ServerSentEvent(NamedTuple):
 
 
 # Builds an event without the named tuple's Python-level __new__ (a third of decoding a small event).
-_new_event = cast(Callable[[type[ServerSentEvent], tuple[str, str]], ServerSentEvent], tuple[str, str].__new__)
+_new_event = cast(
+    Callable[[type[ServerSentEvent], tuple[str, str]], ServerSentEvent], tuple[str, str].__new__
+)
 
 
 class SSEDecoder:
