@@ -16,7 +16,7 @@ from lsprotocol import types
 from lsp.buffers import Buffers, disk_text, real_path_of
 from lsp.edits import EditSupport, workspace_edit
 from mcp_tools.disk import DiskWorkspace
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 
 __all__ = ["EditorPort", "EditorWorkspace"]
 

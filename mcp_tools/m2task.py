@@ -28,9 +28,9 @@ from m2bridge.errors import M2BridgeError
 from m2bridge.tools import Tool, ToolOutcome, report_progress
 from m2bridge.workspace import detect_workspace
 from mcp_tools.base import Arguments, ModelTool
-from mcp_tools.context import ToolContext
-from mcp_tools.errors import ToolFailure
+from mcp_tools.failure import ToolFailure
 from mcp_tools.paths import is_within
+from mcp_tools.tool_context import ToolContext
 
 if TYPE_CHECKING:
     from m2bridge.agent import AgentEvent, TurnResult
