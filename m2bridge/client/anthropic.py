@@ -21,7 +21,14 @@ from m2bridge.client.events import (
     UsageUpdate,
     coalesced,
 )
-from m2bridge.client.rendered import Rendered, RenderedTurns, joined_body, json_bytes
+from m2bridge.client.rendered import (
+    TOOLS_BYTES,
+    TURNS_BYTES,
+    Rendered,
+    RenderedCache,
+    joined_body,
+    json_bytes,
+)
 from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
 from m2bridge.client.sse import ServerSentEvent, json_data
 from m2bridge.client.wire import Assembler
@@ -41,6 +48,7 @@ from m2bridge.messages import (
     UserTurn,
     converted_blocks,
 )
+from m2bridge.tools import ToolSpec
 
 __all__ = ["AnthropicAssembler", "AnthropicWire", "rendered_messages", "rendered_turn"]
 
@@ -86,6 +94,12 @@ def rendered_turn(turn: Turn) -> Rendered:
     return None  # an incomplete answer is stored and shown, never sent back
 
 
+def _rendered_tool(tool: ToolSpec) -> Rendered:
+    return "tool", json_bytes(
+        {"name": tool.name, "description": tool.description, "input_schema": dict(tool.input_schema)}
+    )
+
+
 def rendered_messages(
     turns: Sequence[Turn], rendered: Callable[[Turn], Rendered] = rendered_turn
 ) -> list[bytes]:
@@ -118,7 +132,8 @@ class AnthropicWire:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._rendered = RenderedTurns(rendered_turn)
+        self._rendered = RenderedCache(rendered_turn, TURNS_BYTES)
+        self._rendered_tools = RenderedCache(_rendered_tool, TOOLS_BYTES)
 
     def headers(self, key: str | None) -> dict[str, str]:
         headers = {"content-type": "application/json", "anthropic-version": _API_VERSION}
@@ -142,14 +157,10 @@ class AnthropicWire:
             fields["top_k"] = request.top_k  # a native Messages API field; vLLM and SGLang apply it
         if request.system:
             fields["system"] = request.system
-        if request.tools:
-            fields["tools"] = [
-                {"name": t.name, "description": t.description, "input_schema": dict(t.input_schema)}
-                for t in request.tools
-            ]
         head = json.dumps(fields)
-        # The history's JSON is joined from each turn's stored text (see rendered.py).
-        return joined_body(head, rendered_messages(request.turns, self._rendered))
+        tools = [r[1] for t in request.tools if (r := self._rendered_tools(t))] if request.tools else None
+        # The tools' and the history's JSON is joined from each one's stored JSON (see rendered.py).
+        return joined_body(head, rendered_messages(request.turns, self._rendered), tools)
 
     def assembler(self, request: ModelRequest, model: str) -> AnthropicAssembler:
         return AnthropicAssembler(self.settings, model)

@@ -1,6 +1,7 @@
 """One model client over both wire protocols: streaming, retries, error mapping.
 
-A request becomes an `Exchange`: iterate it for stream events, then read `.turn`. Retries happen
+A request becomes an `Exchange`: iterate it for stream events (or `batches()` for one list of them
+per network read, the cheap way to relay a long answer), then read `.turn`. Retries happen
 only while nothing has reached the caller; once output has been shown, a failure keeps what arrived
 (`partial()`) and is reported instead of repeated.
 """

@@ -37,7 +37,14 @@ from m2bridge.client.events import (
     coalesced,
 )
 from m2bridge.client.native_tools import has_tool_markup, parse_tool_calls, split_thinking
-from m2bridge.client.rendered import Rendered, RenderedTurns, joined_body, json_bytes
+from m2bridge.client.rendered import (
+    TOOLS_BYTES,
+    TURNS_BYTES,
+    Rendered,
+    RenderedCache,
+    joined_body,
+    json_bytes,
+)
 from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
 from m2bridge.client.sse import ServerSentEvent, json_data
 from m2bridge.client.stream_text import StreamKind, StreamText
@@ -59,6 +66,7 @@ from m2bridge.messages import (
     UserTurn,
     converted_blocks,
 )
+from m2bridge.tools import ToolSpec
 
 __all__ = ["OpenAIAssembler", "OpenAIWire", "rendered_messages", "rendered_turn"]
 
@@ -107,6 +115,11 @@ def rendered_turn(turn: Turn) -> Rendered:
     return None  # an incomplete answer is stored and shown, never sent back
 
 
+def _rendered_tool(tool: ToolSpec) -> Rendered:
+    function = {"name": tool.name, "description": tool.description, "parameters": dict(tool.input_schema)}
+    return "tool", json_bytes({"type": "function", "function": function})
+
+
 def rendered_messages(
     system: str, turns: Sequence[Turn], rendered: Callable[[Turn], Rendered] = rendered_turn
 ) -> list[bytes]:
@@ -140,7 +153,8 @@ class OpenAIWire:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._rendered = RenderedTurns(rendered_turn)
+        self._rendered = RenderedCache(rendered_turn, TURNS_BYTES)
+        self._rendered_tools = RenderedCache(_rendered_tool, TOOLS_BYTES)
 
     @property
     def reasoning_split(self) -> bool:
@@ -170,21 +184,10 @@ class OpenAIWire:
             body["reasoning_split"] = True
         if request.top_k is not None and sends_top_k(self.settings):
             body["top_k"] = request.top_k  # an extra body field vLLM and SGLang apply
-        if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": dict(t.input_schema),
-                    },
-                }
-                for t in request.tools
-            ]
         head = json.dumps(body)
-        # The history's JSON is joined from each turn's stored text (see rendered.py).
-        return joined_body(head, rendered_messages(request.system, request.turns, self._rendered))
+        tools = [r[1] for t in request.tools if (r := self._rendered_tools(t))] if request.tools else None
+        # The tools' and the history's JSON is joined from each one's stored JSON (see rendered.py).
+        return joined_body(head, rendered_messages(request.system, request.turns, self._rendered), tools)
 
     def assembler(self, request: ModelRequest, model: str) -> OpenAIAssembler:
         schemas = {t.name: dict(t.input_schema) for t in request.tools}

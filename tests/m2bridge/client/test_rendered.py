@@ -9,7 +9,7 @@ import pytest
 from m2bridge.client import anthropic, openai
 from m2bridge.client.anthropic import AnthropicWire
 from m2bridge.client.openai import OpenAIWire
-from m2bridge.client.rendered import Rendered, RenderedTurns
+from m2bridge.client.rendered import TURNS_BYTES, Rendered, RenderedCache
 from m2bridge.client.request import ModelRequest, context_text, summary_text
 from m2bridge.config import Settings
 from m2bridge.messages import (
@@ -23,6 +23,7 @@ from m2bridge.messages import (
     Turn,
     UserTurn,
 )
+from m2bridge.tools import ToolSpec
 
 ASKED = 'fix "it" é 😀 \\ </script>\u2028'
 CALL = ToolCall(id="c1", name="read_file", arguments={"path": "a.py"})
@@ -116,9 +117,9 @@ def test_each_turn_is_serialised_once_and_the_messages_match_a_fresh_rendering(m
     protocol = module.__name__.rsplit(".", 1)[-1]
     turns = history(protocol)
     seen: list[Turn] = []
-    cache = RenderedTurns(counted(module.rendered_turn, seen))
+    cache = RenderedCache(counted(module.rendered_turn, seen), TURNS_BYTES)
 
-    def messages(turns: list[Turn], *with_cache: RenderedTurns) -> list[bytes]:
+    def messages(turns: list[Turn], *with_cache: RenderedCache[Turn]) -> list[bytes]:
         if module is anthropic:
             return anthropic.rendered_messages(turns, *with_cache)
         return openai.rendered_messages("s", turns, *with_cache)
@@ -132,9 +133,35 @@ def test_each_turn_is_serialised_once_and_the_messages_match_a_fresh_rendering(m
 
 def test_the_least_recently_used_turns_leave_a_full_cache_and_render_again_when_needed():
     seen: list[Turn] = []
-    cache = RenderedTurns(counted(anthropic.rendered_turn, seen), max_bytes=200)
+    cache = RenderedCache(counted(anthropic.rendered_turn, seen), max_bytes=200)
     turns = [UserTurn(text=f"turn {i} " + "x" * 40) for i in range(10)]
     first = [cache(t) for t in turns]
     assert 1 <= len(cache) < len(turns)
     assert [cache(t) for t in turns] == first  # evicted turns are rendered again, the same
     assert len(seen) > len(turns)
+
+
+SPEC = ToolSpec(
+    name="read_file",
+    description="Reads é.",
+    input_schema={"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+)
+
+
+def test_tools_are_defined_in_each_protocols_shape_the_same_on_every_request():
+    request = ModelRequest(system="s", turns=[UserTurn(text="hi")], tools=[SPEC, SPEC])
+    schema = dict(SPEC.input_schema)
+    anthropic_wire = AnthropicWire(Settings(api="anthropic", api_key="x"))
+    openai_wire = OpenAIWire(Settings(api="openai", api_key="x"))
+    for _ in range(2):
+        assert anthropic_wire.body(request, stream=True)["tools"] == 2 * [
+            {"name": "read_file", "description": "Reads é.", "input_schema": schema}
+        ]
+        assert openai_wire.body(request, stream=True)["tools"] == 2 * [
+            {
+                "type": "function",
+                "function": {"name": "read_file", "description": "Reads é.", "parameters": schema},
+            }
+        ]
+    assert "tools" not in anthropic_wire.body(ModelRequest(system="", turns=request.turns), stream=True)
+    assert "tools" not in openai_wire.body(ModelRequest(system="", turns=request.turns), stream=True)
