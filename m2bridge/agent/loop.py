@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -82,9 +82,9 @@ class TurnResult:
     steps: int = 0
     usage: Usage = field(default_factory=Usage)
     context_tokens: int = 0
-    tool_calls: list[tuple[str, bool]] = field(default_factory=list)
+    tool_calls: list[tuple[str, bool]] = field(default_factory=list[tuple[str, bool]])
     error: M2BridgeError | None = None
-    compactions: list[Compaction] = field(default_factory=list)
+    compactions: list[Compaction] = field(default_factory=list[Compaction])
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -156,7 +156,7 @@ class Agent:
         self.system = system
         self.tools = {t.spec.name: t for t in tools if t.spec.name not in settings.tools_deny}
         self.approver = approver
-        self.on_event = on_event or (lambda event: None)
+        self.on_event: Callable[[AgentEvent], None] = on_event or _ignore
         self.owner = owner
         self._scope: anyio.CancelScope | None = None
         self._cancel_requested = False
@@ -173,7 +173,7 @@ class Agent:
             self._scope.cancel()
 
     @contextmanager
-    def _cancellable(self) -> Iterator[anyio.CancelScope]:
+    def _cancellable(self) -> Generator[anyio.CancelScope]:
         """A scope that `cancel()` reaches, already cancelled if a cancel came in before it."""
         with anyio.CancelScope() as scope:
             self._scope = scope
@@ -321,7 +321,7 @@ class Agent:
             async with anyio.create_task_group() as group:
                 for call in calls:
                     group.start_soon(run_one, call)
-        results = []
+        results: list[ToolResult] = []
         for call in calls:
             outcome = outcomes.get(call.id) or ToolOutcome(
                 "Cancelled by the user before it finished.", is_error=True
@@ -514,6 +514,10 @@ class Agent:
             self.client.settings, max_retries=min(_SUMMARY_RETRIES, self.client.settings.max_retries)
         )
         return quick
+
+
+def _ignore(event: AgentEvent) -> None:
+    """The event sink of an agent nobody listens to."""
 
 
 def _switch_notice(turns: Sequence[Turn], started: str, now: str) -> str | None:

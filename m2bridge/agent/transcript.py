@@ -41,7 +41,7 @@ def _entry(turn: Turn) -> str:
             for r in turn.results
         )
     assert isinstance(turn, AssistantTurn)
-    parts = []
+    parts: list[str] = []
     if turn.thinking:
         parts.append(f"[assistant thinking]\n{_cut(turn.thinking)}")
     if turn.text:

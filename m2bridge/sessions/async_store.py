@@ -39,6 +39,7 @@ async def _off_loop(call: Callable[[], _T]) -> _T:
 async def _write_off_loop(call: Callable[[], _T]) -> _T:
     with anyio.CancelScope(shield=True):
         return await anyio.to_thread.run_sync(call)
+    raise AssertionError("unreachable: a shielded scope is never cancelled, so it swallows nothing")
 
 
 class AsyncLease:

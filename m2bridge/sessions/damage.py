@@ -10,7 +10,7 @@ Anything else (a constraint the schema enforces, a misuse of the API) is a bug a
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,7 +44,7 @@ def damaged(path: Path, exc: BaseException) -> StoreDamaged:
 
 
 @contextmanager
-def store_errors(path: Path) -> Iterator[None]:
+def store_errors(path: Path) -> Generator[None]:
     """Re-raise SQLite's damage and operational errors as m2bridge errors about the store at `path`."""
     try:
         yield

@@ -59,7 +59,7 @@ def display_turns(loaded: LoadedSession) -> list[dict[str, Any]]:
             item.update(incomplete=turn.incomplete, stop_reason=turn.stop_reason, protocol=turn.protocol)
         elif isinstance(turn, ToolResultsTurn):
             item["results"] = [r.model_dump() for r in turn.results]
-        elif isinstance(turn, CompactionTurn):
+        else:
             item.update(summary=turn.summary, replaces_before=turn.replaces_before)
         out.append(item)
     return out

@@ -21,6 +21,7 @@ import os
 import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, cast
 
 __all__ = ["LeaseOwner", "ProcessIdentity", "process_is_gone", "this_process"]
 
@@ -56,10 +57,10 @@ class LeaseOwner:
         try:
             data = json.loads(text)
             if isinstance(data, dict):
-                label = data.pop("label")
-                process = ProcessIdentity(**data)
-                if isinstance(label, str) and isinstance(process.pid, int):
-                    return cls(label, process)
+                fields = cast("dict[str, Any]", data)
+                label = fields.pop("label")
+                if isinstance(label, str) and isinstance(fields.get("pid"), int):
+                    return cls(label, ProcessIdentity(**fields))
         except (ValueError, TypeError, KeyError):
             pass
         return cls(text)

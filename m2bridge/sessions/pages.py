@@ -47,7 +47,7 @@ def _values(payload: bytes) -> list[object]:
     header_size, at = _varint(payload, 0)
     if header_size > len(payload):
         raise _Bad("record header past the payload")
-    types = []
+    types: list[int] = []
     while at < header_size:
         serial, at = _varint(payload, at)
         types.append(serial)

@@ -41,7 +41,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from m2bridge.errors import SessionError
 from m2bridge.sessions.pages import leaf_rows
@@ -206,7 +206,7 @@ def _open_copy(copy: Path, report: RecoveryReport, path: Path) -> sqlite3.Connec
     else:
         return conn
     wal = Path(f"{copy}-wal")
-    sizes = list(_PAGE_SIZES)
+    sizes: list[int] = list(_PAGE_SIZES)
     if wal.exists() and wal.stat().st_size >= 32:
         with wal.open("rb") as handle:
             handle.seek(8)
@@ -343,10 +343,12 @@ def _rebuild_lost_sessions(new: sqlite3.Connection, report: RecoveryReport) -> N
             (sid,),
         ):
             with contextlib.suppress(ValueError):
-                turn = json.loads(payload)
-                if isinstance(turn, dict) and turn.get("protocol") in ("anthropic", "openai"):
-                    protocol, model = turn["protocol"], str(turn.get("model") or model)
-                    break
+                turn: object = json.loads(payload)
+                if isinstance(turn, dict):
+                    fields = cast("dict[str, Any]", turn)
+                    if fields.get("protocol") in ("anthropic", "openai"):
+                        protocol, model = str(fields["protocol"]), str(fields.get("model") or model)
+                        break
         new.execute(
             "INSERT INTO main.sessions (id, title, workspace, protocol, model, created, updated)"
             " VALUES (?, ?, '', ?, ?, ?, ?)",
@@ -397,7 +399,7 @@ def _restore_turns(new: sqlite3.Connection, sid: str, report: RecoveryReport) ->
 def _users(path: Path) -> list[str]:
     """Other processes with the store (or its log) open, as "PID (name)"; empty where /proc is absent."""
     wanted = {str(path), f"{path}-wal", f"{path}-shm"}
-    found = []
+    found: list[str] = []
     proc = Path("/proc")
     try:
         entries = [e for e in os.scandir(proc) if e.name.isdigit() and int(e.name) != os.getpid()]

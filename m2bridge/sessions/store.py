@@ -39,14 +39,14 @@ import sqlite3
 import string
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import get_args
+from typing import cast, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from m2bridge.errors import SessionBusy, SessionError, SessionMovedOn, SessionNotFound
 from m2bridge.messages import Turn, TurnAdapter
@@ -79,8 +79,8 @@ _ID_CHARS = re.compile(r"[a-z0-9]+")
 _MIN_PREFIX = 4
 
 # The concrete turn classes, from the `Turn` union (Annotated[Union[...], Field(...)]).
-_TURN_TYPES: tuple[type, ...] = get_args(get_args(Turn)[0])
-_KNOWN_KINDS = frozenset(cls.model_fields["kind"].default for cls in _TURN_TYPES)
+_TURN_TYPES = cast("tuple[type[BaseModel], ...]", get_args(get_args(Turn)[0]))
+_KNOWN_KINDS = frozenset(str(cls.model_fields["kind"].default) for cls in _TURN_TYPES)
 
 # The kind of the record `m2bridge sessions recover` puts where a turn could not be salvaged, so the
 # session keeps its indexes and its head; loading reports it instead of a turn.
@@ -149,13 +149,13 @@ class Lease:
         """Push the expiry `ttl` seconds ahead. SessionBusy if another owner took the lease over."""
         if self.released:
             raise SessionError(f"the lease on session {self.session_id} was already released")
-        self.expires = self._store._refresh_lease(self)
+        self.expires = self._store.refresh_lease(self)
 
     def release(self) -> None:
         """Give the lease back (once per `acquire`; calling it again does nothing)."""
         if not self.released:
             self.released = True
-            self._store._release_lease(self)
+            self._store.release_lease(self)
 
     def __enter__(self) -> Lease:
         return self
@@ -318,7 +318,7 @@ class SessionStore:
 
     @staticmethod
     @contextmanager
-    def _begin(conn: sqlite3.Connection, mode: str) -> Iterator[sqlite3.Connection]:
+    def _begin(conn: sqlite3.Connection, mode: str) -> Generator[sqlite3.Connection]:
         conn.execute(f"BEGIN {mode}")
         try:
             yield conn
@@ -330,7 +330,7 @@ class SessionStore:
             raise
 
     @contextmanager
-    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, durable: bool = True) -> Generator[sqlite3.Connection]:
         """One write transaction, under the object lock. IMMEDIATE takes the write lock up front, so
         a writer never has to upgrade a read snapshot (which could fail without waiting). Not
         `durable`: committed without an fsync (see the module docstring: lease changes only)."""
@@ -347,13 +347,13 @@ class SessionStore:
                 conn.execute("PRAGMA synchronous = FULL")
 
     @contextmanager
-    def _query(self) -> Iterator[sqlite3.Connection]:
+    def _query(self) -> Generator[sqlite3.Connection]:
         """The writing connection, under the object lock, with SQLite's errors told as the store's own."""
         with self._lock, store_errors(self.path):
             yield self._connection()
 
     @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def _reading(self) -> Generator[sqlite3.Connection]:
         """A reading connection of this thread's own, with SQLite's errors told as the store's own."""
         with store_errors(self.path):
             conn = self._take_reader()
@@ -363,7 +363,7 @@ class SessionStore:
                 self._give_back_reader(conn)
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self) -> Generator[sqlite3.Connection]:
         # A read transaction gives one consistent snapshot across several SELECTs.
         with self._reading() as conn, self._begin(conn, "DEFERRED"):
             yield conn
@@ -655,7 +655,9 @@ class SessionStore:
         expires = self._writes.run(take, durable=False)
         return Lease(self, session_id, owner, ttl, expires, token)
 
-    def _refresh_lease(self, lease: Lease) -> float:
+    def refresh_lease(self, lease: Lease) -> float:
+        """`Lease.refresh`: the lease's new expiry."""
+
         def refresh(conn: sqlite3.Connection) -> float:
             now = time.time()
             found = conn.execute(
@@ -679,7 +681,9 @@ class SessionStore:
 
         return self._writes.run(refresh, durable=False)
 
-    def _release_lease(self, lease: Lease) -> None:
+    def release_lease(self, lease: Lease) -> None:
+        """`Lease.release`."""
+
         def release(conn: sqlite3.Connection) -> None:
             # Only our own lease: after an expiry takeover it belongs to someone else.
             conn.execute(
