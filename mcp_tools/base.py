@@ -49,17 +49,21 @@ class ModelTool(Tool, Generic[ArgsT]):
 
     @property
     def spec(self) -> ToolSpec:
-        cls = type(self)
+        return type(self).class_spec()
+
+    @classmethod
+    def class_spec(cls) -> ToolSpec:
+        """The spec every instance shares, read from the class alone (the tool manifest is made of these)."""
         spec = _specs.get(cls)
         if spec is None:
             spec = _specs[cls] = ToolSpec(
-                name=self.name,
-                description=self.description,
-                input_schema=_LazySchema(self.arguments),
-                destructive=self.destructive,
-                read_only=self.read_only,
-                idempotent=self.idempotent,
-                open_world=self.open_world,
+                name=cls.name,
+                description=cls.description,
+                input_schema=_LazySchema(cls.arguments),
+                destructive=cls.destructive,
+                read_only=cls.read_only,
+                idempotent=cls.idempotent,
+                open_world=cls.open_world,
             )
         return spec
 

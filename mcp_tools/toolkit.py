@@ -1,4 +1,8 @@
-"""The tool set both front doors use: built once from the roots and the policy flags."""
+"""The tool set both front doors use: built once from the roots and the policy flags.
+
+Its tools are `mcp_tools.catalog` stand-ins: listing them imports no tool module; a tool's module is
+imported, and the tool built, on its first call.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,19 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from m2bridge.tools import Tool, Workspace
 from mcp_tools.budget import Spill, spill_scope
+from mcp_tools.catalog import MEDIA, MEDIA_READ_ONLY, READING, TERMINAL, WRITING, Entry, LazyTool, tool_class
 from mcp_tools.disk import DiskWorkspace
-from mcp_tools.media import MediaConfig, media_tools
+from mcp_tools.manifest import spec_of
+from mcp_tools.media.config import MediaConfig
 from mcp_tools.paths import PathPolicy
-from mcp_tools.repo.files import EditFile, ReadFile, WriteFile
-from mcp_tools.repo.git import git_tools
-from mcp_tools.repo.listing import FindFiles, ListDir
-from mcp_tools.repo.search import SearchTool
-from mcp_tools.terminal import ProcessRegistry, terminal_tools
 from mcp_tools.tool_context import ToolContext, child_environment
+
+if TYPE_CHECKING:
+    from mcp_tools.terminal.registry import ProcessRegistry
 
 __all__ = ["ToolOptions", "Toolset", "WorkspaceFactory", "open_toolset"]
 
@@ -42,7 +47,12 @@ class ToolOptions:
 class Toolset:
     context: ToolContext
     tools: list[Tool]
-    processes: ProcessRegistry | None = None
+    makers: _Makers | None = None
+
+    @property
+    def processes(self) -> ProcessRegistry | None:
+        """The terminal tools' process registry, once one of them has been called."""
+        return None if self.makers is None else self.makers.processes
 
     def named(self, name: str) -> Tool:
         for tool in self.tools:
@@ -52,8 +62,8 @@ class Toolset:
 
     async def aclose(self) -> None:
         """Kill every process the tools started (with its whole group)."""
-        if self.processes is not None:
-            await self.processes.close()
+        if self.makers is not None:
+            await self.makers.close()
 
 
 # Builds the files-as-tools-see-them view from the roots; the disk unless a front door brings its own.
@@ -78,16 +88,52 @@ def open_toolset(
         child_env=child_environment(os.environ if env is None else env, options.secrets),
         secrets=options.secrets,
     )
-    tools: list[Tool] = [ReadFile(context), ListDir(context), FindFiles(context), SearchTool(context)]
-    tools += git_tools(context)
+    entries = [*READING]
     if not options.read_only:
-        tools += [WriteFile(context), EditFile(context)]
+        entries += WRITING
     # Media: generation spends money and writes files, so --read-only keeps only list_voices and a
     # URL-only query_video_generation. Without MINIMAX_API_KEY each media call says how to set it.
-    media = MediaConfig.from_env(env, options.home)
-    tools += media_tools(context, media, read_only=options.read_only)
-    processes: ProcessRegistry | None = None
+    entries += MEDIA_READ_ONLY if options.read_only else MEDIA
     if not options.read_only and not options.no_terminal:
-        processes = ProcessRegistry()
-        tools += terminal_tools(context, processes)
-    return Toolset(context=context, tools=tools, processes=processes)
+        entries += TERMINAL
+    makers = _Makers(context, MediaConfig.from_env(env, options.home))
+    tools: list[Tool] = [makers.lazy(entry) for entry in entries]
+    return Toolset(context=context, tools=tools, makers=makers)
+
+
+class _Makers:
+    """Builds a toolset's tools on their first calls, with what they share (made when first needed)."""
+
+    def __init__(self, context: ToolContext, media: MediaConfig) -> None:
+        self.context = context
+        self.media = media
+        self.processes: ProcessRegistry | None = None
+        self._closed = False
+
+    def lazy(self, entry: Entry) -> LazyTool:
+        return LazyTool(spec_of(entry.ref), lambda: self.build(entry))
+
+    def build(self, entry: Entry) -> Tool:
+        cls = tool_class(entry.ref)
+        if entry.needs == "media":
+            tool: Tool = cls(self.context, self.media)
+        elif entry.needs == "processes":
+            tool = cls(self.context, self._registry())
+        else:
+            tool = cls(self.context)
+        return tool
+
+    def _registry(self) -> ProcessRegistry:
+        if self.processes is None:
+            from mcp_tools.terminal.registry import ProcessRegistry
+
+            if self._closed:  # the server is on its way out: no new process may outlive it
+                raise RuntimeError("the toolset is closed")
+            self.processes = ProcessRegistry()
+        return self.processes
+
+    async def close(self) -> None:
+        """Kill every process the tools started (with its whole group)."""
+        self._closed = True
+        if self.processes is not None:
+            await self.processes.close()

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from socket import socket
+from typing import Protocol, cast
 
 import anyio
 
@@ -17,6 +18,7 @@ from m2bridge.cli.exits import flush_stdout, output_closed, sole_error
 from m2bridge.config import load_settings
 from m2bridge.errors import M2BridgeError
 from m2bridge.process_guard import harden_process
+from m2bridge.tools import Tool
 from mcp_tools.failure import ToolFailure
 
 __all__ = ["build_parser", "main"]
@@ -145,6 +147,8 @@ def _main(argv: Sequence[str]) -> int:
 
 
 def _origin_problem(origins: list[str]) -> str | None:
+    if not origins:
+        return None
     from mcp_tools.server.cors import normalize_origin
 
     try:
@@ -190,7 +194,8 @@ def _listen(host: str, port: int) -> socket:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    from mcp_tools.m2task import DEFAULT_MAX_TASKS, M2Task
+    from mcp_tools.catalog import M2_TASK, LazyTool, tool_class
+    from mcp_tools.manifest import spec_of
     from mcp_tools.server.app import build_server
     from mcp_tools.toolkit import ToolOptions, open_toolset
 
@@ -215,10 +220,17 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     toolset = open_toolset(options)
     tools = list(toolset.tools)
-    task: M2Task | None = None
+    task: LazyTool | None = None
     if not args.read_only:
-        cap = args.max_tasks or DEFAULT_MAX_TASKS
-        task = M2Task(settings, toolset.tools, toolset.context, cap)
+
+        def build_task() -> Tool:
+            # Imported on the first m2_task call: the agent, the store and the model client wait till then.
+            m2task = tool_class(M2_TASK)
+            cap = {} if args.max_tasks is None else {"max_tasks": args.max_tasks}  # else m2task's default
+            built: Tool = m2task(settings, toolset.tools, toolset.context, **cap)
+            return built
+
+        task = LazyTool(spec_of(M2_TASK), build_task)
         tools.append(task)
     server = build_server(tools, toolset.context)
     # Everything loaded so far lives as long as the server: keep the collector from rescanning it per call.
@@ -267,8 +279,13 @@ async def _serve(args: argparse.Namespace) -> None:
     finally:
         with anyio.CancelScope(shield=True):
             await toolset.aclose()
-            if task is not None:
-                await task.aclose()
+            built = None if task is None else task.built
+            if built is not None:
+                await cast("_Closing", built).aclose()
+
+
+class _Closing(Protocol):
+    async def aclose(self) -> None: ...
 
 
 def _loopback(host: str) -> bool:

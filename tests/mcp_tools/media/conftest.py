@@ -57,9 +57,12 @@ class Media:
 
     def tune(self, **changes: Any) -> None:
         """Rebuild the media tools with some configuration changed (e.g. a short read timeout)."""
+        from mcp_tools.catalog import LazyTool
         from mcp_tools.media import media_tools
 
-        config = replace(self.toolset.named("text_to_image").config, **changes)  # type: ignore[attr-defined]
+        tool = self.toolset.named("text_to_image")
+        built = tool.tool() if isinstance(tool, LazyTool) else tool
+        config = replace(built.config, **changes)  # type: ignore[attr-defined]
         fresh = {tool.spec.name: tool for tool in media_tools(self.toolset.context, config)}
         self.toolset.tools = [fresh.get(tool.spec.name, tool) for tool in self.toolset.tools]
 

@@ -8,6 +8,7 @@ import sys
 
 from mcp import Client
 
+from mcp_tools.catalog import LazyTool
 from mcp_tools.server.app import build_server
 from mcp_tools.toolkit import Toolset
 from tests.support.mcp_clients import text_of
@@ -54,7 +55,8 @@ async def test_every_tool_is_listed_with_its_own_schema_and_hints(toolset: Tools
         listed = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(listed) == {tool.spec.name for tool in toolset.tools}
     for tool in toolset.tools:
-        spec = tool.spec
+        # The built tool's own spec, not the manifest's copy of it.
+        spec = tool.tool().spec if isinstance(tool, LazyTool) else tool.spec
         shown = listed[spec.name]
         assert shown.input_schema == dict(spec.input_schema)
         assert shown.description == spec.description
@@ -66,20 +68,32 @@ async def test_every_tool_is_listed_with_its_own_schema_and_hints(toolset: Tools
 START_UP = """
 import json, sys, tempfile
 from pathlib import Path
+import anyio
+from mcp import Client
+from mcp_tools.catalog import every_ref
 from mcp_tools.server.app import build_server
 from mcp_tools.toolkit import ToolOptions, open_toolset
-toolset = open_toolset(ToolOptions(roots=[sys.argv[1]], home=Path(tempfile.mkdtemp())))
-build_server(toolset.tools, toolset.context)
-models = {tool.spec.name: type(tool).arguments for tool in toolset.tools}
-print(json.dumps({
-    "built": sorted(name for name, model in models.items() if model.__pydantic_complete__),
-    "httpx": "httpx" in sys.modules,
-}))
+
+async def main():
+    toolset = open_toolset(ToolOptions(roots=[sys.argv[1]], home=Path(tempfile.mkdtemp())))
+    async with Client(build_server(toolset.tools, toolset.context)) as client:
+        listed = (await client.list_tools()).tools
+    tool_modules = {ref.partition(":")[0] for ref in every_ref()}
+    print(json.dumps({
+        "listed": len(listed),
+        "imported": sorted(tool_modules & set(sys.modules)),
+        "argument models": "mcp_tools.base" in sys.modules,
+        "httpx": "httpx" in sys.modules,
+    }))
+
+anyio.run(main)
 """
 
 
-def test_starting_the_server_builds_no_argument_model_and_loads_no_http_client(sandbox: Sandbox) -> None:
-    # A fresh process: in this one, other tests have long built the models.
+def test_listing_the_tools_imports_no_tool_module_builds_no_argument_model_and_loads_no_http_client(
+    sandbox: Sandbox,
+) -> None:
+    # A fresh process: in this one, other tests have long imported the tools and built their models.
     done = subprocess.run(
         [sys.executable, "-c", START_UP, str(sandbox.root)],
         capture_output=True,
@@ -87,4 +101,4 @@ def test_starting_the_server_builds_no_argument_model_and_loads_no_http_client(s
         timeout=60,
         check=True,
     )
-    assert json.loads(done.stdout) == {"built": [], "httpx": False}
+    assert json.loads(done.stdout) == {"listed": 25, "imported": [], "argument models": False, "httpx": False}
