@@ -21,9 +21,11 @@ Cost: an fsync per commit is what a durable append costs, so the store spends as
   transaction and one fsync, each in its own savepoint, so one refused append (moved on, busy) does
   not take the others with it.
 * Appending with a lease also refreshes it, in the same transaction.
-* Lease changes (acquire, refresh, release) commit without an fsync (WAL, `synchronous=NORMAL`): they
-  survive the process crashing, and the next durable commit makes them durable too. Only a power loss
-  can undo one, and it also kills every holder, which is what an undone lease means.
+* Lease changes (acquire, refresh, release) and new, empty sessions commit without an fsync (WAL,
+  `synchronous=NORMAL`): they survive the process crashing, and the next durable commit (the session's
+  first turn) makes them durable too, since the log is written in order. Only a power loss can undo
+  one: a lease it undoes had holders the power loss killed anyway, and a session it undoes held no
+  turn yet (a session whose first turn never landed is taken back anyway, see `unanswered.py`).
 * Reads use connections of their own (one per thread reading at the time), so a load never waits
   for a write's fsync, nor for another thread's load.
 """
@@ -399,7 +401,8 @@ class SessionStore:
             )
             return self._info(conn, session_id)
 
-        return self._writes.run(create)
+        # Not durable by itself: see the module docstring.
+        return self._writes.run(create, durable=False)
 
     def get(self, session_id: str) -> SessionInfo:
         with self._reading() as conn:

@@ -160,8 +160,8 @@ def test_appending_with_a_lease_that_expired_unclaimed_takes_it_back(store):
     lease.release()
 
 
-def test_appends_after_lease_changes_are_still_fully_synchronous(store):
-    session = new_session(store)
+def test_appends_after_lease_changes_and_creates_are_still_fully_synchronous(store):
+    session = new_session(store)  # a create commits without an fsync, like a lease change
     with store.acquire(session, "me") as lease:
         lease.refresh()
         store.append(session, [UserTurn(text="x")], expected_head=0, lease=lease)
