@@ -227,14 +227,14 @@ class AnthropicAssembler(Assembler):
                     if index not in self._blocks:
                         self._blocks[index] = {"type": "text", "text": ""}
                     piece = str(delta.get(field, ""))
-                    self._part(index, field).append(piece)
+                    (self._parts.get((index, field)) or self._part(index, field)).append(piece)
                     if piece:
                         events.append(TextDelta(piece) if field == "text" else ThinkingDelta(piece))
                     continue
             events += self._feed(sse, data)
             if self._done:
                 break
-        return coalesced(events)
+        return coalesced(events) if len(events) > 1 else events
 
     def feed_sse(self, sse: ServerSentEvent) -> list[StreamEvent]:
         try:
