@@ -50,7 +50,7 @@ from m2bridge.messages import (
     Usage,
     UserTurn,
 )
-from m2bridge.sessions import SessionStore
+from m2bridge.sessions import LoadedSession, SessionStore
 from m2bridge.sessions.async_store import AsyncLease, AsyncSessionStore
 from m2bridge.tools import Approver, Tool, ToolOutcome, ToolSpec
 
@@ -188,12 +188,13 @@ class Agent:
         result = TurnResult(session_id=session_id)
         self._cancel_requested = False
         try:
-            lease = await self.store.acquire(
+            # One trip to the store's thread for both: under load every trip waits for the loop.
+            lease, loaded = await self.store.acquire_and_load(
                 session_id, self.owner, ttl=max(60.0, self.settings.read_timeout)
             )
             async with lease:
                 self._lease = lease
-                await self._run(session_id, prompt, context, result)
+                await self._run(session_id, prompt, context, result, loaded)
         except M2BridgeError as err:
             result.error = err
             result.stop_reason = "error"
@@ -214,9 +215,13 @@ class Agent:
         history.add(turns, head)
 
     async def _run(
-        self, session_id: str, prompt: str, context: Sequence[ContextTurn], result: TurnResult
+        self,
+        session_id: str,
+        prompt: str,
+        context: Sequence[ContextTurn],
+        result: TurnResult,
+        loaded: LoadedSession,
     ) -> None:
-        loaded = await self.store.load(session_id)
         for warning in loaded.warnings:
             self.on_event(Notice(warning))
         history = _History([s.turn for s in loaded.turns], [s.index for s in loaded.turns], loaded.head)

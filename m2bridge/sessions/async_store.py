@@ -161,6 +161,23 @@ class AsyncSessionStore:
     async def acquire(self, session_id: str, owner: str, ttl: float = 30.0) -> AsyncLease:
         return AsyncLease(await _write_off_loop(partial(self.sync.acquire, session_id, owner, ttl)))
 
+    async def acquire_and_load(
+        self, session_id: str, owner: str, ttl: float = 30.0
+    ) -> tuple[AsyncLease, LoadedSession]:
+        """`acquire`, then `load` under the lease, in one trip to a worker thread (what a turn starts
+        with). A load that fails gives the lease back."""
+
+        def both() -> tuple[Lease, LoadedSession]:
+            lease = self.sync.acquire(session_id, owner, ttl)
+            try:
+                return lease, self.sync.load(session_id)
+            except BaseException:
+                lease.release()
+                raise
+
+        lease, loaded = await _write_off_loop(both)
+        return AsyncLease(lease), loaded
+
     # -- lifetime ---------------------------------------------------------------------------------
 
     async def aclose(self) -> None:

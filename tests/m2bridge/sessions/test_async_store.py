@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import anyio
 import pytest
 
-from m2bridge.errors import SessionMovedOn
+from m2bridge.errors import SessionBusy, SessionMovedOn
 from m2bridge.messages import UserTurn
 from m2bridge.sessions import SessionStore
 from m2bridge.sessions.async_store import AsyncSessionStore
@@ -167,3 +167,15 @@ def test_appends_after_lease_changes_and_creates_are_still_fully_synchronous(sto
         store.append(session, [UserTurn(text="x")], expected_head=0, lease=lease)
     full = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL
     assert store._connection().execute("PRAGMA synchronous").fetchone()[0] == full
+
+
+async def test_a_turn_starts_with_the_lease_and_the_session_in_one_trip(store):
+    astore = AsyncSessionStore(store)
+    session = new_session(store)
+    store.append(session, [UserTurn(text="earlier")], expected_head=0)
+    lease, loaded = await astore.acquire_and_load(session, "me")
+    async with lease:
+        assert [t.turn.text for t in loaded.turns] == ["earlier"] and loaded.head == 1
+        with pytest.raises(SessionBusy):
+            store.acquire(session, "someone else")
+    store.acquire(session, "someone else").release()  # given back on the way out
