@@ -6,14 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+# The model's own deltas are part of the union; they are defined (and imported from) m2bridge.client.events.
 from m2bridge.client.events import TextDelta, ThinkingDelta
 
 __all__ = [
     "AgentEvent",
     "Compaction",
     "Notice",
-    "TextDelta",
-    "ThinkingDelta",
     "ToolEnd",
     "ToolStart",
     "UsageReport",

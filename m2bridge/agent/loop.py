@@ -24,7 +24,7 @@ from typing import Any
 
 import anyio
 
-from m2bridge.agent.context import (
+from m2bridge.agent.context_budget import (
     CHARS_PER_TOKEN,
     choose_boundary,
     context_estimate,

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from m2bridge.agent import AgentEvent, TurnResult
-from m2bridge.agent.events import TextDelta
 from m2bridge.cli.history import private_history
 from m2bridge.cli.render import TerminalRenderer, console_for
 from m2bridge.cli.runtime import chat_service, open_settings
 from m2bridge.cli.slash import Command, Unknown, help_text, read_line
+from m2bridge.client.events import TextDelta
 from m2bridge.config import Settings
 from m2bridge.conversation import Conversation, turn_to_snake
 from m2bridge.errors import M2BridgeError

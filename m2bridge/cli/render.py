@@ -8,9 +8,8 @@ from rich.console import Console
 from rich.text import Text
 
 from m2bridge.agent import AgentEvent, Notice, ToolEnd, ToolStart, UsageReport
-from m2bridge.agent.events import TextDelta, ThinkingDelta
 from m2bridge.agent.loop import tool_arguments_preview
-from m2bridge.client.events import RetryScheduled
+from m2bridge.client.events import RetryScheduled, TextDelta, ThinkingDelta
 
 __all__ = ["TerminalRenderer", "console_for", "retry_text"]
 

@@ -7,7 +7,7 @@ import anyio
 import pytest
 
 from m2bridge.agent import Agent, Notice, ToolEnd, ToolStart
-from m2bridge.agent.events import TextDelta, ThinkingDelta
+from m2bridge.client.events import TextDelta, ThinkingDelta
 from m2bridge.client.model import ModelClient
 from m2bridge.messages import AssistantTurn, CompactionTurn, ToolCall, ToolResultsTurn
 from m2bridge.sessions import SessionStore

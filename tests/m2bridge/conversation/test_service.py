@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from m2bridge.agent import AgentEvent
-from m2bridge.agent.events import TextDelta, ThinkingDelta
+from m2bridge.client.events import TextDelta, ThinkingDelta
 from m2bridge.conversation import ConversationService, TurnControl
 from m2bridge.errors import SessionNotFound
 from m2bridge.messages import AssistantTurn

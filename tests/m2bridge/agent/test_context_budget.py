@@ -1,4 +1,4 @@
-from m2bridge.agent.context import choose_boundary, context_estimate, older_than, window
+from m2bridge.agent.context_budget import choose_boundary, context_estimate, older_than, window
 from m2bridge.messages import (
     AssistantTurn,
     CompactionTurn,
@@ -94,7 +94,7 @@ def test_older_than_carries_the_current_summary_and_the_turns_before_the_new_bou
 
 
 def test_a_known_latest_compaction_gives_what_the_scan_finds_and_is_taken_as_given():
-    from m2bridge.agent.context import latest_compaction
+    from m2bridge.agent.context_budget import latest_compaction
 
     rounds = [t for i in range(6) for t in tool_round(i)]
     first = CompactionTurn(summary="first", replaces_before=4)
