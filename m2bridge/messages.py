@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 __all__ = [
+    "ApiProtocol",
     "AssistantBlock",
     "AssistantTurn",
     "CompactionTurn",
     "ContextTurn",
-    "Protocol",
     "TextBlock",
     "ThinkingBlock",
     "ToolCall",
@@ -31,7 +31,7 @@ __all__ = [
     "think_text",
 ]
 
-Protocol = Literal["anthropic", "openai"]
+ApiProtocol = Literal["anthropic", "openai"]
 
 
 class _Model(BaseModel):
@@ -90,7 +90,7 @@ class ContextTurn(_Model):
 
 class AssistantTurn(_Model):
     kind: Literal["assistant"] = "assistant"
-    protocol: Protocol
+    protocol: ApiProtocol
     model: str
     blocks: list[AssistantBlock]
     # The message exactly as it must be sent back on `protocol` (role included).
@@ -144,7 +144,7 @@ def think_text(thinking: str) -> str:
     return f"<think>\n{thinking}\n</think>\n\n"
 
 
-def converted_blocks(turn: AssistantTurn, to: Protocol) -> list[AssistantBlock]:
+def converted_blocks(turn: AssistantTurn, to: ApiProtocol) -> list[AssistantBlock]:
     """The blocks of a turn that arrived on the other protocol, in a form `to` carries (best-effort).
 
     Anthropic refuses a thinking block without a signature, and signatures exist only on the

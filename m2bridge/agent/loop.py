@@ -289,10 +289,12 @@ class Agent:
         self._partial = None
         with self._cancellable() as scope:
             try:
-                async for event in exchange:
-                    # Usage is reported once the turn is stored, with the context size.
-                    if isinstance(event, (ThinkingDelta, TextDelta)):
-                        self.on_event(event)
+                # One batch per network read: runs of deltas arrive joined, in order.
+                async for batch in exchange.batches():
+                    for event in batch:
+                        # Usage is reported once the turn is stored, with the context size.
+                        if isinstance(event, (ThinkingDelta, TextDelta)):
+                            self.on_event(event)
             except ModelError:
                 self._partial = exchange.partial()
                 raise

@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import httpx
 
-from m2bridge.client.errors import api_error_from_body, error_from_response, error_from_transport
+from m2bridge.client.error_mapping import api_error_from_body, error_from_response, error_from_transport
 from m2bridge.client.events import RetryScheduled, StreamEvent
 from m2bridge.client.request import ModelRequest
 from m2bridge.client.sse import SSEDecoder

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from m2bridge.client.errors import api_error_from_body
+from m2bridge.client.error_mapping import api_error_from_body
 from m2bridge.client.events import (
     StreamEvent,
     TextDelta,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from m2bridge.client.errors import trace_id
+from m2bridge.client.error_mapping import trace_id
 from m2bridge.config import CHINA_HOST, GLOBAL_HOST
 
 __all__ = ["api_code_message", "region_hint", "trace_suffix"]

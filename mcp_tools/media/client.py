@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import httpx
 
-from m2bridge.client.errors import retry_after_seconds
+from m2bridge.client.error_mapping import retry_after_seconds
 from mcp_tools.failure import ToolFailure
 from mcp_tools.media.api_errors import api_code_message, region_hint, trace_suffix
 from mcp_tools.media.config import MediaConfig, Sleep

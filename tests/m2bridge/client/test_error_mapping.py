@@ -4,7 +4,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from m2bridge.client.errors import error_from_response, error_from_transport
+from m2bridge.client.error_mapping import error_from_response, error_from_transport
 from m2bridge.config import load_settings
 
 
