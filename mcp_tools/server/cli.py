@@ -134,6 +134,10 @@ def _main(argv: Sequence[str]) -> int:
     if problem is not None:
         print(f"m2bridge mcp: {problem}", file=sys.stderr)
         return 2
+    # Start-up (the MCP SDK's import above all) builds some 550 pydantic model classes and frees almost
+    # nothing: the cyclic collector, run again and again over the young objects, was a tenth of it.
+    # _serve freezes what start-up made and turns the collector back on before serving.
+    gc.disable()
     try:
         _run(args)
     except BrokenPipeError:
@@ -143,6 +147,8 @@ def _main(argv: Sequence[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    finally:
+        gc.enable()
     return 0
 
 
@@ -235,6 +241,7 @@ async def _serve(args: argparse.Namespace) -> None:
     server = build_server(tools, toolset.context)
     # Everything loaded so far lives as long as the server: keep the collector from rescanning it per call.
     gc.freeze()
+    gc.enable()
     try:
         async with anyio.create_task_group() as group:
             if args.transport == "stdio":
