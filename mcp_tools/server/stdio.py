@@ -20,6 +20,8 @@ from mcp.shared.message import SessionMessage
 from mcp_types import ErrorData, JSONRPCError
 from pydantic import ValidationError
 
+from mcp_tools.server.pipes import claim_pipes, serve_pipes
+
 __all__ = ["error_for_unreadable", "run_stdio"]
 
 PARSE_ERROR = -32700
@@ -87,5 +89,21 @@ class _Answering:
 
 
 async def run_stdio(server: Server[Any]) -> None:
+    """Serve on stdin and stdout: on the event loop when both are pipes, else through the SDK's transport."""
+    with claim_pipes() as pipes:
+        if pipes is not None:
+            async with serve_pipes(pipes) as (incoming, outgoing, output_closed):
+
+                async def end_when_output_closes() -> None:
+                    await output_closed
+                    raise BrokenPipeError("the client closed the server's output")
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(end_when_output_closes)
+                    await server.run(
+                        _Answering(incoming, outgoing), outgoing, server.create_initialization_options()
+                    )
+                    group.cancel_scope.cancel()
+            return
     async with stdio_server() as (incoming, outgoing):
         await server.run(_Answering(incoming, outgoing), outgoing, server.create_initialization_options())
