@@ -52,7 +52,7 @@ class ModelClient:
         self.settings = settings
         self.wire: WireProtocol = wire_for(settings)
         self._key = settings.require_key()
-        self._sleep = sleep
+        self.sleep = sleep
         self.on_retry = on_retry
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(
@@ -80,10 +80,11 @@ class ModelClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # Used by Exchange: one attempt, yielding the events of each network read as one batch.
-    async def _attempt(
+    async def attempt(
         self, request: ModelRequest, assembler: Assembler, stream: bool
     ) -> AsyncIterator[list[StreamEvent]]:
+        """One attempt, no retry, yielding the events of each network read as one batch (what
+        `Exchange` retries)."""
         body = self.wire.encode(request, stream=stream)
         headers = self.wire.headers(self._key)
         try:
@@ -192,7 +193,7 @@ class Exchange:
             self._assembler = assembler
             emitted = False
             try:
-                async for batch in self._client._attempt(self._request, assembler, self._stream):
+                async for batch in self._client.attempt(self._request, assembler, self._stream):
                     emitted = True
                     yield batch
             except ModelError as err:
@@ -203,7 +204,7 @@ class Exchange:
                 delay = backoff_delay(attempt, err.retry_after)
                 if self._client.on_retry is not None:
                     self._client.on_retry(RetryScheduled(err, delay, attempt + 1, settings.max_retries))
-                await self._client._sleep(delay)
+                await self._client.sleep(delay)
                 attempt += 1
                 self.retries = attempt
                 continue

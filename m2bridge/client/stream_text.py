@@ -47,18 +47,20 @@ class StreamKind:
     def finish(self) -> None:
         """The stream ended (or stopped): whatever is still undecided is incremental."""
         if self.kind == "unknown":
-            self._decide("incremental")
+            self.decide("incremental")
 
-    def _extension(self, repeated: int) -> None:
+    def extension(self, repeated: int) -> None:
+        """A field's chunk repeated its previous `repeated` characters and added to them."""
         self._extensions += 1
         self._repeated += repeated
         if self._extensions >= EVIDENCE_CHUNKS and self._repeated >= EVIDENCE_CHARS:
-            self._decide("cumulative")
+            self.decide("cumulative")
 
-    def _decide(self, kind: Kind) -> None:
+    def decide(self, kind: Kind) -> None:
+        """The stream's kind is known: every field settles the text it held back."""
         self.kind = kind
         for field in self._fields:
-            field._settle()
+            field.settle()
 
 
 class StreamText:
@@ -91,9 +93,9 @@ class StreamText:
             if previous is None:
                 return
             if not piece.startswith(previous):
-                kind._decide("incremental")
+                kind.decide("incremental")
             elif len(piece) > len(previous):
-                kind._extension(len(previous))
+                kind.extension(len(previous))
             return
         if kind.kind == "cumulative":
             current = self.text
@@ -112,7 +114,8 @@ class StreamText:
             self._parts.append(text)
             self._new.append(text)
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
+        """Move held chunks into the text, read as the stream's (now known) kind says."""
         held, self._held = self._held, []
         if not held:
             return
