@@ -6,12 +6,12 @@ import email.utils
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
 
 import httpx
 
 from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings
 from m2bridge.errors import ModelError
+from m2bridge.json_values import is_mapping
 
 __all__ = [
     "api_error_from_body",
@@ -97,10 +97,10 @@ def _from_code(
     return err("api", f"MiniMax error {code}: {message}")
 
 
-def _message_of(body: Any) -> str:
-    if isinstance(body, Mapping):
+def _message_of(body: object) -> str:
+    if is_mapping(body):
         error = body.get("error")
-        if isinstance(error, Mapping) and error.get("message"):
+        if is_mapping(error) and error.get("message"):
             return str(error["message"])
         if isinstance(error, str):
             return error
@@ -109,15 +109,17 @@ def _message_of(body: Any) -> str:
     return ""
 
 
-def api_error_from_body(body: Any, settings: Settings, headers: Mapping[str, str]) -> ModelError | None:
+def api_error_from_body(body: object, settings: Settings, headers: Mapping[str, str]) -> ModelError | None:
     """A `base_resp` with a non-zero status, which MiniMax sends even on HTTP 200."""
-    if not isinstance(body, Mapping):
+    if not is_mapping(body):
         return None
     base = body.get("base_resp")
-    if isinstance(base, Mapping) and base.get("status_code") not in (None, 0):
+    if is_mapping(base) and (status := base.get("status_code")) not in (None, 0):
+        if not isinstance(status, str | int | float):
+            return None  # what int() refuses with a TypeError
         try:
-            code = int(base["status_code"])
-        except (TypeError, ValueError):
+            code = int(status)
+        except ValueError:
             return None
         return _from_code(code, str(base.get("status_msg") or ""), settings, trace_id(headers), None)
     return None
@@ -126,7 +128,7 @@ def api_error_from_body(body: Any, settings: Settings, headers: Mapping[str, str
 def error_from_response(status: int, text: str, headers: Mapping[str, str], settings: Settings) -> ModelError:
     trace = trace_id(headers)
     try:
-        body: Any = json.loads(text) if text else None
+        body: object = json.loads(text) if text else None
     except ValueError:
         body = None
     if (api := api_error_from_body(body, settings, headers)) is not None:

@@ -20,9 +20,11 @@ import ast
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from m2bridge.json_values import is_list, is_mapping
 
 __all__ = [
     "INCOMPLETE_CALL_ERROR",
@@ -169,7 +171,7 @@ def has_tool_markup(text: str) -> bool:
     return _WRAP_OPEN in text
 
 
-def parse_tool_calls(text: str, schemas: Mapping[str, Mapping[str, Any]]) -> NativeParse:
+def parse_tool_calls(text: str, schemas: Mapping[str, object]) -> NativeParse:
     """Find M2's tool calls in `text`, converting each parameter by its tool's input schema.
 
     `schemas` maps tool name -> JSON schema of the tool's input. Never raises. Broken markup (a
@@ -223,7 +225,7 @@ def _with_problem(call: NativeCall, problem: str, first: bool) -> NativeCall:
 
 
 def _parse_wrapper(
-    text: str, pos: int, schemas: Mapping[str, Mapping[str, Any]], finders: _Finders
+    text: str, pos: int, schemas: Mapping[str, object], finders: _Finders
 ) -> tuple[list[NativeCall], int, bool, bool]:
     """Parse invokes from `pos` (just inside a wrapper).
 
@@ -248,7 +250,7 @@ def _parse_wrapper(
 
 
 def _parse_invoke(
-    text: str, start: int, schemas: Mapping[str, Mapping[str, Any]], finders: _Finders
+    text: str, start: int, schemas: Mapping[str, object], finders: _Finders
 ) -> tuple[NativeCall, int]:
     """Parse the invoke whose tag starts at `start` -> (call, position after it)."""
     tag = _INVOKE_TAG.match(text, start)
@@ -317,7 +319,7 @@ def _parse_invoke(
             continue
         schema = properties.get(param_name) if properties is not None else None
         try:
-            arguments[param_name] = _convert(raw, schema if isinstance(schema, Mapping) else None)
+            arguments[param_name] = _convert(raw, schema if is_mapping(schema) else None)
         except _ConversionError as exc:
             arguments[param_name] = raw
             problems.append(f"{label}: {exc}")
@@ -362,20 +364,26 @@ def _name_attribute(attrs: str) -> str | None:
     return value.strip()
 
 
-def _properties(schemas: Mapping[str, Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
-    """The tool's property schemas, or None for an unknown tool (or a schema of an odd shape)."""
-    schema = schemas.get(name) if isinstance(schemas, Mapping) else None
-    if not isinstance(schema, Mapping):
+def _properties(schemas: object, name: str) -> Mapping[object, object] | None:
+    """The tool's property schemas, or None for an unknown tool (or a schema of an odd shape: the
+    parser never raises, whatever a caller passes)."""
+    schema = schemas.get(name) if is_mapping(schemas) else None
+    if not is_mapping(schema):
         return None
     properties = schema.get("properties")
-    return properties if isinstance(properties, Mapping) else None
+    return properties if is_mapping(properties) else None
 
 
 # ---------------------------------------------------------------------------------------------
 # Values
 
 
-def _schema_types(schema: Mapping[str, Any], depth: int = 0) -> set[str]:
+def _items(value: object) -> Sequence[object] | None:
+    """A list's or tuple's items (a schema built in Python may hold tuples), else None."""
+    return cast("Sequence[object]", value) if isinstance(value, list | tuple) else None
+
+
+def _schema_types(schema: Mapping[object, object], depth: int = 0) -> set[str]:
     """The JSON types a property schema allows; empty when it does not say."""
     types: set[str] = set()
     if depth > 8:  # a self-referential schema must not recurse forever
@@ -383,18 +391,18 @@ def _schema_types(schema: Mapping[str, Any], depth: int = 0) -> set[str]:
     declared = schema.get("type")
     if isinstance(declared, str):
         types.add(declared)
-    elif isinstance(declared, list | tuple):
-        types.update(t for t in declared if isinstance(t, str))
+    elif (declared_types := _items(declared)) is not None:
+        types.update(t for t in declared_types if isinstance(t, str))
     for key in ("anyOf", "oneOf"):
-        options = schema.get(key)
-        if isinstance(options, list | tuple):
+        options = _items(schema.get(key))
+        if options is not None:
             for option in options:
-                if isinstance(option, Mapping):
+                if is_mapping(option):
                     types |= _schema_types(option, depth + 1)
     if not types:
         # An enum or const without a type still says what its values are.
-        values = schema.get("enum")
-        if not isinstance(values, list | tuple):
+        values = _items(schema.get("enum"))
+        if values is None:
             values = [schema["const"]] if "const" in schema else []
         for value in values:
             types.update(json_type for py_type, json_type in _PY_TO_JSON_TYPE if type(value) is py_type)
@@ -403,14 +411,14 @@ def _schema_types(schema: Mapping[str, Any], depth: int = 0) -> set[str]:
     return types
 
 
-def _convert(raw: str, schema: Mapping[str, Any] | None) -> Any:
+def _convert(raw: str, schema: Mapping[object, object] | None) -> object:
     """Raw parameter text -> a value of the schema's type. Raises _ConversionError.
 
     Strings are the text exactly as written (the template adds nothing around them); other types
     are parsed from the text without its surrounding whitespace.
     """
     # Type names this module does not know (a typo, "any") say nothing: treat them as absent.
-    types = _schema_types(schema) & _KNOWN_TYPES if schema is not None else set()
+    types: set[str] = _schema_types(schema) & _KNOWN_TYPES if schema is not None else set()
     if not types:
         # No type given: a string, as MiniMax's guide and the reference parsers read it.
         return raw
@@ -483,21 +491,21 @@ def _to_boolean(text: str) -> bool:
     raise _ConversionError("not a boolean")
 
 
-def _to_array(text: str) -> list[Any]:
+def _to_array(text: str) -> list[object]:
     value = _loads_container(text)
-    if not isinstance(value, list):
+    if not is_list(value):
         raise _ConversionError("not an array")
     return value
 
 
-def _to_object(text: str) -> dict[str, Any]:
+def _to_object(text: str) -> dict[str, object]:
     value = _loads_container(text)
     if not isinstance(value, dict):
         raise _ConversionError("not an object")
-    return value
+    return cast("dict[str, object]", value)  # JSON's or _jsonable's: its keys are strings
 
 
-_CONVERTERS: dict[str, Callable[[str], Any]] = {
+_CONVERTERS: dict[str, Callable[[str], object]] = {
     "null": _to_null,
     "integer": _to_integer,
     "number": _to_number,
@@ -520,7 +528,7 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def _loads_json(text: str) -> Any:
+def _loads_json(text: str) -> object:
     """Strict JSON: no NaN or Infinity, and no number that overflows to infinity, at any depth."""
     try:
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
@@ -528,7 +536,7 @@ def _loads_json(text: str) -> Any:
         raise _ConversionError(str(exc)) from None
 
 
-def _loads_container(text: str) -> Any:
+def _loads_container(text: str) -> object:
     """JSON, or failing that a Python literal: the model sometimes writes ['a', 'b'] for arrays."""
     try:
         return _loads_json(text)
@@ -542,7 +550,7 @@ def _loads_container(text: str) -> Any:
     return _jsonable(value)
 
 
-def _jsonable(value: Any, depth: int = 0) -> Any:
+def _jsonable(value: object, depth: int = 0) -> object:
     """A literal's value as JSON would have it (tuples -> lists), or _ConversionError."""
     if depth > 200:
         raise _ConversionError("nested too deeply")
@@ -552,11 +560,11 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
         if not math.isfinite(value):
             raise _ConversionError("not a finite number")
         return value
-    if isinstance(value, list | tuple):
-        return [_jsonable(item, depth + 1) for item in value]
+    if (items := _items(value)) is not None:
+        return [_jsonable(item, depth + 1) for item in items]
     if isinstance(value, dict):
-        result: dict[str, Any] = {}
-        for key, item in value.items():
+        result: dict[str, object] = {}
+        for key, item in cast("dict[object, object]", value).items():
             if not isinstance(key, str):
                 raise _ConversionError("object keys must be strings")
             result[key] = _jsonable(item, depth + 1)

@@ -33,7 +33,7 @@ class Assembler(ABC):
         return coalesced(events)
 
     @abstractmethod
-    def feed_json(self, body: Any) -> list[StreamEvent]: ...
+    def feed_json(self, body: object) -> list[StreamEvent]: ...
 
     @property
     @abstractmethod
