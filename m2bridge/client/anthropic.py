@@ -9,8 +9,8 @@ thinking sent as `<think>` text because an unsigned thinking block is refused.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 from m2bridge.client.error_mapping import api_error_from_body
 from m2bridge.client.events import (
@@ -32,8 +32,16 @@ from m2bridge.client.rendered import (
 from m2bridge.client.request import ModelRequest, context_text, sends_top_k, summary_text
 from m2bridge.client.sse import ServerSentEvent, json_data
 from m2bridge.client.wire import Assembler
+from m2bridge.client.wire_json import (
+    AnthropicEvent,
+    AnthropicMessage,
+    AnthropicUsage,
+    BlockDelta,
+    BlockEvent,
+)
 from m2bridge.config import Settings
 from m2bridge.errors import ModelError
+from m2bridge.json_values import is_mapping
 from m2bridge.messages import (
     AssistantBlock,
     AssistantTurn,
@@ -89,7 +97,7 @@ def rendered_turn(turn: Turn) -> Rendered:
             for r in turn.results
         ]
         return "user", b", ".join(json_bytes(b) for b in blocks)
-    if isinstance(turn, AssistantTurn) and not turn.incomplete:
+    if not turn.incomplete:  # the one kind left: an assistant turn
         return "assistant", json_bytes(_assistant_message(turn))
     return None  # an incomplete answer is stored and shown, never sent back
 
@@ -170,7 +178,7 @@ class AnthropicAssembler(Assembler):
     def __init__(self, settings: Settings, model: str) -> None:
         self._settings = settings
         self._model = model
-        self._blocks: dict[int, dict[str, Any]] = {}
+        self._blocks: dict[int, dict[str, object]] = {}
         # Streamed text is kept as parts and joined once: repeated concatenation is quadratic.
         self._parts: dict[tuple[int, str], list[str]] = {}
         self._json_parts: dict[int, list[str]] = {}
@@ -187,23 +195,25 @@ class AnthropicAssembler(Assembler):
     def empty(self) -> bool:
         return not self._blocks
 
-    def feed_json(self, body: Any) -> list[StreamEvent]:
-        if not isinstance(body, dict) or not isinstance(body.get("content"), list):
+    def feed_json(self, body: object) -> list[StreamEvent]:
+        message = cast(AnthropicMessage, body) if isinstance(body, dict) else None
+        content = message.get("content") if message is not None else None
+        if message is None or not isinstance(content, list):
             raise ModelError(
                 "The model server's answer has no content list.", code="bad_response", retryable=True
             )
         events: list[StreamEvent] = []
-        for index, block in enumerate(body["content"]):
+        for index, block in enumerate(content):
             self._blocks[index] = block
             self._closed.add(index)
             events += _display_events(block)
-        self._stop_reason = body.get("stop_reason")
-        self._take_usage(body.get("usage"))
+        self._stop_reason = message.get("stop_reason")
+        self._take_usage(message.get("usage"))
         events.append(UsageUpdate(self._usage.input_tokens, self._usage.output_tokens))
         self._done = True
         return events
 
-    def _take_usage(self, usage: Any) -> None:
+    def _take_usage(self, usage: AnthropicUsage | None) -> None:
         if isinstance(usage, dict):
             self._usage = Usage(
                 input_tokens=int(usage.get("input_tokens") or self._usage.input_tokens),
@@ -215,20 +225,24 @@ class AnthropicAssembler(Assembler):
         events: list[StreamEvent] = []
         for sse in batch:
             try:
-                data: Any = json_data(sse.data)
+                data = json_data(sse.data)
             except ValueError:
                 continue
-            # `__class__ is dict`: exact and cheap, and the values stay `Any` for the type checker.
-            if data.__class__ is dict:
-                delta: Any = data.get("delta")
-                if delta.__class__ is dict and data.get("type") == "content_block_delta":
-                    kind = delta.get("type")
+            # `__class__ is dict`: exact and cheap. The checked JSON objects are then read as the
+            # event and delta they say they are by annotation, not by a cast or a type guard: those
+            # would be a call per event.
+            if data.__class__ is dict and data.get("type") == "content_block_delta":
+                delta = data.get("delta")
+                if delta.__class__ is dict:
+                    event: BlockEvent = data
+                    block_delta: BlockDelta = delta
+                    kind = block_delta.get("type")
                     if kind == "text_delta" or kind == "thinking_delta":
                         field = "text" if kind == "text_delta" else "thinking"
-                        index = int(data["index"])
+                        index = int(event["index"])
                         if index not in self._blocks:
                             self._blocks[index] = {"type": "text", "text": ""}
-                        piece = str(delta.get(field, ""))
+                        piece = str(block_delta.get(field, ""))
                         (self._parts.get((index, field)) or self._part(index, field)).append(piece)
                         if piece:
                             events.append(TextDelta(piece) if field == "text" else ThinkingDelta(piece))
@@ -245,44 +259,49 @@ class AnthropicAssembler(Assembler):
             return []
         return self._feed(sse, data)
 
-    def _feed(self, sse: ServerSentEvent, data: Any) -> list[StreamEvent]:
-        kind = data.get("type", sse.event) if isinstance(data, dict) else sse.event
-        if kind == "error" or (isinstance(data, dict) and "base_resp" in data and "type" not in data):
+    def _feed(self, sse: ServerSentEvent, data: object) -> list[StreamEvent]:
+        # A JSON object, read as the event its kind names.
+        event = cast(AnthropicEvent, data) if data.__class__ is dict else None
+        kind = event.get("type", sse.event) if event is not None else sse.event
+        if kind == "error" or (event is not None and "base_resp" in event and "type" not in event):
             raise self._stream_error(data)
+        if kind == "message_stop":
+            self._done = True
+            return []
+        if event is None:
+            return []  # not a JSON object: no fields to read
         if kind == "message_start":
-            self._take_usage(data.get("message", {}).get("usage"))
+            self._take_usage(event.get("message", {}).get("usage"))
             return [UsageUpdate(self._usage.input_tokens, self._usage.output_tokens)]
+        if kind == "message_delta":
+            self._stop_reason = (event.get("delta") or {}).get("stop_reason", self._stop_reason)
+            self._take_usage(event.get("usage"))
+            return [UsageUpdate(self._usage.input_tokens, self._usage.output_tokens)]
+        block_event = cast(BlockEvent, event)
         if kind == "content_block_start":
-            index = int(data["index"])
-            block = dict(data.get("content_block") or {})
+            index = int(block_event["index"])
+            block = dict(block_event.get("content_block") or {})
             self._blocks[index] = block
             if block.get("type") == "tool_use":
                 self._json_parts[index] = []
                 return [ToolCallStarted(str(block.get("name", "")))]
             return []
         if kind == "content_block_delta":
-            return self._apply_delta(int(data["index"]), data.get("delta") or {})
+            return self._apply_delta(int(block_event["index"]), block_event.get("delta") or {})
         if kind == "content_block_stop":
-            self._close_block(int(data["index"]))
-            return []
-        if kind == "message_delta":
-            self._stop_reason = (data.get("delta") or {}).get("stop_reason", self._stop_reason)
-            self._take_usage(data.get("usage"))
-            return [UsageUpdate(self._usage.input_tokens, self._usage.output_tokens)]
-        if kind == "message_stop":
-            self._done = True
+            self._close_block(int(block_event["index"]))
         return []
 
-    def _stream_error(self, data: Any) -> ModelError:
+    def _stream_error(self, data: object) -> ModelError:
         if (api := api_error_from_body(data, self._settings, {})) is not None:
             return api
-        error = data.get("error") if isinstance(data, dict) else None
-        message = error.get("message", "unknown") if isinstance(error, dict) else str(data)
-        kind = error.get("type", "") if isinstance(error, dict) else ""
+        error = data.get("error") if is_mapping(data) else None
+        message = error.get("message", "unknown") if is_mapping(error) else str(data)
+        kind = error.get("type", "") if is_mapping(error) else ""
         retryable = kind in ("overloaded_error", "api_error", "rate_limit_error")
         return ModelError(f"The model stream failed: {message}", code="stream_error", retryable=retryable)
 
-    def _apply_delta(self, index: int, delta: dict[str, Any]) -> list[StreamEvent]:
+    def _apply_delta(self, index: int, delta: BlockDelta) -> list[StreamEvent]:
         self._blocks.setdefault(index, {"type": "text", "text": ""})
         kind = delta.get("type")
         if kind == "thinking_delta":
@@ -346,12 +365,14 @@ class AnthropicAssembler(Assembler):
         )
 
 
-def _tool_call(block: dict[str, Any]) -> ToolCall:
-    arguments = block.get("input")
+def _tool_call(block: Mapping[str, object]) -> ToolCall:
+    found = block.get("input")
     error = None
-    if "input_error" in block or not isinstance(arguments, dict):
-        error = f"the tool arguments were not a JSON object: {str(block.get('input_error', arguments))[:200]}"
-        arguments = {}
+    arguments: dict[str, Any] = {}
+    if "input_error" in block or not isinstance(found, dict):
+        error = f"the tool arguments were not a JSON object: {str(block.get('input_error', found))[:200]}"
+    else:
+        arguments = cast("dict[str, Any]", found)  # a JSON object: its keys are strings
     return ToolCall(
         id=str(block.get("id", "")),
         name=str(block.get("name", "")),

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 from m2bridge.client.error_mapping import api_error_from_body
 from m2bridge.client.events import (
@@ -50,8 +50,18 @@ from m2bridge.client.sse import ServerSentEvent, json_data
 from m2bridge.client.stream_text import StreamKind, StreamText
 from m2bridge.client.think_router import ThinkRouter, split_generated
 from m2bridge.client.wire import Assembler
+from m2bridge.client.wire_json import (
+    ChatChunk,
+    ChatCompletion,
+    ChatUsage,
+    ChoiceDelta,
+    FunctionDelta,
+    ReasoningField,
+    StreamedCall,
+)
 from m2bridge.config import Settings
 from m2bridge.errors import ModelError
+from m2bridge.json_values import is_list, is_mapping
 from m2bridge.messages import (
     AssistantBlock,
     AssistantTurn,
@@ -110,7 +120,7 @@ def rendered_turn(turn: Turn) -> Rendered:
             json_bytes({"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content})
             for r in turn.results
         )
-    if isinstance(turn, AssistantTurn) and not turn.incomplete:
+    if not turn.incomplete:  # the one kind left: an assistant turn
         return "messages", json_bytes(_assistant_message(turn))
     return None  # an incomplete answer is stored and shown, never sent back
 
@@ -195,7 +205,7 @@ class OpenAIWire:
 
 
 # Fields that carry thinking apart from content, in the order their text is preferred for display.
-_REASONING_FIELDS = ("reasoning", "reasoning_content")
+_REASONING_FIELDS: tuple[ReasoningField, ...] = ("reasoning", "reasoning_content")
 
 
 class OpenAIAssembler(Assembler):
@@ -209,12 +219,12 @@ class OpenAIAssembler(Assembler):
         self._kind = StreamKind()
         self._content = self._kind.field()
         self._reasoning: dict[str, StreamText] = {}
-        self._details: dict[int, dict[str, Any]] = {}
+        self._details: dict[int, dict[str, object]] = {}
         self._detail_text: dict[int, StreamText] = {}
         self._shown_thinking: StreamText | None = None  # the one thinking field that is displayed
-        self._calls: dict[int, dict[str, Any]] = {}
+        self._calls: dict[int, StreamedCall] = {}
         self._router = ThinkRouter(expect_thinking=expect_think_tags)
-        self._message: dict[str, Any] | None = None  # a non-streamed message, kept as received
+        self._message: dict[str, object] | None = None  # a non-streamed message, kept as received
         self._finish: str | None = None
         self._usage = Usage()
         self._done = False
@@ -228,7 +238,7 @@ class OpenAIAssembler(Assembler):
     def empty(self) -> bool:
         return not self._saw_data
 
-    def _take_usage(self, usage: Any) -> UsageUpdate | None:
+    def _take_usage(self, usage: ChatUsage | None) -> UsageUpdate | None:
         if not isinstance(usage, dict):
             return None
         self._usage = Usage(
@@ -237,11 +247,15 @@ class OpenAIAssembler(Assembler):
         )
         return UsageUpdate(self._usage.input_tokens, self._usage.output_tokens)
 
-    def feed_json(self, body: Any) -> list[StreamEvent]:
-        choices = body.get("choices") if isinstance(body, dict) else None
-        if not choices or not isinstance(choices[0].get("message"), dict):
+    def feed_json(self, body: object) -> list[StreamEvent]:
+        answer = cast(ChatCompletion, body) if isinstance(body, dict) else None
+        choices = answer.get("choices") if answer is not None else None
+        message = choices[0].get("message") if choices else None
+        if not choices or not isinstance(message, dict):
             raise ModelError("The model server's answer has no message.", code="bad_response", retryable=True)
-        self._message = {k: v for k, v in choices[0]["message"].items() if v is not None and v != []}
+        # Its keys are strings: it is a JSON object.
+        fields = cast("dict[str, object]", message)
+        self._message = {k: v for k, v in fields.items() if v is not None and v != []}
         self._finish = choices[0].get("finish_reason")
         self._saw_data = True
         self._done = True
@@ -252,7 +266,7 @@ class OpenAIAssembler(Assembler):
         if turn.text:
             events.append(TextDelta(turn.text))
         events += [ToolCallStarted(c.name) for c in turn.tool_calls]
-        if (usage := self._take_usage(body.get("usage"))) is not None:
+        if answer is not None and (usage := self._take_usage(answer.get("usage"))) is not None:
             events.append(usage)
         return events
 
@@ -278,23 +292,25 @@ class OpenAIAssembler(Assembler):
             events += self._router.flush()
             return
         try:
-            chunk = json_data(sse.data)
+            value = json_data(sse.data)
         except ValueError:
             return
-        if not isinstance(chunk, dict):
+        if value.__class__ is not dict:
             return
+        # A JSON object, read as a chunk. An annotation, not a cast: no call on the hot path.
+        chunk: ChatChunk = value
         if "base_resp" in chunk and (api := api_error_from_body(chunk, self._settings, {})) is not None:
             raise api
-        if isinstance(chunk.get("error"), dict):
-            raise ModelError(f"The model stream failed: {chunk['error'].get('message')}", code="stream_error")
+        if (error := chunk.get("error")) is not None and is_mapping(error):
+            raise ModelError(f"The model stream failed: {error.get('message')}", code="stream_error")
         if (usage := self._take_usage(chunk.get("usage"))) is not None:
             events += self._settled()
             events.append(usage)
         for choice in chunk.get("choices") or []:
             self._saw_data = True
             self._apply_delta(choice.get("delta") or {}, events)
-            if choice.get("finish_reason"):
-                self._finish = choice["finish_reason"]
+            if finish := choice.get("finish_reason"):
+                self._finish = finish
 
     def _thinking_field(self, text: StreamText) -> None:
         """A separate thinking field arrived: content is all answer; show the first such field only
@@ -314,7 +330,7 @@ class OpenAIAssembler(Assembler):
             events += self._router.feed(new)
         return events
 
-    def _apply_delta(self, delta: dict[str, Any], events: list[StreamEvent]) -> None:
+    def _apply_delta(self, delta: ChoiceDelta, events: list[StreamEvent]) -> None:
         for item in delta.get("reasoning_details") or []:
             index = int(item.get("index", 0))
             # The item's other keys as first sent; its text is assembled apart (see _streamed_message).
@@ -325,39 +341,38 @@ class OpenAIAssembler(Assembler):
             text.feed(str(item.get("text") or ""))
             self._thinking_field(text)
         for key in _REASONING_FIELDS:
-            if isinstance(delta.get(key), str):
+            if isinstance(reasoning := delta.get(key), str):
                 field = self._reasoning.get(key)
                 if field is None:
                     field = self._reasoning[key] = self._kind.field()
-                field.feed(delta[key])
-                if delta[key]:
+                field.feed(reasoning)
+                if reasoning:
                     self._thinking_field(field)
-        if isinstance(delta.get("content"), str):
-            self._content.feed(delta["content"])
-        if not delta.get("tool_calls"):
+        if isinstance(content := delta.get("content"), str):
+            self._content.feed(content)
+        if not (tool_calls := delta.get("tool_calls")):
             return
         events += self._settled()
-        for part in delta["tool_calls"]:
+        for part in tool_calls:
             index = int(part.get("index", len(self._calls)))
             call = self._calls.get(index)
-            function = part.get("function") or {}
+            function: FunctionDelta = part.get("function") or {}
             if call is None:
-                call = {
+                call = self._calls[index] = {
                     "id": part.get("id", ""),
                     "type": part.get("type", "function"),
                     "name": "",
                     "arguments": "",
                 }
-                self._calls[index] = call
-            if part.get("id"):
-                call["id"] = part["id"]
-            if function.get("name"):
-                call["name"] += function["name"]
+            if call_id := part.get("id"):
+                call["id"] = call_id
+            if name := function.get("name"):
+                call["name"] += name
                 events.append(ToolCallStarted(call["name"]))
             call["arguments"] += function.get("arguments") or ""
 
-    def _streamed_message(self) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": self._content.text}
+    def _streamed_message(self) -> dict[str, object]:
+        message: dict[str, object] = {"role": "assistant", "content": self._content.text}
         if self._calls:
             message["tool_calls"] = [
                 {
@@ -376,15 +391,17 @@ class OpenAIAssembler(Assembler):
                 message[key] = field.text
         return message
 
-    def _thinking_and_answer(self, message: dict[str, Any]) -> tuple[str | None, str]:
+    def _thinking_and_answer(self, message: Mapping[str, object]) -> tuple[str | None, str]:
         content = message.get("content") or ""
         if not isinstance(content, str):
-            content = "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
-        if message.get("reasoning_details"):
-            return "".join(str(d.get("text") or "") for d in message["reasoning_details"]), content
+            # A list of content parts; JSON's other values hold no text parts.
+            parts = content if is_list(content) else []
+            content = "".join(str(p.get("text") or "") for p in parts if is_mapping(p))
+        if (details := message.get("reasoning_details")) and is_list(details):
+            return "".join(str(d.get("text") or "") for d in details if is_mapping(d)), content
         for key in _REASONING_FIELDS:
-            if isinstance(message.get(key), str):
-                return message[key] or None, content
+            if isinstance(reasoning := message.get(key), str):
+                return reasoning or None, content
         if self._expect_think_tags:
             return split_generated(content)
         return split_thinking(content)
@@ -395,7 +412,8 @@ class OpenAIAssembler(Assembler):
         blocks: list[AssistantBlock] = []
         if thinking:
             blocks.append(ThinkingBlock(text=thinking))
-        calls = [_tool_call(c) for c in message.get("tool_calls") or []]
+        tool_calls = message.get("tool_calls")
+        calls = [_tool_call(c) for c in tool_calls if is_mapping(c)] if is_list(tool_calls) else []
         if not calls and has_tool_markup(answer):
             parsed = parse_tool_calls(answer, self._schemas)
             answer = parsed.text
@@ -431,16 +449,22 @@ def _stop_reason(finish: str | None, incomplete: bool, has_calls: bool) -> str |
     return {"stop": "end_turn", "length": "max_tokens"}.get(finish or "", finish)
 
 
-def _tool_call(raw: dict[str, Any]) -> ToolCall:
-    function = raw.get("function") or {}
+def _tool_call(raw: Mapping[object, object]) -> ToolCall:
+    found = raw.get("function")
+    function: Mapping[object, object] = found if is_mapping(found) else {}
     text = function.get("arguments") or ""
+    if not isinstance(text, str):
+        text = str(text)  # not the JSON text of an object: refused below
     error = None
     try:
-        arguments = json.loads(text) if text.strip() else {}
+        parsed: object = json.loads(text) if text.strip() else {}
     except ValueError:
-        arguments = None
-    if not isinstance(arguments, dict):
-        error, arguments = f"the tool arguments were not a JSON object: {text[:200]}", {}
+        parsed = None
+    arguments: dict[str, Any] = {}
+    if isinstance(parsed, dict):
+        arguments = cast("dict[str, Any]", parsed)  # a JSON object: its keys are strings
+    else:
+        error = f"the tool arguments were not a JSON object: {text[:200]}"
     return ToolCall(
         id=str(raw.get("id", "")),
         name=str(function.get("name", "")),
