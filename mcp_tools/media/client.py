@@ -21,6 +21,7 @@ import anyio
 import httpx
 
 from m2bridge.client.error_mapping import retry_after_seconds
+from m2bridge.json_values import JSONObject, is_json_object
 from mcp_tools.failure import ToolFailure
 from mcp_tools.media.api_errors import api_code_message, region_hint, trace_suffix
 from mcp_tools.media.config import MediaConfig, Sleep
@@ -137,7 +138,7 @@ class MediaClient:
         creates_job: bool,
         job_hint: str = "",
         read_timeout: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         """POST JSON; `read_timeout` for endpoints that answer only once the work is done (music, images)."""
         extra: dict[str, Any] = {}
         if read_timeout is not None and self._fixed_read is None:
@@ -146,18 +147,16 @@ class MediaClient:
             "POST", path, json=dict(json), creates_job=creates_job, job_hint=job_hint, **extra
         )
 
-    async def get(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+    async def get(self, path: str, params: Mapping[str, str]) -> JSONObject:
         return await self._call("GET", path, params=dict(params))
 
-    async def upload(
-        self, path: str, data: Mapping[str, str], file_name: str, content: bytes
-    ) -> dict[str, Any]:
+    async def upload(self, path: str, data: Mapping[str, str], file_name: str, content: bytes) -> JSONObject:
         files = {"file": (file_name, content, "application/octet-stream")}
         return await self._call("POST", path, data=dict(data), files=files)
 
     async def _call(
         self, method: str, path: str, *, creates_job: bool = False, job_hint: str = "", **request: Any
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         attempt = 0
         while True:
             try:
@@ -180,7 +179,7 @@ class MediaClient:
 
     async def _once(
         self, method: str, path: str, *, creates_job: bool, job_hint: str, **request: Any
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         try:
             response = await self._api.request(method, path, **request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
@@ -193,9 +192,9 @@ class MediaClient:
             raise _Retry(f"The request to {self.host}{path} {what} ({type(err).__name__}).") from err
         trace = trace_suffix(response.headers)
         body = self._json(response)
-        base = body.get("base_resp") if isinstance(body, dict) else None
-        code = base.get("status_code") if isinstance(base, dict) else None
-        message = str(base.get("status_msg") or "") if isinstance(base, dict) else ""
+        base = body.get("base_resp") if is_json_object(body) else None
+        code = base.get("status_code") if is_json_object(base) else None
+        message = str(base.get("status_msg") or "") if is_json_object(base) else ""
         status = response.status_code
         if (isinstance(code, int) and code in _RATE_CODES) or status == 429:
             text = (
@@ -226,7 +225,7 @@ class MediaClient:
             raise ToolFailure(f"{self.host}{path} does not exist (HTTP 404); check MINIMAX_API_HOST.{trace}")
         if status >= 400:
             raise ToolFailure(self.scrub(f"MiniMax refused the request (HTTP {status}).{trace}"))
-        if not isinstance(body, dict):
+        if not is_json_object(body):
             raise ToolFailure(
                 f"MiniMax answered {path} with something that is not a JSON object "
                 f"(content type {response.headers.get('content-type', 'none')}).{trace}"
@@ -234,7 +233,7 @@ class MediaClient:
         return body
 
     @staticmethod
-    def _json(response: httpx.Response) -> Any:
+    def _json(response: httpx.Response) -> object:
         try:
             return response.json()
         except ValueError:

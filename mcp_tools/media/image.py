@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from m2bridge.json_values import is_json_object, is_str_list
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments
 from mcp_tools.failure import ToolFailure
@@ -18,13 +19,15 @@ AspectRatio = Literal["1:1", "16:9", "4:3", "3:2", "2:3", "3:4", "9:16", "21:9"]
 
 
 class TextToImageArgs(Arguments):
-    model: str = Field("image-01", min_length=1, max_length=64, description="Image model.")
+    model: str = Field(default="image-01", min_length=1, max_length=64, description="Image model.")
     prompt: str = Field(min_length=1, max_length=1500, description="What the image shows (up to 1500 chars).")
-    aspect_ratio: AspectRatio = Field("1:1", description="Aspect ratio of the image.")
-    n: int = Field(1, ge=1, le=9, description="How many images to generate, 1 to 9.")
-    prompt_optimizer: bool = Field(True, description="Let MiniMax rewrite the prompt for better results.")
+    aspect_ratio: AspectRatio = Field(default="1:1", description="Aspect ratio of the image.")
+    n: int = Field(default=1, ge=1, le=9, description="How many images to generate, 1 to 9.")
+    prompt_optimizer: bool = Field(
+        default=True, description="Let MiniMax rewrite the prompt for better results."
+    )
     output_directory: str | None = Field(
-        None,
+        default=None,
         description="Folder to save into, inside the server's roots; default MINIMAX_MCP_BASE_PATH or the "
         "server's media folder.",
     )
@@ -50,8 +53,8 @@ class TextToImage(MediaTool[TextToImageArgs]):
         async with self.client() as client:
             body = await client.post("/v1/image_generation", payload, creates_job=True)
             data = body.get("data")
-            urls = data.get("image_urls") if isinstance(data, dict) else None
-            if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
+            urls = data.get("image_urls") if is_json_object(data) else None
+            if not is_str_list(urls) or not urls:
                 raise ToolFailure("MiniMax returned no image URLs; nothing was generated")
             if folder is None:
                 items = [MediaItem("image", url=url) for url in urls]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from m2bridge.json_values import is_json_object
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments
 from mcp_tools.media.audio import audio_outcome
@@ -27,12 +28,12 @@ class MusicGenerationArgs(Arguments):
         max_length=3000,
         description="Lyrics, lines separated by \\n; [Intro] [Verse] [Chorus] [Bridge] [Outro] tags allowed.",
     )
-    model: str = Field("music-2.0", min_length=1, max_length=64, description="Music model.")
-    sample_rate: Literal[16000, 24000, 32000, 44100] = Field(44100, description="Sample rate in Hz.")
-    bitrate: Bitrate = Field(256000, description="Bitrate in bit/s.")
-    format: Literal["mp3", "wav", "pcm"] = Field("mp3", description="Audio format.")
+    model: str = Field(default="music-2.0", min_length=1, max_length=64, description="Music model.")
+    sample_rate: Literal[16000, 24000, 32000, 44100] = Field(default=44100, description="Sample rate in Hz.")
+    bitrate: Bitrate = Field(default=256000, description="Bitrate in bit/s.")
+    format: Literal["mp3", "wav", "pcm"] = Field(default="mp3", description="Audio format.")
     output_directory: str | None = Field(
-        None,
+        default=None,
         description="Folder to save into, inside the server's roots; default MINIMAX_MCP_BASE_PATH or the "
         "server's media folder.",
     )
@@ -64,5 +65,5 @@ class MusicGeneration(MediaTool[MusicGenerationArgs]):
             # The endpoint answers only when the song is done: minutes, not seconds.
             body = await client.post("/v1/music_generation", payload, creates_job=True, read_timeout=600.0)
             data = body.get("data")
-            audio = data.get("audio") if isinstance(data, dict) else None
+            audio = data.get("audio") if is_json_object(data) else None
             return await audio_outcome(client, audio, folder, ext=args.format, headline="Music generated.")

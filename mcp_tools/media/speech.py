@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from m2bridge.json_values import is_json_object
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments
 from mcp_tools.media.audio import audio_outcome
@@ -38,28 +39,32 @@ LanguageBoost = Literal[
 class TextToAudioArgs(Arguments):
     text: str = Field(min_length=1, max_length=10000, description="The text to speak (up to 10,000 chars).")
     output_directory: str | None = Field(
-        None,
+        default=None,
         description="Folder to save into, inside the server's roots; default MINIMAX_MCP_BASE_PATH or the "
         "server's media folder.",
     )
     voice_id: str = Field(
-        DEFAULT_VOICE_ID,
+        default=DEFAULT_VOICE_ID,
         min_length=1,
         max_length=256,
         description="Voice id, e.g. female-shaonv, male-qn-qingse, or one from list_voices / voice_clone.",
     )
-    model: str = Field(DEFAULT_SPEECH_MODEL, min_length=1, max_length=64, description="Speech model.")
-    speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking speed, 0.5 to 2.")
-    vol: float = Field(1.0, gt=0, le=10, description="Volume, above 0 up to 10.")
-    pitch: int = Field(0, ge=-12, le=12, description="Pitch shift in semitones, -12 to 12.")
+    model: str = Field(default=DEFAULT_SPEECH_MODEL, min_length=1, max_length=64, description="Speech model.")
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking speed, 0.5 to 2.")
+    vol: float = Field(default=1.0, gt=0, le=10, description="Volume, above 0 up to 10.")
+    pitch: int = Field(default=0, ge=-12, le=12, description="Pitch shift in semitones, -12 to 12.")
     # Left out unless given: MiniMax then picks the emotion that fits the text, instead of forcing every
     # sentence to sound happy (the official server's default).
-    emotion: Emotion | None = Field(None, description="Emotion; omitted lets the model choose from the text.")
-    sample_rate: SampleRate = Field(32000, description="Sample rate in Hz.")
-    bitrate: Bitrate = Field(128000, description="Bitrate in bit/s (mp3).")
-    channel: Literal[1, 2] = Field(1, description="1 mono, 2 stereo.")
-    format: Literal["mp3", "pcm", "flac", "wav"] = Field("mp3", description="Audio format.")
-    language_boost: LanguageBoost = Field("auto", description="Language hint for better pronunciation.")
+    emotion: Emotion | None = Field(
+        default=None, description="Emotion; omitted lets the model choose from the text."
+    )
+    sample_rate: SampleRate = Field(default=32000, description="Sample rate in Hz.")
+    bitrate: Bitrate = Field(default=128000, description="Bitrate in bit/s (mp3).")
+    channel: Literal[1, 2] = Field(default=1, description="1 mono, 2 stereo.")
+    format: Literal["mp3", "pcm", "flac", "wav"] = Field(default="mp3", description="Audio format.")
+    language_boost: LanguageBoost = Field(
+        default="auto", description="Language hint for better pronunciation."
+    )
 
 
 class TextToAudio(MediaTool[TextToAudioArgs]):
@@ -93,7 +98,7 @@ class TextToAudio(MediaTool[TextToAudioArgs]):
         async with self.client() as client:
             body = await client.post("/v1/t2a_v2", payload, creates_job=True, read_timeout=180.0)
             data = body.get("data")
-            audio = data.get("audio") if isinstance(data, dict) else None
+            audio = data.get("audio") if is_json_object(data) else None
             return await audio_outcome(
                 client,
                 audio,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import anyio
 from pydantic import Field, model_validator
 
+from m2bridge.json_values import JSONObject, is_json_object
 from m2bridge.tools import ToolOutcome, report_progress
 from mcp_tools.base import Arguments
 from mcp_tools.failure import ToolFailure
@@ -37,7 +38,7 @@ DEFAULT_VIDEO_MODEL = "MiniMax-Hailuo-2.3"
 _MAX_FRAME_BYTES = 20 * 2**20
 _FRAME_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 _OUTPUT_DIRECTORY = Field(
-    None,
+    default=None,
     description="Folder to save the video into, inside the server's roots; default MINIMAX_MCP_BASE_PATH "
     "or the server's media folder.",
 )
@@ -48,19 +49,19 @@ _NO_TASK_HINT = (
 
 
 class GenerateVideoArgs(Arguments):
-    model: str = Field(DEFAULT_VIDEO_MODEL, min_length=1, max_length=64, description="Video model.")
+    model: str = Field(default=DEFAULT_VIDEO_MODEL, min_length=1, max_length=64, description="Video model.")
     prompt: str = Field(min_length=1, max_length=2000, description="What the video shows (up to 2000 chars).")
     first_frame_image: str | None = Field(
-        None,
+        default=None,
         description="Image to start from: an https URL, a data: URL, or a file path inside the roots.",
     )
-    duration: Literal[6, 10] | None = Field(None, description="Length in seconds: 6 or 10.")
+    duration: Literal[6, 10] | None = Field(default=None, description="Length in seconds: 6 or 10.")
     resolution: Literal["768P", "1080P"] | None = Field(
-        None, description="768P or 1080P (1080P only for 6-second videos)."
+        default=None, description="768P or 1080P (1080P only for 6-second videos)."
     )
     output_directory: str | None = _OUTPUT_DIRECTORY
     async_mode: bool = Field(
-        False,
+        default=False,
         description="Return the task id at once; fetch the video later with query_video_generation.",
     )
 
@@ -80,7 +81,7 @@ async def _fetch(client: MediaClient, task_id: str, file_id: str, folder: Path |
     """A finished task as a saved file (or only its URL when `folder` is None)."""
     body = await client.get("/v1/files/retrieve", {"file_id": file_id})
     file = body.get("file")
-    url = file.get("download_url") if isinstance(file, dict) else None
+    url = file.get("download_url") if is_json_object(file) else None
     if not isinstance(url, str) or not url:
         raise ToolFailure(f"MiniMax returned no download URL for task {task_id} (file {file_id})")
     if folder is None:
@@ -89,7 +90,7 @@ async def _fetch(client: MediaClient, task_id: str, file_id: str, folder: Path |
     return media_outcome(f"Video for task {task_id} is ready.", [MediaItem("video", path=got.path, url=url)])
 
 
-def _status_of(body: dict[str, object], task_id: str) -> tuple[str, str | None]:
+def _status_of(body: JSONObject, task_id: str) -> tuple[str, str | None]:
     status = str(body.get("status") or "unknown")
     if status == "Fail":
         reason = str(body.get("error_message") or "no reason given")[:300]

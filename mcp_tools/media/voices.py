@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import anyio
 from pydantic import Field
 
+from m2bridge.json_values import is_json_object, is_list
 from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments
 from mcp_tools.budget import clip
@@ -18,6 +19,9 @@ from mcp_tools.media.common import COST_WARNING, MediaTool
 from mcp_tools.media.downloads import check_download_url
 from mcp_tools.media.outputs import media_outcome
 from mcp_tools.media.speech import DEFAULT_SPEECH_MODEL
+
+if TYPE_CHECKING:
+    from mcp_tools.media.client import MediaClient
 
 __all__ = [
     "ListVoices",
@@ -40,7 +44,7 @@ _SECTIONS = (
     ("voice_generation", "Designed voices"),
 )
 _OUTPUT_DIRECTORY = Field(
-    None,
+    default=None,
     description="Folder to save the demo audio into, inside the server's roots; default "
     "MINIMAX_MCP_BASE_PATH or the server's media folder.",
 )
@@ -48,7 +52,7 @@ _OUTPUT_DIRECTORY = Field(
 
 class ListVoicesArgs(Arguments):
     voice_type: Literal["all", "system", "voice_cloning", "voice_generation"] = Field(
-        "all", description="Which voices: all, system, voice_cloning or voice_generation (designed)."
+        default="all", description="Which voices: all, system, voice_cloning or voice_generation (designed)."
     )
 
 
@@ -65,12 +69,12 @@ class ListVoices(MediaTool[ListVoicesArgs]):
             body = await client.post("/v1/get_voice", {"voice_type": args.voice_type}, creates_job=False)
         lines: list[str] = []
         for key, title in _SECTIONS:
-            voices = body.get(key) or []
-            if not isinstance(voices, list) or not voices:
+            voices = body.get(key)
+            if not is_list(voices) or not voices:
                 continue
             lines.append(f"{title} ({len(voices)}):")
             for voice in voices:
-                if isinstance(voice, dict) and voice.get("voice_id"):
+                if is_json_object(voice) and voice.get("voice_id"):
                     name = voice.get("voice_name") or ""
                     lines.append(f"- {voice['voice_id']}" + (f": {name}" if name else ""))
         text = "\n".join(lines) if lines else f"No voices of type {args.voice_type}."
@@ -89,10 +93,10 @@ class VoiceCloneArgs(Arguments):
         "or an https URL with is_url=true.",
     )
     text: str | None = Field(
-        None, max_length=2000, description="Text for a demo of the cloned voice (optional)."
+        default=None, max_length=2000, description="Text for a demo of the cloned voice (optional)."
     )
     output_directory: str | None = _OUTPUT_DIRECTORY
-    is_url: bool = Field(False, description="file is an https URL rather than a local path.")
+    is_url: bool = Field(default=False, description="file is an https URL rather than a local path.")
 
 
 class VoiceClone(MediaTool[VoiceCloneArgs]):
@@ -112,7 +116,7 @@ class VoiceClone(MediaTool[VoiceCloneArgs]):
                 name, content = await self._read_sample(args.file)
             uploaded = await client.upload("/v1/files/upload", {"purpose": "voice_clone"}, name, content)
             file = uploaded.get("file")
-            file_id = file.get("file_id") if isinstance(file, dict) else None
+            file_id = file.get("file_id") if is_json_object(file) else None
             if not file_id:
                 raise ToolFailure("MiniMax accepted the upload but returned no file id")
             payload: dict[str, Any] = {"file_id": file_id, "voice_id": args.voice_id}
@@ -136,7 +140,7 @@ class VoiceClone(MediaTool[VoiceCloneArgs]):
             raise ToolFailure(f"file {raw}: larger than MiniMax's 20 MB limit for a voice sample")
         return f"sample{path.suffix.lower()}", await anyio.Path(path).read_bytes()
 
-    async def _fetch_sample(self, client: Any, url: str) -> tuple[str, bytes]:
+    async def _fetch_sample(self, client: MediaClient, url: str) -> tuple[str, bytes]:
         # Fetched here under the download rules (https only, size cap, audio type), then uploaded.
         check_download_url(url)
         with tempfile.TemporaryDirectory(prefix="m2bridge-sample-") as scratch:
@@ -157,7 +161,9 @@ class VoiceDesignArgs(Arguments):
         min_length=1, max_length=500, description="Text the new voice reads as a preview (up to 500 chars)."
     )
     voice_id: str | None = Field(
-        None, pattern=VOICE_ID_PATTERN, description="Id for the new voice (optional; MiniMax picks one)."
+        default=None,
+        pattern=VOICE_ID_PATTERN,
+        description="Id for the new voice (optional; MiniMax picks one).",
     )
     output_directory: str | None = _OUTPUT_DIRECTORY
 

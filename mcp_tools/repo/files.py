@@ -28,8 +28,8 @@ _MAX_LINE = 2000
 
 class ReadArgs(Arguments):
     path: str = Field(description="File to read: relative to the first root, or absolute inside a root.")
-    offset: int = Field(1, ge=1, description="First line to return (1-based).")
-    limit: int = Field(2000, ge=1, le=20000, description="Most lines to return.")
+    offset: int = Field(default=1, ge=1, description="First line to return (1-based).")
+    limit: int = Field(default=2000, ge=1, le=20000, description="Most lines to return.")
 
 
 class ReadFile(ModelTool[ReadArgs]):
@@ -150,7 +150,7 @@ class EditArgs(Arguments):
     path: str = Field(description="File to edit, inside a root.")
     old_string: str = Field(description="Exact text to replace, whitespace included; must occur once.")
     new_string: str = Field(description="Text to put in its place.")
-    replace_all: bool = Field(False, description="Replace every occurrence instead of requiring one.")
+    replace_all: bool = Field(default=False, description="Replace every occurrence instead of requiring one.")
 
 
 class EditFile(ModelTool[EditArgs]):

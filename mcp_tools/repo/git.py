@@ -20,7 +20,8 @@ __all__ = ["GitBlame", "GitDiff", "GitLog", "GitShow", "GitStatus", "git_tools"]
 
 def _repo_path() -> Any:
     return Field(
-        None, description="The repository's folder or any path inside it (default: the first workspace root)."
+        default=None,
+        description="The repository's folder or any path inside it (default: the first workspace root).",
     )
 
 
@@ -48,26 +49,32 @@ class StatusArgs(_GitArgs):
 class DiffArgs(_GitArgs):
     repo_path: str | None = _repo_path()
     target: str | None = Field(
-        None,
+        default=None,
         description="Compare with this commit, branch or tag (e.g. 'main', 'HEAD~3'), or a range 'A..B' / "
         "'A...B' to compare two commits. Default: unstaged changes (working tree vs the index).",
     )
-    staged: bool = Field(False, description="Show what is staged for the next commit (the index vs HEAD).")
+    staged: bool = Field(
+        default=False, description="Show what is staged for the next commit (the index vs HEAD)."
+    )
     paths: list[str] = Field(default_factory=list, description=_PATHS_HELP)
-    context_lines: int = Field(3, ge=0, le=1000, description="Unchanged lines shown around each change.")
-    stat: bool = Field(False, description="Per-file summary of changed lines instead of the patch.")
+    context_lines: int = Field(
+        default=3, ge=0, le=1000, description="Unchanged lines shown around each change."
+    )
+    stat: bool = Field(default=False, description="Per-file summary of changed lines instead of the patch.")
 
 
 class LogArgs(_GitArgs):
     repo_path: str | None = _repo_path()
-    max_count: int = Field(20, ge=1, le=500, description="Most commits to list, newest first.")
+    max_count: int = Field(default=20, ge=1, le=500, description="Most commits to list, newest first.")
     revision: str | None = Field(
-        None, description="Branch, commit or range to list instead of HEAD, e.g. 'main..feature'."
+        default=None, description="Branch, commit or range to list instead of HEAD, e.g. 'main..feature'."
     )
     paths: list[str] = Field(default_factory=list, description="Only commits touching these. " + _PATHS_HELP)
-    since: str | None = Field(None, description="Only commits after this date: '2024-05-01', '2 weeks ago'.")
-    until: str | None = Field(None, description="Only commits before this date.")
-    patch: bool = Field(False, description="Add each commit's diff (keep max_count small).")
+    since: str | None = Field(
+        default=None, description="Only commits after this date: '2024-05-01', '2 weeks ago'."
+    )
+    until: str | None = Field(default=None, description="Only commits before this date.")
+    patch: bool = Field(default=False, description="Add each commit's diff (keep max_count small).")
 
 
 class ShowArgs(_GitArgs):
@@ -77,16 +84,22 @@ class ShowArgs(_GitArgs):
         "content at that revision (e.g. 'HEAD~1:src/app.py'); 'REV:folder' lists a folder."
     )
     paths: list[str] = Field(default_factory=list, description="Limit a commit's diff. " + _PATHS_HELP)
-    context_lines: int = Field(3, ge=0, le=1000, description="Unchanged lines shown around each change.")
-    stat: bool = Field(False, description="Per-file summary of a commit's changes instead of its patch.")
+    context_lines: int = Field(
+        default=3, ge=0, le=1000, description="Unchanged lines shown around each change."
+    )
+    stat: bool = Field(
+        default=False, description="Per-file summary of a commit's changes instead of its patch."
+    )
 
 
 class BlameArgs(_GitArgs):
     repo_path: str | None = _repo_path()
     path: str = Field(description="The file: relative to the repository's top level, or absolute.")
-    revision: str | None = Field(None, description="Blame the file as of this commit (default: the disk).")
-    start_line: int | None = Field(None, ge=1, description="First line to blame (1-based).")
-    end_line: int | None = Field(None, ge=1, description="Last line to blame (inclusive).")
+    revision: str | None = Field(
+        default=None, description="Blame the file as of this commit (default: the disk)."
+    )
+    start_line: int | None = Field(default=None, ge=1, description="First line to blame (1-based).")
+    end_line: int | None = Field(default=None, ge=1, description="Last line to blame (inclusive).")
 
 
 ArgsT = TypeVar("ArgsT", bound=Arguments)

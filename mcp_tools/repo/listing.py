@@ -31,9 +31,13 @@ _TIMEOUT = 60.0
 
 
 class ListArgs(Arguments):
-    path: str = Field(".", description="Folder to list, relative to the first root or absolute inside one.")
-    depth: int = Field(1, ge=1, le=10, description="How many levels to descend (1 = this folder only).")
-    include_ignored: bool = Field(False, description="Also list files that .gitignore excludes.")
+    path: str = Field(
+        default=".", description="Folder to list, relative to the first root or absolute inside one."
+    )
+    depth: int = Field(
+        default=1, ge=1, le=10, description="How many levels to descend (1 = this folder only)."
+    )
+    include_ignored: bool = Field(default=False, description="Also list files that .gitignore excludes.")
 
 
 class ListDir(ModelTool[ListArgs]):
@@ -198,9 +202,9 @@ def _matching(listing: bytes, wanted: Callable[[str], bool]) -> list[str]:
 
 class FindArgs(Arguments):
     pattern: str = Field(description="Glob matched against paths, e.g. `*.py`, `src/**/*.ts`, `**/test_*`.")
-    path: str = Field(".", description="Folder to search under.")
-    max_results: int = Field(500, ge=1, le=10000, description="Most paths to return.")
-    include_ignored: bool = Field(False, description="Also match files that .gitignore excludes.")
+    path: str = Field(default=".", description="Folder to search under.")
+    max_results: int = Field(default=500, ge=1, le=10000, description="Most paths to return.")
+    include_ignored: bool = Field(default=False, description="Also match files that .gitignore excludes.")
 
 
 class FindFiles(ModelTool[FindArgs]):

@@ -45,22 +45,30 @@ class SearchArgs(Arguments):
         "text with fixed_strings=true. A pattern starting with '-' is fine.",
     )
     path: str = Field(
-        ".", description="Folder or file to search: relative to the first workspace root, or absolute."
+        default=".",
+        description="Folder or file to search: relative to the first workspace root, or absolute.",
     )
     glob: list[str] = Field(
         default_factory=list,
         description="Only files matching these globs, e.g. ['*.py'] or ['src/**/*.ts']; a leading '!' "
         "excludes, e.g. ['!*.min.js'].",
     )
-    ignore_case: bool = Field(False, description="Match regardless of case.")
-    fixed_strings: bool = Field(False, description="Treat the pattern as literal text, not a regex.")
-    context_lines: int = Field(0, ge=0, le=10, description="Lines shown before and after each match.")
+    ignore_case: bool = Field(default=False, description="Match regardless of case.")
+    fixed_strings: bool = Field(default=False, description="Treat the pattern as literal text, not a regex.")
+    context_lines: int = Field(default=0, ge=0, le=10, description="Lines shown before and after each match.")
     max_results: int = Field(
-        200, ge=1, le=MAX_RESULTS_CAP, description="Most matching lines (or files, with files_only) returned."
+        default=200,
+        ge=1,
+        le=MAX_RESULTS_CAP,
+        description="Most matching lines (or files, with files_only) returned.",
     )
-    include_hidden: bool = Field(False, description="Also search hidden files and folders (not .git).")
-    include_ignored: bool = Field(False, description="Also search files that .gitignore/.ignore exclude.")
-    files_only: bool = Field(False, description="List only the paths of files that match.")
+    include_hidden: bool = Field(
+        default=False, description="Also search hidden files and folders (not .git)."
+    )
+    include_ignored: bool = Field(
+        default=False, description="Also search files that .gitignore/.ignore exclude."
+    )
+    files_only: bool = Field(default=False, description="List only the paths of files that match.")
 
     @field_validator("glob", mode="before")
     @classmethod
@@ -251,7 +259,7 @@ class _Listing:
             note = f"No matches for {args.pattern!r} in {shown_target}"
             if timed_out:
                 return f"{note} within {SEARCH_TIMEOUT:.0f} s (the search was stopped; narrow path or glob)."
-            skipped = []
+            skipped: list[str] = []
             if not args.include_ignored:
                 skipped.append("files excluded by .gitignore (include_ignored=true)")
             if not args.include_hidden:
