@@ -10,10 +10,10 @@ token names the Authorization header under `[mcpServers.<name>]` and the config 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
@@ -21,9 +21,13 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from m2bridge.config import user_config_path
+from m2bridge.json_values import is_list, is_mapping
 from m2bridge.tools import Tool, ToolOutcome, ToolSpec
 from mcp_tools.outside_failures import HttpTrace, explain
 from mcp_tools.tool_context import child_environment
+
+if TYPE_CHECKING:
+    from mcp_types import Tool as RemoteTool
 
 __all__ = ["OutsideTool", "outside_tools"]
 
@@ -31,7 +35,7 @@ _NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class OutsideTool:
-    def __init__(self, server: str, info: Any, client: Client, call_timeout: float) -> None:
+    def __init__(self, server: str, info: RemoteTool, client: Client, call_timeout: float) -> None:
         self._client = client
         self._remote_name = info.name
         self._timeout = call_timeout
@@ -58,7 +62,7 @@ class OutsideTool:
             return ToolOutcome(f"{self.spec.name}: no answer within {self._timeout:.0f} s", is_error=True)
         except Exception as err:
             return ToolOutcome(f"{self.spec.name}: the server failed: {err}", is_error=True)
-        parts = []
+        parts: list[str] = []
         for item in result.content:
             text = getattr(item, "text", None)
             parts.append(text if text is not None else f"[{item.type} content]")
@@ -70,14 +74,14 @@ class _Connection:
     name: str
     ready: anyio.Event = field(default_factory=anyio.Event)
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
-    tools: list[Tool] = field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list[Tool])
     error: str | None = None
 
 
 @asynccontextmanager
 async def outside_tools(
-    servers: Mapping[str, Any], env: Mapping[str, str], warn: Callable[[str], None]
-) -> AsyncIterator[list[Tool]]:
+    servers: Mapping[str, object], env: Mapping[str, str], warn: Callable[[str], None]
+) -> AsyncGenerator[list[Tool]]:
     """Connect to every configured server; yield their tools; disconnect on exit."""
     stop = anyio.Event()
     tools: list[Tool] = []
@@ -100,18 +104,30 @@ async def outside_tools(
             stop.set()
 
 
-def _timeout(entry: Any, key: str, default: float) -> float:
+def _timeout(entry: object, key: str, default: float) -> float:
+    value = entry.get(key, default) if is_mapping(entry) else default
+    # A number, or a string float() reads; anything else (a table, a date) means the default.
+    if not isinstance(value, (int, float, str)):
+        return default
     try:
-        return float(entry.get(key, default)) if isinstance(entry, Mapping) else default
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         return default
 
 
-def _where(entry: Any) -> str:
-    return f"{entry['url']} " if isinstance(entry, Mapping) and "url" in entry else ""
+def _where(entry: object) -> str:
+    return f"{entry['url']} " if is_mapping(entry) and "url" in entry else ""
 
 
-async def _hold(connection: _Connection, entry: Any, env: Mapping[str, str], stop: anyio.Event) -> None:
+def _strings(entry: Mapping[object, object], key: str) -> dict[str, str]:
+    """A table of strings (`env`, `headers`): keys and values as text."""
+    value = entry.get(key, {})
+    if not is_mapping(value):
+        raise ValueError(f"`{key}` must be a table of names to values")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+async def _hold(connection: _Connection, entry: object, env: Mapping[str, str], stop: anyio.Event) -> None:
     trace = HttpTrace()
     with connection.scope:
         try:
@@ -127,28 +143,34 @@ async def _hold(connection: _Connection, entry: Any, env: Mapping[str, str], sto
                 await stop.wait()
         except Exception as err:
             config = user_config_path(env)
-            entry = entry if isinstance(entry, Mapping) else {}
-            connection.error = explain(connection.name, entry, err, trace if "url" in entry else None, config)
+            table: Mapping[object, object] = entry if is_mapping(entry) else {}
+            connection.error = explain(connection.name, table, err, trace if "url" in table else None, config)
             connection.ready.set()
 
 
-async def _client(stack: AsyncExitStack, entry: Any, env: Mapping[str, str], trace: HttpTrace) -> Client:
-    if not isinstance(entry, Mapping):
+async def _client(stack: AsyncExitStack, entry: object, env: Mapping[str, str], trace: HttpTrace) -> Client:
+    if not is_mapping(entry):
         raise ValueError("its entry must be a table with `command` or `url`")
     if "command" in entry:
-        extra = {str(k): str(v) for k, v in dict(entry.get("env", {})).items()}
+        extra = _strings(entry, "env")
+        args = entry.get("args", [])
+        if not is_list(args):
+            raise ValueError("`args` must be a list of strings")
+        cwd = entry.get("cwd")
+        if cwd is not None and not isinstance(cwd, str):
+            raise ValueError("`cwd` must be a folder path")
         params = StdioServerParameters(
             command=str(entry["command"]),
-            args=[str(a) for a in entry.get("args", [])],
+            args=[str(a) for a in args],
             env={**child_environment(env), **extra},
-            cwd=entry.get("cwd"),
+            cwd=cwd,
         )
         return Client(params)
     if "url" in entry:
         url = str(entry["url"])
         if not url.startswith(("http://", "https://")):
             raise ValueError("`url` must be http(s)")
-        headers = {str(k): str(v) for k, v in dict(entry.get("headers", {})).items()}
+        headers = _strings(entry, "headers")
         # The response hook sees the HTTP status the MCP client reduces to "Server returned an error".
         hooks = {"response": [trace.on_response]}
         http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers, event_hooks=hooks))

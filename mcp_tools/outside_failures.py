@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeGuard
 
 import httpx2
+
+from m2bridge.json_values import is_mapping
 
 __all__ = ["HttpTrace", "explain"]
 
@@ -23,7 +25,7 @@ __all__ = ["HttpTrace", "explain"]
 class HttpTrace:
     """The failing HTTP answers one outside server gave, and the content type of its last answer."""
 
-    failures: list[int] = field(default_factory=list)
+    failures: list[int] = field(default_factory=list[int])
     content_type: str = ""
 
     async def on_response(self, response: httpx2.Response) -> None:
@@ -41,9 +43,13 @@ class HttpTrace:
         return self.failures[0] if self.failures else None
 
 
+def _is_group(err: BaseException) -> TypeGuard[BaseExceptionGroup[BaseException]]:
+    return isinstance(err, BaseExceptionGroup)
+
+
 def _innermost(err: BaseException) -> BaseException:
     """The first real failure inside task-group wrappers, which say only that something failed."""
-    while isinstance(err, BaseExceptionGroup) and err.exceptions:
+    while _is_group(err) and err.exceptions:
         err = err.exceptions[0]
     return err
 
@@ -58,19 +64,19 @@ def _transport_error(err: BaseException) -> httpx2.TransportError | None:
         seen.add(id(current))
         if isinstance(current, httpx2.TransportError):
             return current
-        if isinstance(current, BaseExceptionGroup):
+        if _is_group(current):
             stack += current.exceptions
         stack += [e for e in (current.__cause__, current.__context__) if e is not None]
     return None
 
 
-def _has_authorization(entry: Mapping[str, Any]) -> bool:
+def _has_authorization(entry: Mapping[object, object]) -> bool:
     headers = entry.get("headers")
-    return isinstance(headers, Mapping) and any(str(k).lower() == "authorization" for k in headers)
+    return is_mapping(headers) and any(str(k).lower() == "authorization" for k in headers)
 
 
 def explain(
-    name: str, entry: Mapping[str, Any], err: BaseException, trace: HttpTrace | None, config: Path
+    name: str, entry: Mapping[object, object], err: BaseException, trace: HttpTrace | None, config: Path
 ) -> str:
     """One line: what went wrong with server `name` and what to change, for `MCP server ... not loaded:`."""
     table = f"[mcpServers.{name}]"

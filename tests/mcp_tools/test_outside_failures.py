@@ -66,3 +66,23 @@ async def test_each_http_failure_names_what_to_change(answers, tmp_path, what, e
     [line] = await warnings_for(url, config)
     assert line.startswith(f"outside MCP server 'remote' was not loaded: {url} ")
     assert expected.format(config=config) in line
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"command": "true", "args": "--flag"}, "`args` must be a list of strings"),
+        ({"command": "true", "env": "A=1"}, "`env` must be a table of names to values"),
+        ({"command": "true", "cwd": 7}, "`cwd` must be a folder path"),
+        ({"url": "http://127.0.0.1:9/mcp", "headers": ["Authorization"]}, "`headers` must be a table"),
+        ("npx server", "its entry must be a table with `command` or `url`"),
+    ],
+)
+async def test_a_misshapen_entry_is_skipped_with_the_setting_to_fix(tmp_path, entry, expected):
+    heard: list[str] = []
+    env = {"M2BRIDGE_CONFIG": str(tmp_path / "config.toml")}
+    async with outside_tools({"odd": entry, "other": {"url": "ftp://x"}}, env, heard.append) as tools:
+        assert tools == []
+    assert heard[0].startswith("outside MCP server 'odd' was not loaded: ")
+    assert expected in heard[0]
+    assert "`url` must be http(s)" in heard[1]
