@@ -22,7 +22,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache
 
@@ -174,7 +174,7 @@ def folder_descriptor(path: str, roots: Sequence[str], *, create: bool = False) 
 
 
 @contextmanager
-def open_folder(path: str, roots: Sequence[str], *, create: bool = False) -> Iterator[int]:
+def open_folder(path: str, roots: Sequence[str], *, create: bool = False) -> Generator[int]:
     """`folder_descriptor` closed on leaving."""
     fd = folder_descriptor(path, roots, create=create)
     try:
@@ -184,7 +184,7 @@ def open_folder(path: str, roots: Sequence[str], *, create: bool = False) -> Ite
 
 
 @contextmanager
-def open_parent(path: str, roots: Sequence[str], *, create: bool = False) -> Iterator[tuple[int, str]]:
+def open_parent(path: str, roots: Sequence[str], *, create: bool = False) -> Generator[tuple[int, str]]:
     """The checked descriptor of the folder holding `path`, and the final name to use relative to it."""
     root, names = anchor(path, roots)
     if not names:

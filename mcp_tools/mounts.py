@@ -12,9 +12,9 @@ is no mountinfo (macOS), every call counts as one that may block.
 from __future__ import annotations
 
 import atexit
+import io
 import select
 from collections.abc import Iterable
-from typing import BinaryIO
 
 __all__ = ["LOCAL_FILE_SYSTEMS", "MountWatch", "may_block", "slow_mounts"]
 
@@ -52,7 +52,7 @@ class MountWatch:
 
     def __init__(self, source: str = _MOUNTINFO, local: Iterable[str] = LOCAL_FILE_SYSTEMS) -> None:
         self._local = frozenset(local)
-        self._file: BinaryIO | None
+        self._file: io.FileIO | None
         try:
             self._file = open(source, "rb", buffering=0)  # noqa: SIM115 - kept open for polling
         except OSError:

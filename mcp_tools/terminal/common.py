@@ -42,5 +42,7 @@ def check_seconds(value: float | None, name: str, maximum: float, hint: str = ""
         return None
     if not (math.isfinite(value) and 0 < value <= maximum):
         message = f"{name} must be more than 0 and at most {maximum:g} seconds (got {value:g})"
-        raise PydanticCustomError("seconds_range", message + (f"; {hint}" if hint else ""))
+        # The template must be a literal; the text, made here, goes in as its one field.
+        full = message + (f"; {hint}" if hint else "")
+        raise PydanticCustomError("seconds_range", "{message}", {"message": full})
     return value

@@ -275,7 +275,7 @@ class ListProcesses(_ProcessTool, ModelTool[ListProcessesArguments]):
         processes = self.registry.processes
         if not processes:
             return ToolOutcome("no processes; start one with start_process")
-        lines = []
+        lines: list[str] = []
         for p in processes:
             lines.append(
                 f"{p.id}  pid {p.pid}  {p.status()}  unread {p.unread} bytes  "

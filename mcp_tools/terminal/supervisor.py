@@ -26,7 +26,7 @@ from __future__ import annotations
 
 # `_signal`, the C module: `signal` would import enum, which costs more start-up time than the rest
 # together, and this runs before every command. For the same reason there is no contextlib here (SIM105).
-import _signal as signal
+import _signal as signal  # pyright: ignore[reportMissingModuleSource] - C module: typings/_signal.pyi
 import ctypes
 import os
 import select
@@ -70,7 +70,7 @@ def _initial_environment() -> dict[bytes, bytes]:
             block = file.read()
     except OSError:
         return dict(os.environb)
-    env = {}
+    env: dict[bytes, bytes] = {}
     for item in block.split(b"\0"):
         name, sep, value = item.partition(b"=")
         if sep and name:
@@ -246,7 +246,7 @@ def main(argv: list[str]) -> None:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     for sig in _WATCHED:
-        signal.signal(sig, lambda *_: None)
+        signal.signal(sig, lambda _signum, _frame: None)
     for fd in (lifeline, status_fd):
         os.set_inheritable(fd, False)  # PROGRAM must not hold the server's lifeline open
     os.set_blocking(lifeline, False)
