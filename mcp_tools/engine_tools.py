@@ -4,7 +4,7 @@ outside MCP servers from config. The engine loads this module lazily, by name, s
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,7 +26,7 @@ async def open_engine_tools(
     files: WorkspaceFactory = DiskWorkspace,
     read_only: bool = False,
     no_terminal: bool = False,
-) -> AsyncIterator[list[Tool]]:
+) -> AsyncGenerator[list[Tool]]:
     """`roots` default to the workspace; `files` is how tools see files (the editor brings its buffers)."""
     secrets = tuple(s for s in (settings.api_key,) if s)
     options = ToolOptions(

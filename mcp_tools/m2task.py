@@ -43,8 +43,12 @@ DEFAULT_MAX_TASKS = 16
 
 class TaskArgs(Arguments):
     task: str = Field(min_length=1, description="What M2 should do, written as you would to a colleague.")
-    session_id: str | None = Field(None, description="Continue this stored session (id or unique prefix).")
-    max_steps: int | None = Field(None, ge=1, le=500, description="Most model steps (default from config).")
+    session_id: str | None = Field(
+        default=None, description="Continue this stored session (id or unique prefix)."
+    )
+    max_steps: int | None = Field(
+        default=None, ge=1, le=500, description="Most model steps (default from config)."
+    )
 
 
 class M2Task(ModelTool[TaskArgs]):

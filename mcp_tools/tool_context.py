@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -58,7 +58,7 @@ class ToolContext:
         return _narrowed.get() or self.base_policy
 
     @contextmanager
-    def narrowed_to(self, policy: PathPolicy) -> Iterator[None]:
+    def narrowed_to(self, policy: PathPolicy) -> Generator[None]:
         token = _narrowed.set(policy)
         try:
             yield

@@ -76,7 +76,9 @@ class CorsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origins, hosts, requested = [], [], []
+        origins: list[bytes] = []
+        hosts: list[bytes] = []
+        requested: list[bytes] = []
         for name, value in scope["headers"]:
             name = name.lower()
             if name == b"origin":
