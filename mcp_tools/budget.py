@@ -92,8 +92,10 @@ class Spill:
             finally:
                 os.close(home_fd)
         except OSError as err:
+            # mkdir(exist_ok=True) says "File exists" when the home is a file: name the real trouble.
+            reason = "Not a directory" if isinstance(err, FileExistsError) else err.strerror or str(err)
             raise SpillRefused(
-                f"Cannot make a private spill folder under {home}: {err.strerror or err}. "
+                f"Cannot make a private spill folder under {home}: {reason}. "
                 "Set M2BRIDGE_HOME to a folder you can write."
             ) from err
         return cls(real_home / SPILL_DIR / scope)
