@@ -16,7 +16,7 @@ from pygls.io_ import StdoutWriter
 from lsp.framing import FrameReader
 from lsp.server import M2LanguageServer, ServerOptions, build_server
 from lsp.stdio_loop import serve_frames
-from m2bridge.cli.exits import output_closed
+from m2bridge.exits import output_closed
 from m2bridge.process_guard import harden_process
 
 __all__ = ["build_parser", "main"]

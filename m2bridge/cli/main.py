@@ -1,7 +1,7 @@
 """`m2bridge` entry point: parse arguments, dispatch, and turn failures into exit codes.
 
 Exit codes: 0 success, 1 runtime failure (one-line cause on stderr), 2 usage error. A reader that closes
-our output early (`| head`) ends the command quietly with 1 (see `m2bridge.cli.exits`).
+our output early (`| head`) ends the command quietly with 1 (see `m2bridge.exits`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from m2bridge import __version__
-from m2bridge.cli.exits import describe_os_error, flush_stdout, output_closed
 from m2bridge.errors import M2BridgeError
+from m2bridge.exits import describe_os_error, flush_stdout, output_closed
 from m2bridge.process_guard import harden_process
 
 __all__ = ["build_parser", "main"]

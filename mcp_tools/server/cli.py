@@ -14,9 +14,9 @@ from typing import Protocol, cast
 
 import anyio
 
-from m2bridge.cli.exits import flush_stdout, output_closed, sole_error
 from m2bridge.config import load_settings
 from m2bridge.errors import M2BridgeError
+from m2bridge.exits import flush_stdout, output_closed, sole_error
 from m2bridge.process_guard import harden_process
 from m2bridge.tools import Tool
 from mcp_tools.failure import ToolFailure
