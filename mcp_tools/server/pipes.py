@@ -22,13 +22,13 @@ import sys
 from collections import deque
 from collections.abc import AsyncGenerator, Generator
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import anyio
 from mcp.shared.message import SessionMessage
 from mcp_types import jsonrpc_message_adapter
 
-__all__ = ["Pipes", "claim_pipes", "serve_pipes"]
+__all__ = ["MessageSource", "Pipes", "claim_pipes", "serve_pipes"]
 
 # Lines read ahead of the server before the pipe is no longer read (a client flooding us waits instead).
 _READ_AHEAD = 64
@@ -184,7 +184,38 @@ class _Writer(asyncio.Protocol):
             await self._drained
 
 
-class _Incoming:
+class MessageSource:
+    """What the SDK's server takes as its read side (an async iterator and an async context manager),
+    made of `receive`, which subclasses give, and `aclose`. The end of input ends the iteration."""
+
+    async def receive(self) -> SessionMessage | Exception:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        return None
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class _Incoming(MessageSource):
     """The read side the server takes: each line as a message, or as the exception reading it raised."""
 
     def __init__(self, reader: _Reader) -> None:
@@ -199,29 +230,6 @@ class _Incoming:
         except Exception as exc:
             return exc
         return SessionMessage(message)
-
-    async def aclose(self) -> None:
-        return None
-
-    def __aiter__(self) -> _Incoming:
-        return self
-
-    async def __anext__(self) -> SessionMessage | Exception:
-        try:
-            return await self.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
-
-    async def __aenter__(self) -> _Incoming:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        return None
 
 
 class _Outgoing:

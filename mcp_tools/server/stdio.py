@@ -10,7 +10,6 @@ server, so a call costs no more than on the bare SDK).
 from __future__ import annotations
 
 import contextvars
-from types import TracebackType
 from typing import Any, Protocol
 
 import anyio
@@ -20,7 +19,7 @@ from mcp.shared.message import SessionMessage
 from mcp_types import ErrorData, JSONRPCError
 from pydantic import ValidationError
 
-from mcp_tools.server.pipes import claim_pipes, serve_pipes
+from mcp_tools.server.pipes import MessageSource, claim_pipes, serve_pipes
 
 __all__ = ["error_for_unreadable", "run_stdio"]
 
@@ -43,7 +42,7 @@ class _Outgoing(Protocol):
     async def send(self, item: SessionMessage, /) -> None: ...
 
 
-class _Answering:
+class _Answering(MessageSource):
     """The transport's read side with every unreadable line answered at once and left out."""
 
     def __init__(self, incoming: _Incoming, outgoing: _Outgoing) -> None:
@@ -65,27 +64,6 @@ class _Answering:
 
     async def aclose(self) -> None:
         await self._incoming.aclose()
-
-    def __aiter__(self) -> _Answering:
-        return self
-
-    async def __anext__(self) -> SessionMessage | Exception:
-        try:
-            return await self.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None  # the end of input, as the wrapped stream's own ends
-
-    async def __aenter__(self) -> _Answering:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> bool | None:
-        await self.aclose()
-        return None
 
 
 async def run_stdio(server: Server[Any]) -> None:
