@@ -75,6 +75,8 @@ _MAX_OVERFLOW_COMPACTIONS = 2
 
 @dataclass
 class TurnResult:
+    """What a turn did; m2bridge.conversation.schema encodes it (snake_case and camelCase)."""
+
     session_id: str
     text: str = ""
     stop_reason: str = "end_turn"
@@ -85,20 +87,6 @@ class TurnResult:
     tool_calls: list[tuple[str, bool]] = field(default_factory=list[tuple[str, bool]])
     error: M2BridgeError | None = None
     compactions: list[Compaction] = field(default_factory=list[Compaction])
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session_id,
-            "text": self.text,
-            "stop_reason": self.stop_reason,
-            "incomplete": self.incomplete,
-            "steps": self.steps,
-            "usage": {"input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens},
-            "context_tokens": self.context_tokens,
-            "tool_calls": [{"name": name, "ok": ok} for name, ok in self.tool_calls],
-            "error": self.error.as_json() if self.error else None,
-            "compactions": [c.as_json() for c in self.compactions],
-        }
 
 
 @dataclass

@@ -12,6 +12,7 @@ import anyio
 from m2bridge.agent import Agent
 from m2bridge.agent.events import Compaction
 from m2bridge.client.model import ModelClient
+from m2bridge.conversation import turn_to_snake
 from m2bridge.messages import AssistantTurn, CompactionTurn
 from m2bridge.sessions import SessionStore
 from tests.fakes.minimax import CallTools, Fault, Reply
@@ -103,7 +104,7 @@ async def test_a_failed_summary_lets_the_turn_go_ahead_and_says_compaction_faile
         and "Summarising older turns failed" in failed[0].text
     )
     assert failed[0].before_tokens == failed[0].after_tokens > 0.5 * 8000
-    assert result.as_json()["compactions"] == [failed[0].as_json()]
+    assert turn_to_snake(result)["compactions"] == [failed[0].as_json()]
     assert not any(isinstance(t, CompactionTurn) for t in stored(store, session))
 
     # The next turn tries again, and now the summary works.
