@@ -64,6 +64,9 @@ async def test_a_failed_turn_on_a_kept_session_keeps_it(tmp_path: Path, fake_min
 
 async def test_cancel_keeps_what_arrived(tmp_path: Path, fake_minimax: Any) -> None:
     fake_minimax.script(Reply("A long answer " * 200, thinking="Think first, then answer at length."))
+    # Chunks spaced out, so the stream is still running when the first delta asks to stop (read in one
+    # go, the whole answer can arrive in the batch that carries its first delta).
+    fake_minimax.token_delay = 0.01
     async with service_for(tmp_path, fake_minimax) as service:
         chat = await service.open()
 
