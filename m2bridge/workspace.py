@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-__all__ = ["detect_workspace"]
+__all__ = ["WorkspaceMemo", "detect_workspace"]
 
 
 def detect_workspace(cwd: Path | None = None) -> Path:
@@ -28,3 +28,37 @@ def detect_workspace(cwd: Path | None = None) -> Path:
     if proc.returncode == 0 and top:
         return Path(top).resolve()
     return start.resolve()
+
+
+class WorkspaceMemo:
+    """`detect_workspace` per start folder, remembered while nothing that decides it has changed.
+
+    Asking git costs a process (milliseconds, and a fork of a large server) on every new `m2_task`
+    session. A folder's top level moves only when a `.git` entry appears or goes in the folder or one
+    of its parents, or when the folder's real path changes; those are checked (a few `lstat`s) before
+    each remembered answer is given. Settings that move it otherwise (`core.worktree`, `GIT_DIR`) are
+    read by git only when it runs, which is also what a long-running server did before."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, tuple[tuple[str, tuple[bool, ...]], Path]] = {}
+
+    def known(self, start: Path) -> Path | None:
+        """The remembered answer if it still holds, without running git (cheap enough for an event loop)."""
+        entry = self._known.get(start)
+        if entry is None or entry[0] != _markers(start):
+            return None
+        return entry[1]
+
+    def detect(self, start: Path) -> Path:
+        """`known(start)`, else git's answer (remembered). Blocks: call it off an event loop."""
+        if (top := self.known(start)) is not None:
+            return top
+        markers = _markers(start)
+        top = detect_workspace(start)
+        self._known[start] = (markers, top)
+        return top
+
+
+def _markers(start: Path) -> tuple[str, tuple[bool, ...]]:
+    real = Path(os.path.realpath(start))
+    return str(real), tuple(os.path.lexists(folder / ".git") for folder in (real, *real.parents))

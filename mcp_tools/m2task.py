@@ -26,7 +26,7 @@ from pydantic import Field
 from m2bridge.config import Settings
 from m2bridge.errors import M2BridgeError
 from m2bridge.tools import Tool, ToolOutcome, report_progress
-from m2bridge.workspace import detect_workspace
+from m2bridge.workspace import WorkspaceMemo
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.failure import ToolFailure
 from mcp_tools.paths import is_within
@@ -79,6 +79,7 @@ class M2Task(ModelTool[TaskArgs]):
         # One service for every task, so one model client: building an HTTP client (its TLS context)
         # costs tens of milliseconds of event-loop time, which sixteen parallel tasks would pay sixteen times.
         self._service: ConversationService | None = None
+        self._workspaces = WorkspaceMemo()
 
     def _conversations(self, workspace: Path) -> ConversationService:
         if self._service is None:
@@ -115,7 +116,7 @@ class M2Task(ModelTool[TaskArgs]):
                 _check_workspace(chat.info.id, chat.info.workspace, roots)
                 chat.workspace = Path(chat.info.workspace)  # its AGENTS.md, and what its agent works on
             else:
-                chat = await service.open(workspace=await _new_workspace(roots))
+                chat = await service.open(workspace=await _new_workspace(roots, self._workspaces))
         except M2BridgeError as err:
             raise ToolFailure(err.message) from None
         send, receive = anyio.create_memory_object_stream[str](math.inf)
@@ -156,10 +157,10 @@ def _progress_of(send: MemoryObjectSendStream[str]) -> Callable[[AgentEvent], No
     return on_event
 
 
-async def _new_workspace(roots: Sequence[Path]) -> Path:
+async def _new_workspace(roots: Sequence[Path], workspaces: WorkspaceMemo) -> Path:
     """A new session's workspace: the first root's repository, or the root itself when the repository's
     top level lies outside the roots."""
-    workspace = await anyio.to_thread.run_sync(detect_workspace, roots[0])
+    workspace = workspaces.known(roots[0]) or await anyio.to_thread.run_sync(workspaces.detect, roots[0])
     return workspace if _covers(roots, workspace) else roots[0]
 
 
