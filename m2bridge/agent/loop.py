@@ -176,13 +176,20 @@ class Agent:
         result = TurnResult(session_id=session_id)
         self._cancel_requested = False
         try:
-            # One trip to the store's thread for both: under load every trip waits for the loop.
-            lease, loaded = await self.store.acquire_and_load(
-                session_id, self.owner, ttl=max(60.0, self.settings.read_timeout)
+            opening: list[Turn] = []
+
+            def open_turn(loaded: LoadedSession) -> list[Turn]:
+                # A call left unanswered by an earlier, interrupted turn is answered first.
+                stored = [s.turn for s in loaded.turns]
+                opening[:] = [*_repair_dangling(stored), *context, UserTurn(text=prompt)]
+                return opening
+
+            lease, loaded, head = await self.store.begin_turn(
+                session_id, self.owner, open_turn, ttl=max(60.0, self.settings.read_timeout)
             )
             async with lease:
                 self._lease = lease
-                await self._run(session_id, prompt, context, result, loaded)
+                await self._run(session_id, result, loaded, opening, head)
         except M2BridgeError as err:
             result.error = err
             result.stop_reason = "error"
@@ -203,12 +210,7 @@ class Agent:
         history.add(turns, head)
 
     async def _run(
-        self,
-        session_id: str,
-        prompt: str,
-        context: Sequence[ContextTurn],
-        result: TurnResult,
-        loaded: LoadedSession,
+        self, session_id: str, result: TurnResult, loaded: LoadedSession, opening: Sequence[Turn], head: int
     ) -> None:
         for warning in loaded.warnings:
             self.on_event(Notice(warning))
@@ -216,9 +218,7 @@ class Agent:
         switched = _switch_notice(history.turns, loaded.info.protocol, self.client.protocol)
         if switched is not None:
             self.on_event(Notice(switched))
-        await self._append(
-            session_id, history, [*_repair_dangling(history.turns), *context, UserTurn(text=prompt)]
-        )
+        history.add(opening, head)
         state = _CompactionState()
         step = 0
         while step < self.settings.max_steps:

@@ -161,22 +161,30 @@ class AsyncSessionStore:
     async def acquire(self, session_id: str, owner: str, ttl: float = 30.0) -> AsyncLease:
         return AsyncLease(await _write_off_loop(partial(self.sync.acquire, session_id, owner, ttl)))
 
-    async def acquire_and_load(
-        self, session_id: str, owner: str, ttl: float = 30.0
-    ) -> tuple[AsyncLease, LoadedSession]:
-        """`acquire`, then `load` under the lease, in one trip to a worker thread (what a turn starts
-        with). A load that fails gives the lease back."""
+    async def begin_turn(
+        self,
+        session_id: str,
+        owner: str,
+        opening: Callable[[LoadedSession], Sequence[Turn]],
+        ttl: float = 30.0,
+    ) -> tuple[AsyncLease, LoadedSession, int]:
+        """What a turn starts with, in one trip to a worker thread (under load every trip waits for the
+        loop): take the lease, load the session, and durably append the turns `opening` makes of it (the
+        user's prompt). Returns the lease, the session as loaded (before the append) and the new head.
+        Anything that fails on the way gives the lease back."""
 
-        def both() -> tuple[Lease, LoadedSession]:
+        def start() -> tuple[Lease, LoadedSession, int]:
             lease = self.sync.acquire(session_id, owner, ttl)
             try:
-                return lease, self.sync.load(session_id)
+                loaded = self.sync.load(session_id)
+                head = self.sync.append(session_id, opening(loaded), expected_head=loaded.head, lease=lease)
+                return lease, loaded, head
             except BaseException:
                 lease.release()
                 raise
 
-        lease, loaded = await _write_off_loop(both)
-        return AsyncLease(lease), loaded
+        lease, loaded, head = await _write_off_loop(start)
+        return AsyncLease(lease), loaded, head
 
     # -- lifetime ---------------------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ import anyio
 import pytest
 
 from m2bridge.errors import SessionBusy, SessionMovedOn
-from m2bridge.messages import UserTurn
-from m2bridge.sessions import SessionStore
+from m2bridge.messages import Turn, UserTurn
+from m2bridge.sessions import LoadedSession, SessionStore
 from m2bridge.sessions.async_store import AsyncSessionStore
 
 # Every wait below is bounded; none of them measures anything.
@@ -169,13 +169,34 @@ def test_appends_after_lease_changes_and_creates_are_still_fully_synchronous(sto
     assert store._connection().execute("PRAGMA synchronous").fetchone()[0] == full
 
 
-async def test_a_turn_starts_with_the_lease_and_the_session_in_one_trip(store):
+async def test_a_turn_starts_with_the_lease_the_session_and_its_prompt_stored_in_one_trip(store):
     astore = AsyncSessionStore(store)
     session = new_session(store)
     store.append(session, [UserTurn(text="earlier")], expected_head=0)
-    lease, loaded = await astore.acquire_and_load(session, "me")
+    seen: list[int] = []
+
+    def opening(loaded: LoadedSession) -> list[Turn]:
+        seen.append(loaded.head)
+        return [UserTurn(text="now")]
+
+    lease, loaded, head = await astore.begin_turn(session, "me", opening)
     async with lease:
-        assert [t.turn.text for t in loaded.turns] == ["earlier"] and loaded.head == 1
+        assert [t.turn.text for t in loaded.turns] == ["earlier"] and loaded.head == 1 and seen == [1]
+        assert head == 2
+        assert [t.turn.text for t in store.load(session).turns] == ["earlier", "now"]
         with pytest.raises(SessionBusy):
             store.acquire(session, "someone else")
     store.acquire(session, "someone else").release()  # given back on the way out
+
+
+async def test_a_turn_that_cannot_store_its_prompt_gives_the_lease_back(store):
+    astore = AsyncSessionStore(store)
+    session = new_session(store)
+
+    def opening(loaded: LoadedSession) -> list[Turn]:
+        raise ValueError("the prompt could not be made")
+
+    with pytest.raises(ValueError, match="could not be made"):
+        await astore.begin_turn(session, "me", opening)
+    assert store.load(session).turns == []
+    store.acquire(session, "someone else").release()  # not left leased
