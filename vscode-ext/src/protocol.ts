@@ -1,6 +1,35 @@
 // The messages between the extension and its chat webview, and the shapes `m2bridge lsp` sends.
-// One file both sides are written against; the page (media/chat.js) is plain JavaScript that follows
-// the same shapes.
+// The one place for the LSP method names and payload shapes: the extension and the page (src/page/)
+// are both compiled against this file, so a change here that one side misses fails `tsc`.
+
+/** The `m2/*` methods beyond LSP that the extension uses. */
+export const METHODS = {
+  chat: "m2/chat",
+  chatDelta: "m2/chatDelta",
+  turnStarted: "m2/turnStarted",
+  turnEnded: "m2/turnEnded",
+  sessions: "m2/sessions",
+  session: "m2/session",
+  selection: "m2/selection",
+  diagnostics: "m2/diagnostics",
+  saveDocuments: "m2/saveDocuments",
+} as const;
+
+/** Who started a turn: the chat box, or the server itself for a code action or an `m2.*` command. */
+export type TurnOrigin = "chat" | "codeAction" | "command";
+
+/** `m2/turnStarted` params: the server starts a turn in a session (every turn, whoever asked for it). */
+export interface TurnStartedParams {
+  sessionId: string | null;
+  prompt: string;
+  origin: TurnOrigin;
+}
+
+/** `m2/turnEnded` params: the turn of the latest `m2/turnStarted` ended with this result. */
+export interface TurnEndedParams {
+  sessionId: string | null;
+  result: ChatResult;
+}
 
 /** `m2/chatDelta` params, as the language server sends them. */
 export interface ChatDelta {
@@ -81,15 +110,34 @@ export interface SessionTranscript {
   turns: DisplayTurn[];
 }
 
+/** What an error card offers; the extension carries each out (the page only asks). */
+export type ErrorAction = "setApiKey" | "openSettings" | "retry" | "copyDetails" | "showLog";
+
+/** One failure, shown as one card until it is resolved (`errorCleared`). */
+export interface ErrorCard {
+  /** Stable per cause (e.g. "server", "auth", "turn"): a new card with the same id replaces the old one. */
+  id: string;
+  /** The server's error code (`auth`, `config`, ...) or the extension's own; never shown raw. */
+  code: string;
+  /** One line in the user's terms, e.g. "MiniMax rejected the API key". */
+  title: string;
+  /** What happened and what to do, in VS Code's terms (settings, commands), never a shell's. */
+  detail: string;
+  traceId: string | null;
+  actions: ErrorAction[];
+}
+
 /** Extension -> page. */
 export type ToPage =
   | { type: "sessions"; sessions: SessionSummary[]; current: string | null }
   | { type: "transcript"; session: SessionTranscript }
   | { type: "cleared" } // a new session: empty transcript
-  | { type: "turnStarted"; prompt: string }
+  | { type: "turnStarted"; prompt: string; origin: TurnOrigin }
   | { type: "delta"; delta: ChatDelta }
   | { type: "turnEnded"; result: ChatResult }
-  | { type: "error"; message: string };
+  | { type: "error"; error: ErrorCard }
+  | { type: "errorCleared"; id: string }
+  | { type: "notice"; message: string }; // transient, e.g. "M2 is still answering"
 
 /** Page -> extension. */
 export type FromPage =
@@ -98,4 +146,8 @@ export type FromPage =
   | { type: "stop" }
   | { type: "newSession" }
   | { type: "openSession"; id: string }
-  | { type: "refreshSessions" };
+  | { type: "refreshSessions" }
+  | { type: "errorAction"; id: string; action: ErrorAction }
+  | { type: "copy"; text: string }
+  | { type: "insert"; text: string } // at the cursor of the active editor
+  | { type: "openLink"; href: string }; // http(s) only, through vscode.env.openExternal
