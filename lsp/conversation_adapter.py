@@ -1,6 +1,12 @@
 """The editor's side of a conversation: `m2/chat` turns run through the engine's conversation service,
 with the editor's approver (window/showMessageRequest), its event sink (m2/chatDelta and progress) and
-its encoder (camelCase). The tools see the editor's buffers and write through workspace/applyEdit."""
+its encoder (camelCase). The tools see the editor's buffers and write through workspace/applyEdit.
+
+Every turn, whoever asked for it (`m2/chat`, the `m2.chat` command, a code action's command), goes
+through `EditorConversations.answer`. To an editor that shows turns itself (`experimental.m2Turns`) it
+is announced there: `m2/turnStarted` before it runs and exactly one `m2/turnEnded` after, also when it
+fails or is cancelled, so a chat view never waits for an end that does not come. Such an editor shows
+answers and errors in its view, so it gets no toast for them."""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import os
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -31,7 +37,21 @@ from m2bridge.errors import M2BridgeError, SessionNotFound
 from m2bridge.messages import ContextTurn
 from m2bridge.tools import Tool
 
-__all__ = ["ANSWER_SHOWN", "EDITOR_NOTE", "SETTINGS_WAIT", "EditorConversations", "ServerOptions"]
+__all__ = [
+    "ANSWER_SHOWN",
+    "EDITOR_NOTE",
+    "SETTINGS_WAIT",
+    "TURN_ENDED",
+    "TURN_STARTED",
+    "EditorConversations",
+    "ServerOptions",
+    "TurnOrigin",
+]
+
+TURN_STARTED = "m2/turnStarted"
+TURN_ENDED = "m2/turnEnded"
+# Who asked for a turn: the chat box (m2/chat, m2.chat) or a code action (m2.fix, m2.explain, m2.refactor).
+TurnOrigin = Literal["chat", "codeAction", "command"]
 
 EDITOR_NOTE = (
     "You are running inside the user's editor. read_file sees the editor's text, unsaved changes "
@@ -70,6 +90,7 @@ class EditorConversations:
         self._approvers: dict[str, EditorApprover] = {}
         self._last_context: dict[str, str] = {}
         self._progress: dict[str | int, Progress] = {}
+        self._running: set[TurnControl] = set()
 
     # The service ------------------------------------------------------------------------------------
     def service(self) -> ConversationService:
@@ -128,10 +149,42 @@ class EditorConversations:
         if progress is not None:
             progress.cancelled_by_user()
 
-    async def answer(self, params: ChatParams, title: str = "M2") -> dict[str, Any]:
+    @property
+    def shows_turns(self) -> bool:
+        """The editor shows each turn's answer and error itself: no toast for them."""
+        return self.link.offers_turns
+
+    def stop_turns(self) -> int:
+        """Stops every running turn (each ends as a cancelled one, with what arrived); how many ran."""
+        for control in self._running:
+            control.cancel()
+        return len(self._running)
+
+    async def answer(
+        self, params: ChatParams, title: str = "M2", origin: TurnOrigin = "chat"
+    ) -> dict[str, Any]:
         """A turn that answers a request: $/cancelRequest cancels the handler's task, so the turn is stopped
-        instead, and the request still gets what arrived."""
+        instead, and the request still gets what arrived. Announced to an editor that shows turns."""
+        announce = self.link.offers_turns
+        if announce:
+            started = {"sessionId": params.session_id or self.current_session, "prompt": params.prompt}
+            self.link.notify(TURN_STARTED, {**started, "origin": origin})
         control = TurnControl()
+        self._running.add(control)
+        try:
+            result = await self._answer(params, control, title)
+        except BaseException as err:
+            if announce:
+                failed = _failed_turn(err)
+                self.link.notify(TURN_ENDED, {"sessionId": failed["sessionId"], "result": failed})
+            raise
+        finally:
+            self._running.discard(control)
+        if announce:
+            self.link.notify(TURN_ENDED, {"sessionId": result["sessionId"], "result": result})
+        return result
+
+    async def _answer(self, params: ChatParams, control: TurnControl, title: str) -> dict[str, Any]:
         inner = asyncio.ensure_future(self.chat(params, control, title=title))
         try:
             return await asyncio.shield(inner)
@@ -148,7 +201,8 @@ class EditorConversations:
             service.settings.require_key()
             chat = await self._open(service, params.session_id)
         except M2BridgeError as err:
-            self.link.show(error_message(err), types.MessageType.Error)
+            if not self.shows_turns:
+                self.link.show(error_message(err), types.MessageType.Error)
             return turn_to_camel(TurnResult(session_id="", stop_reason="error", error=err))
         progress = self.link.progress(title, params.work_done_token, control.cancel)
         await progress.begin("thinking")
@@ -160,7 +214,7 @@ class EditorConversations:
             if progress.token is not None:
                 self._progress.pop(progress.token, None)
         progress.end({"end_turn": "done"}.get(result.stop_reason, result.stop_reason.replace("_", " ")))
-        if result.error is not None:
+        if result.error is not None and not self.shows_turns:
             self.link.show(error_message(result.error), types.MessageType.Error)
         if self.current_session == current:  # unless m2.newSession came in meanwhile
             self.current_session = chat.session_id
@@ -172,7 +226,7 @@ class EditorConversations:
         try:
             return await service.open(requested)
         except SessionNotFound as err:
-            raise JsonRpcInvalidParams(str(err)) from None
+            raise JsonRpcInvalidParams(str(err)) from err
 
     async def _turn(
         self, chat: Conversation, prompt: str, control: TurnControl, progress: Progress
@@ -195,3 +249,15 @@ class EditorConversations:
             if result.steps and block is not None:
                 self._last_context[chat.session_id] = block
         return result
+
+
+def _failed_turn(err: BaseException) -> dict[str, Any]:
+    """The m2/turnEnded result of a turn that ended in an exception (its request gets the JSON-RPC error)."""
+    cause = err.__cause__ if isinstance(err.__cause__, M2BridgeError) else err
+    if isinstance(cause, M2BridgeError):
+        error = cause
+    elif isinstance(err, asyncio.CancelledError):
+        return turn_to_camel(TurnResult(session_id="", stop_reason="cancelled", incomplete=True))
+    else:
+        error = M2BridgeError(f"The turn failed: {err}")
+    return turn_to_camel(TurnResult(session_id="", stop_reason="error", error=error))

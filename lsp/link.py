@@ -51,6 +51,13 @@ class EditorLink:
         return is_json_object(experimental) and experimental.get("m2SaveDocuments") is True
 
     @property
+    def offers_turns(self) -> bool:
+        """The client shows every turn itself (capabilities.experimental.m2Turns): it is told of each turn's
+        start and end (`m2/turnStarted`, `m2/turnEnded`) and gets no toast for a turn's answer or error."""
+        experimental = self._capabilities.experimental if self._capabilities else None
+        return is_json_object(experimental) and experimental.get("m2Turns") is True
+
+    @property
     def work_done_progress(self) -> WorkDoneProgress:
         return self._server.work_done_progress
 

@@ -1,5 +1,9 @@
 """What the chat panel sends: `m2/chat` turns, the `m2/context` preview, `m2/sessions` and `m2/session`,
-the `m2.chat` and `m2.newSession` commands, and the cancel button of a turn's progress."""
+the `m2.chat`, `m2.newSession` and `m2.stop` commands, and the cancel button of a turn's progress.
+
+`m2.stop` is the chat view's Stop for a turn it did not start (a code action's): the view has no request
+of its own to cancel, and no progress token either (the server creates those), so it asks the server to
+stop whatever turn runs; each ends as a cancelled turn, with what arrived kept."""
 
 from __future__ import annotations
 
@@ -14,10 +18,11 @@ from lsp.link import EditorLink
 from lsp.params import ChatParams, SessionParams, parse_arguments, parse_params
 from lsp.session_views import session_list, session_view
 
-__all__ = ["CHAT_COMMAND", "NEW_SESSION", "register_chat_requests"]
+__all__ = ["CHAT_COMMAND", "NEW_SESSION", "STOP", "register_chat_requests"]
 
 NEW_SESSION = "m2.newSession"
 CHAT_COMMAND = "m2.chat"
+STOP = "m2.stop"
 
 
 def register_chat_requests(
@@ -52,9 +57,13 @@ def register_chat_requests(
         answer = await conversations.answer(
             parse_params(ChatParams, {"prompt": prompt, "sessionId": session_id})
         )
-        if answer["error"] is None and answer["text"]:
+        if answer["error"] is None and answer["text"] and not conversations.shows_turns:
             link.show(f"M2: {answer['text'][:ANSWER_SHOWN]}")
         return answer
+
+    @server.command(STOP)
+    def stop(ls: LanguageServer, *args: object) -> dict[str, Any]:
+        return {"stopped": conversations.stop_turns()}
 
     @server.command(NEW_SESSION)
     def new_session(ls: LanguageServer, *args: object) -> dict[str, Any]:

@@ -47,14 +47,18 @@ def register_code_actions(
         return code_actions(params, literals, unstructure)
 
     async def command_turn(prompt: str, title: str, *, show_answer: bool) -> dict[str, Any]:
-        answer = await conversations.answer(ChatParams(prompt=prompt), title)
+        answer = await conversations.answer(ChatParams(prompt=prompt), title, origin="codeAction")
         text = answer["text"].strip()
+        answered = answer["stopReason"] != "cancelled" and answer["error"] is None and (show_answer or text)
+        if answered:
+            link.log(f"M2 ({answer['sessionId']}):\n{text}", types.MessageType.Info)
+        if conversations.shows_turns:  # the editor's chat view shows the turn, its answer and its end
+            return answer
         if answer["stopReason"] == "cancelled":
             link.show(f"M2 stopped; what arrived is kept in session {answer['sessionId']}.")
-        elif answer["error"] is None and (show_answer or text):
+        elif answered:
             shown = text if len(text) <= ANSWER_SHOWN else text[:ANSWER_SHOWN] + "…"
             link.show(f"M2: {shown or '(no answer)'}")
-            link.log(f"M2 ({answer['sessionId']}):\n{text}", types.MessageType.Info)
         return answer
 
     def where(uri: str) -> str:

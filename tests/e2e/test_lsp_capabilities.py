@@ -45,6 +45,7 @@ async def test_the_server_advertises_its_commands_code_actions_and_incremental_s
         "m2.fix",
         "m2.newSession",
         "m2.refactor",
+        "m2.stop",
     ]
     actions = capabilities.code_action_provider
     assert isinstance(actions, types.CodeActionOptions)

@@ -74,6 +74,8 @@ class Editor:
     questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
     save_requests: list[list[str]] = field(default_factory=list)
     deltas: list[dict[str, Any]] = field(default_factory=list)
+    # m2/turnStarted, m2/chatDelta and m2/turnEnded in the order they arrived (a client offering m2Turns).
+    turn_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def uri(self, name: str) -> str:
         return (self.root / name).as_uri()
@@ -195,6 +197,7 @@ async def editor_session(
     *,
     client_name: str = "visual-studio-code",
     offers_save: bool = True,
+    offers_turns: bool = False,
     initialization_options: Any = None,
     configuration: dict[str, Any] | None = None,
     args: tuple[str, ...] = (),
@@ -222,11 +225,25 @@ async def editor_session(
     @client.feature("m2/chatDelta")
     def delta(params: Any) -> None:
         editor.deltas.append(plain(params))
+        editor.turn_events.append(("m2/chatDelta", plain(params)))
+
+    @client.feature("m2/turnStarted")
+    def turn_started(params: Any) -> None:
+        editor.turn_events.append(("m2/turnStarted", plain(params)))
+
+    @client.feature("m2/turnEnded")
+    def turn_ended(params: Any) -> None:
+        editor.turn_events.append(("m2/turnEnded", plain(params)))
 
     await client.start_io(sys.executable, "-m", "m2bridge", "lsp", *args, env=env, cwd=str(root))
     capabilities = pytest_lsp.client_capabilities(client_name)
+    experimental: dict[str, Any] = {}
     if offers_save:
-        capabilities.experimental = {"m2SaveDocuments": True}
+        experimental["m2SaveDocuments"] = True
+    if offers_turns:
+        experimental["m2Turns"] = True
+    if experimental:
+        capabilities.experimental = experimental
     folder = types.WorkspaceFolder(uri=root.as_uri(), name=root.name)
     await client.initialize_session(
         types.InitializeParams(
