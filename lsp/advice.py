@@ -9,7 +9,7 @@ __all__ = ["error_message"]
 _WHAT_TO_DO = {
     "config": (
         "Set MINIMAX_API_KEY in the environment your editor starts `m2bridge lsp` from (in VS Code: the "
-        "command “M2Bridge: Set API key”), then try again."
+        "command “m2bridge: Set API Key”), then try again."
     ),
     "auth": (
         "If your key is from the other region, set the editor setting m2bridge.host to that region's host."

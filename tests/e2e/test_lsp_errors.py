@@ -30,7 +30,7 @@ async def test_no_key_says_where_to_set_one(tmp_path: Path, fake_minimax: Any) -
         assert await editor.request("m2/sessions") == []
 
     assert answer["stopReason"] == "error" and answer["error"]["code"] == "config"
-    assert "MINIMAX_API_KEY" in shown and "Set API key" in shown
+    assert "MINIMAX_API_KEY" in shown and "Set API Key" in shown
     assert fake_minimax.requests == []
 
 
