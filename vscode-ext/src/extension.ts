@@ -1,5 +1,6 @@
 // Wires the parts together: the language client, the chat view and its relay, the selection and
-// diagnostics forwarders, the status bar, the commands and the MCP server definition provider.
+// diagnostics forwarders, the status bar, the commands, the context keys their menus read, and the MCP
+// server definition provider.
 
 import { homedir } from "node:os";
 
@@ -9,6 +10,7 @@ import { ChatRelay } from "./chatRelay";
 import { ChatViewProvider } from "./chatView";
 import { ServerConnection } from "./client";
 import { registerCommands } from "./commands";
+import { ProblemContext, vscodeProblemSources } from "./contextKeys";
 import { DiagnosticsForwarder, SelectionForwarder } from "./forwarders";
 import { M2McpProvider, MCP_PROVIDER_ID } from "./mcp";
 import { EditLedger } from "./saveDocuments";
@@ -90,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): void {
     diagnostics,
     view,
     ChatViewProvider.register(view),
+    new ProblemContext(vscodeProblemSources()),
     ...registerCommands({ relay, server, view, selection, diagnostics, keys, keyChanged: () => server.keyChanged() }),
     keys.onDidChange(() => void server.keyChanged()),
     vscode.workspace.onDidSaveTextDocument((d) => ledger.forget(d.uri.toString())),

@@ -264,3 +264,10 @@ export const env = {
 export const lm = {
   registerMcpServerDefinitionProvider: () => new Disposable(),
 };
+
+export enum TextEditorRevealType {
+  Default = 0,
+  InCenter = 1,
+  InCenterIfOutsideViewport = 2,
+  AtTop = 3,
+}
