@@ -1,7 +1,8 @@
-// How a stored session is listed in the resume QuickPick.
+// How a stored session is listed in the resume QuickPick: its title first, then when it was last used;
+// the id (which `m2bridge chat --session` takes) last, in the detail line.
 
 import type { SessionSummary } from "./protocol";
-import { formatTokens, shortId } from "./status";
+import { escapeIcons, formatTokens, sessionLabel, shortId } from "./status";
 
 export interface SessionItem {
   label: string;
@@ -20,14 +21,14 @@ export function ago(updated: number, nowMs: number): string {
   return days === 1 ? "yesterday" : `${days} days ago`;
 }
 
-/** The most recent first; the current session marked. */
+/** The most recent first; the current session marked. Titles are the user's text: no `$(icon)` in them renders. */
 export function sessionItems(sessions: readonly SessionSummary[], current: string | null, nowMs: number): SessionItem[] {
   return [...sessions]
     .sort((a, b) => b.updated - a.updated)
     .map((s) => ({
       id: s.id,
-      label: s.title.trim() || "(untitled)",
-      description: `${shortId(s.id)}${s.id === current ? " · current" : ""}`,
-      detail: `${ago(s.updated, nowMs)} · ${s.turns} ${s.turns === 1 ? "turn" : "turns"} · ${formatTokens(s.contextTokens)} context tokens`,
+      label: escapeIcons(sessionLabel(s.title)),
+      description: `${s.id === current ? "current · " : ""}${ago(s.updated, nowMs)}`,
+      detail: `${s.turns} ${s.turns === 1 ? "turn" : "turns"} · ${formatTokens(s.contextTokens)} context tokens · ${shortId(s.id)}`,
     }));
 }

@@ -1,4 +1,4 @@
-// The status bar item: "M2: <session> · <context>/<window> (n%)"; a click resumes another session.
+// The status bar item: the current session's title and how full its context is; a click resumes another session.
 
 import * as vscode from "vscode";
 
@@ -10,7 +10,7 @@ export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("m2bridge.status", vscode.StatusBarAlignment.Right, 100);
 
   constructor() {
-    this.item.name = "M2 session";
+    this.item.name = "m2bridge session";
     this.item.command = RESUME_COMMAND;
   }
 

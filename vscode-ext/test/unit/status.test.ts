@@ -2,7 +2,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import type { ChatDelta, SessionSummary } from "../../src/protocol";
-import { DEFAULT_WINDOW, type StatusState, StatusModel, formatTokens, statusText, statusTooltip } from "../../src/status";
+import {
+  DEFAULT_WINDOW,
+  MAX_STATUS_TITLE,
+  STATUS_ICON,
+  type StatusState,
+  StatusModel,
+  escapeIcons,
+  formatTokens,
+  statusText,
+  statusTooltip,
+  truncate,
+} from "../../src/status";
 
 const session = (id: string, contextTokens: number, title = "fix the parser"): SessionSummary => ({
   id,
@@ -23,13 +34,43 @@ const usage = (sessionId: string, contextTokens: number, contextWindow = 204_800
 });
 
 describe("the status bar text", () => {
-  it("shows the short session id, context tokens, window and percentage", () => {
-    const state: StatusState = { sessionId: "0123456789abcdef", contextTokens: 51_200, contextWindow: 204_800 };
-    assert.equal(statusText(state), "M2: 01234567 · 51k/205k (25%)");
+  it("shows the session's title with an icon, context tokens, window and percentage, not the id", () => {
+    const state: StatusState = { sessionId: "0123456789abcdef", title: "fix the parser", contextTokens: 51_200, contextWindow: 204_800 };
+    assert.equal(statusText(state), "$(comment-discussion) fix the parser · 51k/205k (25%)");
+    assert.doesNotMatch(statusText(state), /01234567/);
   });
 
-  it("says 'new' before the first turn of a session", () => {
-    assert.equal(statusText({ sessionId: null, contextTokens: 0, contextWindow: DEFAULT_WINDOW }), "M2: new · 0/205k (0%)");
+  it("says 'm2bridge: new session' before the first turn of a session", () => {
+    assert.equal(
+      statusText({ sessionId: null, contextTokens: 0, contextWindow: DEFAULT_WINDOW }),
+      `${STATUS_ICON} m2bridge: new session`,
+    );
+  });
+
+  it("cuts a long title with an ellipsis and keeps it on one line", () => {
+    const title = "refactor the\nsession store so that leases expire after the configured time";
+    const text = statusText({ sessionId: "s", title, contextTokens: 0, contextWindow: 1000 });
+    const shown = text.slice(`${STATUS_ICON} `.length, text.indexOf(" · "));
+    assert.equal(Array.from(shown).length, MAX_STATUS_TITLE);
+    assert.ok(shown.startsWith("refactor the session store"), shown);
+    assert.ok(shown.endsWith("…"), shown);
+  });
+
+  it("never cuts an emoji in half", () => {
+    assert.equal(truncate("🙂🙂🙂🙂", 3), "🙂🙂…");
+    assert.equal(truncate("short", 10), "short");
+  });
+
+  it("calls a session without a title 'Untitled session'", () => {
+    assert.match(statusText({ sessionId: "s", title: "  \n ", contextTokens: 0, contextWindow: 1000 }), / Untitled session · /);
+    assert.match(statusText({ sessionId: "s", contextTokens: 0, contextWindow: 1000 }), / Untitled session · /);
+  });
+
+  it("shows a title's own $(icon) text as text, not as an icon", () => {
+    const text = statusText({ sessionId: "s", title: "why does $(alert) render", contextTokens: 0, contextWindow: 1000 });
+    assert.equal(text, "$(comment-discussion) why does \\$(alert) render · 0/1.0k (0%)");
+    assert.equal(escapeIcons("already \\$(x) escaped"), "already \\$(x) escaped");
+    assert.equal(escapeIcons("$(a) and $(b~spin)"), "\\$(a) and \\$(b~spin)");
   });
 
   it("formats token counts the way people read them", () => {
@@ -44,27 +85,39 @@ describe("the status bar text", () => {
     ]);
   });
 
-  it("has a tooltip with the session's title and id", () => {
-    const tip = statusTooltip({ sessionId: "abc", title: "fix the parser", contextTokens: 1234, contextWindow: 204_800 });
-    assert.match(tip, /fix the parser \(abc\)/);
-    assert.match(tip, /1,234 of 204,800 context tokens/);
-    assert.match(statusTooltip({ sessionId: null, contextTokens: 0, contextWindow: 1 }), /New session/);
+  it("has a tooltip with the whole title, the session id and its workspace", () => {
+    const title = "a title longer than the status bar would ever show in its narrow space";
+    const tip = statusTooltip({ sessionId: "abc-123", title, workspace: "/home/me/repo", contextTokens: 1234, contextWindow: 204_800 });
+    assert.equal(
+      tip,
+      `m2bridge: ${title}\nSession abc-123\nWorkspace: /home/me/repo\n1,234 of 204,800 context tokens\nClick to resume another session`,
+    );
+  });
+
+  it("has a tooltip for a new session that says what starts it", () => {
+    assert.match(statusTooltip({ sessionId: null, contextTokens: 0, contextWindow: 1 }), /^m2bridge: new session\n/);
   });
 });
 
 describe("the status model", () => {
-  it("takes title and context size from the session list when the current session changes", () => {
+  it("takes title, workspace and context size from the session list when the current session changes", () => {
     const seen: StatusState[] = [];
     const model = new StatusModel((s) => seen.push(s));
     model.current("s1", [session("s1", 9000)]);
-    assert.deepEqual(seen.at(-1), { sessionId: "s1", title: "fix the parser", contextTokens: 9000, contextWindow: DEFAULT_WINDOW });
+    assert.deepEqual(seen.at(-1), {
+      sessionId: "s1",
+      title: "fix the parser",
+      workspace: "/repo",
+      contextTokens: 9000,
+      contextWindow: DEFAULT_WINDOW,
+    });
   });
 
   it("follows usage deltas of the current session and learns the real window", () => {
     const model = new StatusModel(() => undefined);
     model.current("s1", [session("s1", 9000)]);
     model.delta(usage("s1", 20_000, 1_000_000));
-    assert.equal(statusText(model.state), "M2: s1 · 20k/1.0M (2%)");
+    assert.equal(statusText(model.state), "$(comment-discussion) fix the parser · 20k/1.0M (2%)");
   });
 
   it("ignores usage of another session, such as a code action's turn", () => {
