@@ -14,7 +14,7 @@ import { type ApiKeyStore, KEY_VARIABLE, keyProblem } from "./secrets";
 import { chatCommandLine } from "./serverCommand";
 import { sessionItems } from "./sessionItems";
 import { SECTION, serverCommand } from "./settings";
-import { shortId } from "./status";
+import { escapeIcons, shortId } from "./status";
 
 export const COMMANDS = {
   newSession: "m2bridge.newSession",
@@ -45,11 +45,11 @@ async function pickSession(deps: CommandDeps, placeHolder: string): Promise<stri
   try {
     sessions = await deps.server.sessions();
   } catch (error) {
-    void vscode.window.showErrorMessage(`M2: could not list sessions: ${errorText(error)}`);
+    void vscode.window.showErrorMessage(`m2bridge: could not list sessions: ${errorText(error)}`);
     return undefined;
   }
   if (sessions.length === 0) {
-    void vscode.window.showInformationMessage("M2: no sessions in this workspace yet.");
+    void vscode.window.showInformationMessage("m2bridge: no sessions in this workspace yet.");
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(sessionItems(sessions, deps.relay.current, Date.now()), {
@@ -63,7 +63,7 @@ async function pickSession(deps: CommandDeps, placeHolder: string): Promise<stri
 /** A chat turn in the chat view, after the server has heard the latest selection and diagnostics. */
 async function chatAbout(deps: CommandDeps, prompt: string): Promise<void> {
   if (deps.relay.busy) {
-    void vscode.window.showWarningMessage("M2 is still answering: wait for it, or press Stop in the chat view.");
+    void vscode.window.showWarningMessage("m2bridge: M2 is still answering; wait for it, or press Stop in the chat view.");
     return;
   }
   await Promise.all([deps.selection.flush(), deps.diagnostics.flush()]);
@@ -74,7 +74,7 @@ async function chatAbout(deps: CommandDeps, prompt: string): Promise<void> {
 async function explainSelection(deps: CommandDeps): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (editor === undefined) {
-    void vscode.window.showInformationMessage("M2: open a file and select the code to explain.");
+    void vscode.window.showInformationMessage("m2bridge: open a file and select the code to explain.");
     return;
   }
   await chatAbout(deps, explainPrompt(fileName(editor.document), editor.selection));
@@ -83,20 +83,20 @@ async function explainSelection(deps: CommandDeps): Promise<void> {
 async function fixProblem(deps: CommandDeps): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (editor === undefined) {
-    void vscode.window.showInformationMessage("M2: open a file with a problem to fix.");
+    void vscode.window.showInformationMessage("m2bridge: open a file with a problem to fix.");
     return;
   }
   const all = vscode.languages.getDiagnostics(editor.document.uri);
   let chosen = diagnosticsAt(all, editor.selection.active)[0];
   if (chosen === undefined) {
     if (all.length === 0) {
-      void vscode.window.showInformationMessage("M2: this file has no problems to fix.");
+      void vscode.window.showInformationMessage("m2bridge: this file has no problems to fix.");
       return;
     }
     const items = [...all]
       .sort((a, b) => a.range.start.line - b.range.start.line || a.severity - b.severity)
       .map((d) => ({
-        label: d.message.split("\n")[0] ?? d.message,
+        label: escapeIcons(d.message.split("\n")[0] ?? d.message),
         description: `line ${d.range.start.line + 1}${d.source ? ` · ${d.source}` : ""}`,
         diagnostic: d,
       }));
@@ -123,7 +123,7 @@ async function setApiKey(deps: CommandDeps): Promise<void> {
   await deps.keys.set(value);
   const removed = value.trim() === "";
   void vscode.window.showInformationMessage(
-    removed ? "M2: the stored API key was removed." : "M2: API key stored; the language server restarts with it.",
+    removed ? "m2bridge: the stored API key was removed." : "m2bridge: API key stored; the language server restarts with it.",
   );
   await deps.keyChanged();
 }
@@ -134,7 +134,7 @@ async function openSessionInTerminal(deps: CommandDeps): Promise<void> {
   const key = await deps.keys.get();
   const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file");
   const terminal = vscode.window.createTerminal({
-    name: `M2 ${shortId(id)}`,
+    name: `m2bridge ${shortId(id)}`,
     env: key ? { [KEY_VARIABLE]: key } : {},
     ...(folder ? { cwd: folder.uri } : {}),
   });
@@ -149,7 +149,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       try {
         await run(deps);
       } catch (error) {
-        void vscode.window.showErrorMessage(`M2: ${name} failed: ${errorText(error)}`);
+        void vscode.window.showErrorMessage(`m2bridge: ${name} failed: ${errorText(error)}`);
       }
     };
   return [
@@ -163,14 +163,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(
       COMMANDS.resumeSession,
       guarded("resume session", async (d) => {
-        const id = await pickSession(d, "Resume which M2 session?");
+        const id = await pickSession(d, "Resume which session?");
         if (id === undefined) return;
         await d.view.reveal();
         await d.relay.open(id);
       }),
     ),
-    vscode.commands.registerCommand(COMMANDS.explainSelection, guarded("explain selection", explainSelection)),
-    vscode.commands.registerCommand(COMMANDS.fixProblem, guarded("fix problem", fixProblem)),
+    vscode.commands.registerCommand(COMMANDS.explainSelection, guarded("Explain with M2", explainSelection)),
+    vscode.commands.registerCommand(COMMANDS.fixProblem, guarded("Fix with M2", fixProblem)),
     vscode.commands.registerCommand(COMMANDS.setApiKey, guarded("set API key", setApiKey)),
     vscode.commands.registerCommand(
       COMMANDS.openSessionInTerminal,

@@ -33,14 +33,14 @@ export function installAdvice(error: unknown, serverCommand: readonly string[]):
   if (code === "ENOENT") {
     return {
       message:
-        `M2: the language server command \`${shown}\` was not found. Install m2bridge by running ` +
+        `m2bridge: the language server command \`${shown}\` was not found. Install m2bridge by running ` +
         `\`${INSTALL_COMMAND}\` in a clone of the m2bridge repository (or scripts/setup there), ${setting}.`,
       copy: INSTALL_COMMAND,
     };
   }
   if (code === "EACCES") {
     return {
-      message: `M2: \`${shown}\` cannot be run (permission denied). Reinstall m2bridge with \`${INSTALL_COMMAND}\`, ${setting}.`,
+      message: `m2bridge: \`${shown}\` cannot be run (permission denied). Reinstall m2bridge with \`${INSTALL_COMMAND}\`, ${setting}.`,
       copy: INSTALL_COMMAND,
     };
   }
