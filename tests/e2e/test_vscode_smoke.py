@@ -190,7 +190,7 @@ def test_the_vsix_chats_streams_and_resumes_a_terminal_session(tmp_path: Path, f
                 wait_for_workbench(page)
 
                 # The activity-bar entry of the extension's view container opens the chat view.
-                page.get_by_role("tab", name=re.compile(r"^MiniMax-M2")).click()
+                page.get_by_role("tab", name=re.compile(r"^m2bridge")).click()
                 page.mouse.move(700, 450)  # off the activity bar, so no hover label covers the view
                 chat = chat_frame(page)
                 chat.locator("#prompt").wait_for(state="visible", timeout=30_000)
