@@ -14,23 +14,21 @@ installs them. M2BRIDGE_TEST_VSIX=<path> tests another .vsix.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
 from tests.fakes.minimax import Reply
 from tests.support.code_server import (
     ARTIFACTS,
-    EXTENSION_DIR,
-    VSIX,
+    EXTENSION_ID,
+    SETTINGS,
     CodeServerDirs,
+    chat_frame,
     chromium_page,
     folder_url,
     install_extension,
@@ -39,16 +37,19 @@ from tests.support.code_server import (
     log_files,
     make_dirs,
     missing_prerequisites,
-    package_extension,
     running_code_server,
-    vsix_sources_newer_than,
+    send,
+    shown,
+    stream_answer,
+    the_vsix,
+    unavailable,
     wait_for_workbench,
+    wait_until,
 )
 from tests.support.env import m2_env, make_project, run_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(360)]
 
-EXTENSION_ID = "m2bridge.m2bridge"
 APP = "def answer():\n    return 1\n"
 TERMINAL_PROMPT = "what does answer return?"
 TERMINAL_ANSWER = "From the terminal: answer returns 1."
@@ -56,81 +57,6 @@ EDITOR_PROMPT = "say hello from VS Code"
 EDITOR_ANSWER = "Hello from the fake M2, streamed into the VS Code chat view piece by piece."
 RESUMED_PROMPT = "and after resuming?"
 RESUMED_ANSWER = "Resumed in VS Code: answer still returns 1."
-
-# A quiet workbench: no telemetry, update checks or experiments (nothing off this machine is reached;
-# the gallery is off through EXTENSIONS_GALLERY), and no welcome page or secondary side bar.
-SETTINGS = {
-    "workbench.startupEditor": "none",
-    "workbench.secondarySideBar.defaultVisibility": "hidden",
-    "workbench.enableExperiments": False,
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoCheckUpdates": False,
-    "extensions.autoUpdate": False,
-    "update.mode": "none",
-    "git.autofetch": False,
-}
-
-
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (.ci/run installs it before the slow tests)")
-    pytest.skip(reason)
-
-
-def the_vsix() -> Path:
-    override = os.environ.get("M2BRIDGE_TEST_VSIX")
-    if override:
-        return Path(override)
-    buildable = (EXTENSION_DIR / "node_modules").is_dir()
-    if buildable and (not VSIX.is_file() or vsix_sources_newer_than(VSIX)):
-        package_extension()
-    if not VSIX.is_file():
-        unavailable("vscode-ext/m2bridge.vsix is missing: cd vscode-ext && npm ci && npm run package")
-    return VSIX
-
-
-def wait_until(what: str, check: Callable[[], bool], timeout: float, every: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def chat_frame(page: Any) -> Any:
-    """The chat page: VS Code puts a webview's document in an iframe inside the webview's own iframe."""
-    outer = page.frame_locator(f'iframe.webview[src*="extensionId={EXTENSION_ID}"]')
-    return outer.frame_locator("#active-frame")
-
-
-def stream_answer(chat: Any, expected: str, timeout: float = 60) -> list[str]:
-    """Wait for the last answer to read `expected` with the turn over; returns what it showed on the way."""
-    answer = chat.locator(".msg-assistant .answer-text").last
-    running = chat.locator(".msg-assistant.running")
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = (answer.text_content(timeout=1000) or "").strip() if answer.count() else ""
-        if text and (not seen or seen[-1] != text):
-            seen.append(text)
-        if text == expected and not shown(chat, running):
-            return seen
-        time.sleep(0.03)
-    raise AssertionError(f"the answer never read {expected!r} with the turn over; it showed {seen}")
-
-
-def shown(chat: Any, locator: Any) -> bool:
-    """Whether `locator` is in the chat page yet; an error the page shows instead fails at once."""
-    errors = chat.locator(".msg-error").all_text_contents()
-    assert not errors, f"the chat view shows an error: {errors}"
-    return bool(locator.count())
-
-
-def send(chat: Any, prompt: str) -> None:
-    box = chat.locator("#prompt")
-    box.fill(prompt)
-    box.press("Enter")
 
 
 def keep_artifacts(shots: Path, dirs: CodeServerDirs, console: list[tuple[str, str]]) -> None:

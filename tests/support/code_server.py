@@ -17,11 +17,22 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
+
+import pytest
+
+from tests.support.contrast import (
+    BACKDROP_JS,
+    COLLECT_TEXT_JS,
+    TextContrast,
+    flatten,
+    parse_css_color,
+    text_contrasts,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_SERVER = ROOT / ".ci" / ".code-server" / "bin" / "code-server"
@@ -29,6 +40,20 @@ CHROMIUM = Path("/usr/bin/chromium")
 EXTENSION_DIR = ROOT / "vscode-ext"
 VSIX = EXTENSION_DIR / "m2bridge.vsix"
 ARTIFACTS = ROOT / "test-artifacts" / "vscode-smoke"
+EXTENSION_ID = "m2bridge.m2bridge"
+
+# A quiet workbench: no telemetry, update checks or experiments (nothing off this machine is reached;
+# the gallery is off through EXTENSIONS_GALLERY), and no welcome page or secondary side bar.
+SETTINGS: dict[str, Any] = {
+    "workbench.startupEditor": "none",
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "workbench.enableExperiments": False,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "update.mode": "none",
+    "git.autofetch": False,
+}
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -51,6 +76,26 @@ def missing_prerequisites() -> str | None:
     except ImportError:
         return "the Python package playwright is not installed: run scripts/setup --test"
     return None
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a real-VS-Code test whose prerequisites are missing; under CI (CI=true) fail it instead."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (.ci/run installs it before the slow tests)")
+    pytest.skip(reason)
+
+
+def the_vsix() -> Path:
+    """M2BRIDGE_TEST_VSIX, else vscode-ext/m2bridge.vsix, packaged first when its sources are newer."""
+    override = os.environ.get("M2BRIDGE_TEST_VSIX")
+    if override:
+        return Path(override)
+    buildable = (EXTENSION_DIR / "node_modules").is_dir()
+    if buildable and (not VSIX.is_file() or vsix_sources_newer_than(VSIX)):
+        package_extension()
+    if not VSIX.is_file():
+        unavailable("vscode-ext/m2bridge.vsix is missing: cd vscode-ext && npm ci && npm run package")
+    return VSIX
 
 
 def free_port() -> int:
@@ -277,3 +322,169 @@ def package_extension(timeout: float = 300) -> None:
         start_new_session=True,
     )
     assert proc.returncode == 0 and VSIX.is_file(), f"npm run package failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+def wait_until(what: str, check: Callable[[], bool], timeout: float, every: float = 0.1) -> None:
+    """Poll `check` until it holds; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+# -- themes
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A built-in colour theme: its `workbench.colorTheme` value and the name VS Code shows for it."""
+
+    setting: str
+    label: str
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.label.lower()).strip("-")
+
+
+# The four the issue names, by the ids VS Code 1.139 ships (extensions/theme-defaults; the older
+# "Default Dark Modern" and "Default Light Modern" settings are migrated to these ids).
+THEMES = (
+    Theme("Dark Modern", "Dark Modern"),
+    Theme("Light Modern", "Light Modern"),
+    Theme("Default High Contrast", "Dark High Contrast"),
+    Theme("Default High Contrast Light", "Light High Contrast"),
+)
+# VS Code 1.139's defaults for a new profile (what a user who never chose a theme sees).
+DEFAULT_THEMES = (Theme("Dark 2026", "Dark 2026"), Theme("Light 2026", "Light 2026"))
+
+
+def run_command(page: Any, title: str) -> None:
+    """Run a command from the Command Palette (F1), by the title it shows there."""
+    page.keyboard.press("F1")
+    box = page.locator(".quick-input-widget .quick-input-box input")
+    box.wait_for(state="visible", timeout=10_000)
+    box.fill(">" + title)
+    pick(page, title)
+
+
+def pick(page: Any, label: str) -> None:
+    """Choose the row `label` (exactly) in the open quick pick, once its filter shows it."""
+    name = page.locator(".label-name", has_text=re.compile(f"^{re.escape(label)}$"))
+    row = page.locator(".quick-input-widget .monaco-list-row").filter(has=name)
+    wait_until(f"{label!r} in the quick pick", lambda: row.count() == 1, timeout=10)
+    row.click()
+
+
+def switch_theme(page: Any, theme: Theme, webview: Any) -> None:
+    """Choose `theme` in Preferences: Color Theme, as a user would, and wait until the webview `webview`
+    (a FrameLocator of its content) is drawn in it."""
+    run_command(page, "Preferences: Color Theme")
+    box = page.locator(".quick-input-widget .quick-input-box input")
+    wait_until("the colour theme picker", lambda: not box.input_value().startswith(">"), timeout=10)
+    box.fill(theme.label)
+    pick(page, theme.label)
+    page.locator(".quick-input-widget").wait_for(state="hidden", timeout=10_000)
+    webview.locator(f'body[data-vscode-theme-id="{theme.setting}"]').wait_for(
+        state="attached", timeout=30_000
+    )
+
+
+# -- layout
+
+SIDE_BAR = '[id="workbench.parts.sidebar"]'
+
+
+def side_bar_width(page: Any) -> float:
+    box = page.locator(SIDE_BAR).bounding_box()
+    assert box is not None, "the side bar is not shown"
+    return float(box["width"])
+
+
+def resize_side_bar(page: Any, width: int) -> None:
+    """Drag the sash on the side bar's right edge until the side bar is `width` px wide (as a user would;
+    VS Code keeps the width in its layout state)."""
+    box = page.locator(SIDE_BAR).bounding_box()
+    assert box is not None, "the side bar is not shown"
+    edge = box["x"] + box["width"]
+    sashes = [s for s in page.locator(".monaco-sash.vertical").all() if s.is_visible()]
+    boxes = [b for b in (s.bounding_box() for s in sashes) if b is not None]
+    near = [b for b in boxes if abs(b["x"] + b["width"] / 2 - edge) <= 4 and b["height"] > box["height"] / 2]
+    assert near, f"no sash on the side bar's edge at x={edge:.0f}: {boxes}"
+    sash = near[0]
+    x, y = sash["x"] + sash["width"] / 2, sash["y"] + sash["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + width - box["width"], y, steps=8)
+    page.mouse.up()
+    wait_until(
+        f"the side bar {width} px wide (it is {side_bar_width(page):.0f} px)",
+        lambda: abs(side_bar_width(page) - width) <= 1,
+        timeout=10,
+    )
+
+
+# -- contrast
+
+
+def webview_selector(extension_id: str) -> str:
+    """The outer iframe of an extension's webview in the workbench page."""
+    return f'iframe.webview[src*="extensionId={extension_id}"]'
+
+
+def webview_content(page: Any, extension_id: str) -> Any:
+    """A webview's own document: VS Code puts it in an iframe (#active-frame) inside the webview's iframe."""
+    return page.frame_locator(webview_selector(extension_id)).frame_locator("#active-frame")
+
+
+def webview_text_contrasts(page: Any, extension_id: str) -> list[TextContrast]:
+    """The contrast of every visible text element of the webview as rendered, worst first: each element's
+    colour against its effective background, composed through its ancestors' backgrounds and opacities, then
+    through the webview's two iframes' documents and the workbench under them (a webview is transparent)."""
+    outer = webview_selector(extension_id)
+    host = page.frame_locator(outer)
+    under_content = host.locator("html").evaluate(BACKDROP_JS, "#active-frame")
+    under_webview = page.locator("html").evaluate(BACKDROP_JS, outer)
+    assert under_content is not None and under_webview is not None, "the webview's frames are not in the page"
+    backdrop = flatten(parse_css_color(str(c)) for c in [*under_content, *under_webview])
+    samples = webview_content(page, extension_id).locator("html").evaluate(COLLECT_TEXT_JS)
+    return text_contrasts(samples, backdrop)
+
+
+# -- the chat view (selectors as the page keeps them: #prompt, .msg-user, .msg-assistant.running, ...)
+
+
+def chat_frame(page: Any) -> Any:
+    """The chat page: VS Code puts a webview's document in an iframe inside the webview's own iframe."""
+    return webview_content(page, EXTENSION_ID)
+
+
+def shown(chat: Any, locator: Any) -> bool:
+    """Whether `locator` is in the chat page yet; an error the page shows instead fails at once."""
+    errors = chat.locator(".msg-error").all_text_contents()
+    assert not errors, f"the chat view shows an error: {errors}"
+    return bool(locator.count())
+
+
+def send(chat: Any, prompt: str) -> None:
+    box = chat.locator("#prompt")
+    box.fill(prompt)
+    box.press("Enter")
+
+
+def stream_answer(chat: Any, expected: str, timeout: float = 60) -> list[str]:
+    """Wait for the last answer to read `expected` with the turn over; returns what it showed on the way."""
+    answer = chat.locator(".msg-assistant .answer-text").last
+    running = chat.locator(".msg-assistant.running")
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = (answer.text_content(timeout=1000) or "").strip() if answer.count() else ""
+        if text and (not seen or seen[-1] != text):
+            seen.append(text)
+        if text == expected and not shown(chat, running):
+            return seen
+        time.sleep(0.03)
+    raise AssertionError(f"the answer never read {expected!r} with the turn over; it showed {seen}")
