@@ -1,6 +1,9 @@
-// Bundles the extension (and, with --tests, each unit test) with esbuild.
-//   node scripts/build.mjs               src/extension.ts -> dist/extension.js (with a source map)
-//   node scripts/build.mjs --production  the same, minified, without a source map (for the .vsix)
+// Bundles the extension, the chat page (and, with --tests, each unit test) with esbuild.
+//   node scripts/build.mjs               src/extension.ts -> dist/extension.js (with a source map);
+//                                        the chat page src/page/main.ts -> media/chat.js (an IIFE for
+//                                        the webview) and src/page/chat.css -> media/chat.css, with
+//                                        the codicon font it imports copied to media/fonts/
+//   node scripts/build.mjs --production  the same, minified, without source maps (for the .vsix)
 //   node scripts/build.mjs --tests       also test/unit/*.test.ts -> out/test/unit/*.test.js
 // `vscode` exists only inside VS Code, so it stays external; vscode-languageclient is bundled because
 // the .vsix is packaged without node_modules. In tests `vscode` resolves to test/unit/vscode-stub.ts.
@@ -37,6 +40,35 @@ await build({
   external: ["vscode"],
   minify: production,
   sourcemap: !production,
+});
+
+// The chat page: markdown-it, highlight.js and the codicons are bundled in, nothing is loaded at run
+// time from anywhere but the extension (the webview's CSP allows nothing remote).
+const pageOutputs = ["media/chat.js", "media/chat.js.map", "media/chat.css", "media/chat.css.map", "media/fonts"];
+for (const out of pageOutputs) rmSync(join(root, out), { recursive: true, force: true });
+await build({
+  bundle: true,
+  logLevel: "warning",
+  absWorkingDir: root,
+  entryPoints: ["src/page/main.ts"],
+  outfile: "media/chat.js",
+  format: "iife",
+  platform: "browser",
+  target: ["chrome120"],
+  minify: production,
+  sourcemap: production ? false : "linked",
+});
+await build({
+  bundle: true,
+  logLevel: "warning",
+  absWorkingDir: root,
+  entryPoints: ["src/page/chat.css"],
+  outfile: "media/chat.css",
+  loader: { ".ttf": "file" },
+  assetNames: "fonts/[name]-[hash]",
+  target: ["chrome120"],
+  minify: production,
+  sourcemap: false,
 });
 
 if (flags.has("--tests")) {

@@ -1,6 +1,7 @@
 // The chat webview's HTML. A pure module (no `vscode` import) so tests can render the real page.
-// Everything the page runs comes from media/chat.js (nonce-tagged) and media/chat.css; no inline
-// script or style, and the CSP allows nothing remote.
+// Everything the page runs comes from media/chat.js (nonce-tagged; built from src/page/ by
+// scripts/build.mjs) and media/chat.css (with the codicon font beside it, from the extension, which
+// `font-src cspSource` allows); no inline script or style, and the CSP allows nothing remote.
 
 import { randomBytes } from "node:crypto";
 
@@ -36,7 +37,13 @@ function attr(value: string): string {
     .replace(/>/g, "&gt;");
 }
 
-/** The whole page: CSP, stylesheet, static skeleton and the one script. */
+/** The whole page: CSP, stylesheet, static skeleton and the one script.
+ *
+ * Tab order follows the DOM: the session picker and New, the conversation (its links, code buttons,
+ * thinking toggles), error cards, then the prompt, Send and Stop. The view's title bar has New
+ * Session, Resume Session and Open in Terminal; the page keeps only the picker (the current session
+ * at a glance) and New beside it, and no refresh button (the list refreshes when the picker is
+ * focused). */
 export function renderChatHtml(o: ChatHtmlOptions): string {
   const csp =
     `default-src 'none'; img-src ${o.cspSource} data:; style-src ${o.cspSource}; ` +
@@ -48,29 +55,29 @@ export function renderChatHtml(o: ChatHtmlOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${attr(o.styleUri)}">
-<title>MiniMax-M2 chat</title>
+<title>m2bridge chat</title>
 </head>
 <body>
 <div class="app">
-  <header class="toolbar" role="toolbar" aria-label="Chat sessions">
+  <header class="toolbar" role="toolbar" aria-label="Session">
     <label class="visually-hidden" for="session-picker">Session</label>
     <select id="session-picker" class="session-picker" title="Open a session">
       <option value="" selected>New session</option>
     </select>
-    <button id="refresh-sessions" class="icon-button" type="button" title="Refresh the session list" aria-label="Refresh the session list">&#x21bb;</button>
-    <button id="new-session" class="secondary" type="button" title="Start a new session">New</button>
+    <button id="new-session" class="icon-button" type="button" title="New session" aria-label="New session"><span class="codicon codicon-add" aria-hidden="true"></span></button>
   </header>
-  <main id="transcript" class="transcript" role="log" aria-live="polite" aria-label="Conversation">
-    <div id="empty-hint" class="empty-hint">Ask MiniMax-M2 about this workspace.</div>
+  <main id="transcript" class="transcript" role="log" aria-live="polite" aria-label="Conversation" tabindex="0">
+    <div id="empty-hint" class="empty-hint">Ask M2 about this workspace.</div>
   </main>
+  <div id="alerts" class="alerts" hidden></div>
   <footer class="composer">
     <div id="usage" class="usage" aria-live="off"></div>
     <form id="composer-form" class="composer-form">
-      <label class="visually-hidden" for="prompt">Message</label>
-      <textarea id="prompt" class="prompt" rows="3" placeholder="Ask MiniMax-M2… (Enter to send, Shift+Enter for a new line)"></textarea>
+      <label class="visually-hidden" for="prompt">Message M2</label>
+      <textarea id="prompt" class="prompt" rows="3" placeholder="Ask M2… (Enter to send, Shift+Enter for a new line)"></textarea>
       <div class="composer-buttons">
-        <button id="send" type="submit" title="Send (Enter)">Send</button>
-        <button id="stop" class="secondary" type="button" title="Stop the running turn" disabled>Stop</button>
+        <button id="send" class="primary icon-only" type="submit" title="Send (Enter)" aria-label="Send" disabled><span class="codicon codicon-send" aria-hidden="true"></span></button>
+        <button id="stop" class="secondary icon-only" type="button" title="Stop (Esc)" aria-label="Stop" aria-keyshortcuts="Escape" disabled><span class="codicon codicon-debug-stop" aria-hidden="true"></span></button>
       </div>
     </form>
   </footer>
