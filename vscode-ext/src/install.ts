@@ -9,7 +9,10 @@ import { displayCommand } from "./serverCommand";
 export const INSTALL_COMMAND = "python3 -m pip install --user .";
 
 export interface InstallAdvice {
+  /** For a notification: "m2bridge: " and the detail. */
   message: string;
+  /** What happened and what to do, for the chat view's error card. */
+  detail: string;
   /** What the "Copy install command" button puts on the clipboard. */
   copy: string;
 }
@@ -30,20 +33,15 @@ export function installAdvice(error: unknown, serverCommand: readonly string[]):
   const code = errorCode(error);
   const shown = displayCommand(serverCommand);
   const setting = "or set m2bridge.serverCommand to where it is installed (e.g. [\"/path/to/.venv/bin/m2bridge\", \"lsp\"])";
+  let detail: string | undefined;
   if (code === "ENOENT") {
-    return {
-      message:
-        `m2bridge: the language server command \`${shown}\` was not found. Install m2bridge by running ` +
-        `\`${INSTALL_COMMAND}\` in a clone of the m2bridge repository (or scripts/setup there), ${setting}.`,
-      copy: INSTALL_COMMAND,
-    };
+    detail =
+      `The language server command \`${shown}\` was not found. Install m2bridge by running ` +
+      `\`${INSTALL_COMMAND}\` in a clone of the m2bridge repository (or scripts/setup there), ${setting}.`;
+  } else if (code === "EACCES") {
+    detail = `\`${shown}\` cannot be run (permission denied). Reinstall m2bridge with \`${INSTALL_COMMAND}\`, ${setting}.`;
   }
-  if (code === "EACCES") {
-    return {
-      message: `m2bridge: \`${shown}\` cannot be run (permission denied). Reinstall m2bridge with \`${INSTALL_COMMAND}\`, ${setting}.`,
-      copy: INSTALL_COMMAND,
-    };
-  }
+  if (detail !== undefined) return { message: `m2bridge: ${detail}`, detail, copy: INSTALL_COMMAND };
   return undefined;
 }
 

@@ -15,6 +15,14 @@ describe("the missing-server message", () => {
     assert.match(advice.message, /m2bridge\.serverCommand/);
   });
 
+  it("writes the notification with the product's name and the card's detail without it", () => {
+    const advice = installAdvice({ code: "ENOENT" }, ["m2bridge", "lsp"]);
+    assert.ok(advice);
+    assert.equal(advice.message, `m2bridge: ${advice.detail}`);
+    assert.match(advice.detail, /^The language server command `m2bridge lsp` was not found\./);
+    assert.doesNotMatch(advice.message, /^M2:/);
+  });
+
   it("recognises vscode-languageclient's string rejection of a failed spawn", () => {
     const advice = installAdvice("Launching server using command m2bridge failed. Error: spawn m2bridge ENOENT", ["m2bridge", "lsp"]);
     assert.ok(advice);
