@@ -1,6 +1,7 @@
 // The language client for `m2bridge lsp`: its start (with the key from SecretStorage in the server's
 // environment), restarts when the key or the command changes, the `m2/*` messages beyond LSP, and the
-// ChatServer the chat view talks to.
+// ChatServer the chat view talks to. The client declares m2Turns, so the server announces every turn
+// (m2/turnStarted, m2/turnEnded) and leaves answers and errors to the chat view instead of toasts.
 
 import { accessSync, constants, statSync } from "node:fs";
 import { homedir } from "node:os";
@@ -19,9 +20,20 @@ import {
   type StaticFeature,
 } from "vscode-languageclient/node";
 
-import { type ChatServer, errorText } from "./chatRelay";
+import { type ChatServer, type ServerEvents, errorText } from "./chatRelay";
+import { openM2Settings } from "./chatView";
+import { ServerUnavailable, SETTINGS_QUERY } from "./errorCards";
 import { installAdvice, programExists } from "./install";
-import type { ChatDelta, ChatResult, SessionSummary, SessionTranscript } from "./protocol";
+import {
+  type ChatDelta,
+  type ChatResult,
+  METHODS,
+  type SessionSummary,
+  type SessionTranscript,
+  type TurnEndedParams,
+  type TurnOrigin,
+  type TurnStartedParams,
+} from "./protocol";
 import { EditLedger, SAVE_DOCUMENTS, type SavableDocument, editedUris, saveDocuments } from "./saveDocuments";
 import { type ApiKeyStore, KEY_VARIABLE, environmentWithKey } from "./secrets";
 import { Serial } from "./serial";
@@ -29,20 +41,36 @@ import { displayCommand } from "./serverCommand";
 import { SECTION, type ServerSettings, serverCommand, serverSettings } from "./settings";
 
 export const CLIENT_ID = "m2bridge";
-export const CHAT_DELTA = "m2/chatDelta";
 export const NEW_SESSION_COMMAND = "m2.newSession";
+export const STOP_COMMAND = "m2.stop";
 
-/** Tells the server this editor answers `m2/saveDocuments` (capabilities.experimental.m2SaveDocuments). */
-export class SaveDocumentsCapability implements StaticFeature {
+/** A flag in the client's `capabilities.experimental`, kept beside the ones already there. */
+class ExperimentalCapability implements StaticFeature {
+  constructor(private readonly flag: string) {}
   fillClientCapabilities(capabilities: ClientCapabilities): void {
     const experimental = typeof capabilities.experimental === "object" && capabilities.experimental !== null ? capabilities.experimental : {};
-    capabilities.experimental = { ...experimental, m2SaveDocuments: true };
+    capabilities.experimental = { ...experimental, [this.flag]: true };
   }
   initialize(): void {}
   getState(): FeatureState {
     return { kind: "static" };
   }
   clear(): void {}
+}
+
+/** Tells the server this editor answers `m2/saveDocuments` (capabilities.experimental.m2SaveDocuments). */
+export class SaveDocumentsCapability extends ExperimentalCapability {
+  constructor() {
+    super("m2SaveDocuments");
+  }
+}
+
+/** Tells the server this editor shows every turn itself (capabilities.experimental.m2Turns): the server
+ * announces each with m2/turnStarted and m2/turnEnded, and sends no toast for its answer or error. */
+export class TurnsCapability extends ExperimentalCapability {
+  constructor() {
+    super("m2Turns");
+  }
 }
 
 /** The document's state before an M2 edit, for the ledger: a document that is not open holds no changes. */
@@ -64,7 +92,8 @@ export function clientOptions(
     initializationOptions: init,
     synchronize: { configurationSection: SECTION },
     outputChannel: output,
-    // The server shows what the user must act on (no key, wrong region) with window/showMessage.
+    // What the user must act on shows as a card in the chat view (a turn's error, a failed start); the
+    // server's window/showMessage carries the rest (settings it could not apply).
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     middleware: {
       workspace: {
@@ -102,6 +131,28 @@ function isChatDelta(value: unknown): value is ChatDelta {
   return typeof d.sessionId === "string" && typeof d.kind === "string";
 }
 
+const ORIGINS: readonly TurnOrigin[] = ["chat", "codeAction", "command"];
+
+function isSessionId(value: unknown): value is string | null {
+  return value === null || typeof value === "string";
+}
+
+export function isTurnStarted(value: unknown): value is TurnStartedParams {
+  if (typeof value !== "object" || value === null) return false;
+  const p = value as { sessionId?: unknown; prompt?: unknown; origin?: unknown };
+  return isSessionId(p.sessionId) && typeof p.prompt === "string" && ORIGINS.includes(p.origin as TurnOrigin);
+}
+
+export function isTurnEnded(value: unknown): value is TurnEndedParams {
+  if (typeof value !== "object" || value === null) return false;
+  const p = value as { sessionId?: unknown; result?: unknown };
+  if (!isSessionId(p.sessionId) || typeof p.result !== "object" || p.result === null) return false;
+  const r = p.result as { sessionId?: unknown; text?: unknown; stopReason?: unknown; error?: unknown };
+  const error = r.error as { code?: unknown; message?: unknown } | null | undefined;
+  const errorOk = error === null || error === undefined || (typeof error === "object" && typeof error.code === "string" && typeof error.message === "string");
+  return isSessionId(r.sessionId) && typeof r.text === "string" && typeof r.stopReason === "string" && errorOk;
+}
+
 function canRun(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
@@ -129,9 +180,17 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
   /** Start, stop and restarts, one at a time; requests wait for the last of them. */
   private readonly lifecycle = new Serial();
   private appliedKey: string | undefined;
+  /** The key the last running server had (null: none has run yet). */
+  private startedKey: string | undefined | null = null;
   private failure = "the language server has not started yet";
+  private readonly listeners = new Set<ServerEvents>();
 
   constructor(private readonly deps: ConnectionDeps) {}
+
+  listen(events: ServerEvents): vscode.Disposable {
+    this.listeners.add(events);
+    return new vscode.Disposable(() => this.listeners.delete(events));
+  }
 
   /** Starts the server; false when it could not (the user was told why). */
   start(): Promise<boolean> {
@@ -161,9 +220,22 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
     };
     const client = new LanguageClient(CLIENT_ID, "m2bridge", serverOptions, clientOptions(serverSettings(config), output, ledger));
     client.registerFeature(new SaveDocumentsCapability());
+    client.registerFeature(new TurnsCapability());
     client.onRequest(SAVE_DOCUMENTS, (params: unknown) => saveDocuments(params, findDocument, ledger));
-    client.onNotification(CHAT_DELTA, (params: unknown) => {
+    client.onNotification(METHODS.chatDelta, (params: unknown) => {
       if (isChatDelta(params)) this.deps.onDelta(params);
+    });
+    client.onNotification(METHODS.turnStarted, (params: unknown) => {
+      if (isTurnStarted(params)) for (const l of this.listeners) l.turnStarted(params);
+      else output.warn(`${METHODS.turnStarted} of unknown shape ignored`);
+    });
+    client.onNotification(METHODS.turnEnded, (params: unknown) => {
+      if (isTurnEnded(params)) for (const l of this.listeners) l.turnEnded(params);
+      else output.warn(`${METHODS.turnEnded} of unknown shape ignored`);
+    });
+    client.onDidChangeState((event) => {
+      // A turn the server announced ends with it (a crash, or a restart for a new key or command).
+      if (event.newState === State.Stopped) for (const l of this.listeners) l.stopped();
     });
     this.client = client;
     try {
@@ -174,14 +246,22 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
     }
     output.info("the language server is running");
     this.failure = "the language server stopped";
+    const keyChanged = this.startedKey !== null && this.startedKey !== key;
+    this.startedKey = key;
+    const state = { hasKey: Boolean(key || process.env[KEY_VARIABLE]), keyChanged };
+    for (const l of this.listeners) l.started(state);
     this.deps.onStarted?.();
     return true;
   }
 
+  /** A failed start shows as the chat view's card; only with no chat page open, as a notification. */
   private failed(error: unknown, command: readonly string[]): void {
     const text = errorText(error);
     this.failure = `the language server could not start (${text})`;
     this.deps.output.error(`the language server could not start: ${text}`);
+    let shown = false;
+    for (const l of this.listeners) shown = l.startFailed(error, command) || shown;
+    if (shown) return;
     const advice = installAdvice(error, command);
     if (advice === undefined) return; // vscode-languageclient has shown its own message
     const copy = "Copy install command";
@@ -189,7 +269,7 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
     const retry = "Retry";
     void vscode.window.showErrorMessage(advice.message, copy, settings, retry).then(async (choice) => {
       if (choice === copy) await vscode.env.clipboard.writeText(advice.copy);
-      else if (choice === settings) await vscode.commands.executeCommand("workbench.action.openSettings", "m2bridge.serverCommand");
+      else if (choice === settings) await openM2Settings(SETTINGS_QUERY.serverCommand);
       else if (choice === retry) await this.restart("retrying after a failed start");
     });
   }
@@ -236,7 +316,7 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
     await this.lifecycle.idle();
     const client = this.client;
     if (client === undefined || client.state !== State.Running) {
-      throw new Error(`${this.failure}; see the m2bridge output`);
+      throw new ServerUnavailable(`${this.failure}; see the m2bridge output`);
     }
     return client;
   }
@@ -255,12 +335,12 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
   // ChatServer -------------------------------------------------------------------------------------
   async sessions(): Promise<SessionSummary[]> {
     const client = await this.active();
-    return client.sendRequest<SessionSummary[]>("m2/sessions");
+    return client.sendRequest<SessionSummary[]>(METHODS.sessions);
   }
 
   async session(id: string): Promise<SessionTranscript> {
     const client = await this.active();
-    return client.sendRequest<SessionTranscript>("m2/session", { id });
+    return client.sendRequest<SessionTranscript>(METHODS.session, { id });
   }
 
   async chat(params: { sessionId?: string; prompt: string }, signal: AbortSignal): Promise<ChatResult> {
@@ -272,7 +352,7 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
     if (signal.aborted) cancel();
     signal.addEventListener("abort", cancel, { once: true });
     try {
-      return await client.sendRequest<ChatResult>("m2/chat", params, source.token);
+      return await client.sendRequest<ChatResult>(METHODS.chat, params, source.token);
     } finally {
       signal.removeEventListener("abort", cancel);
       source.dispose();
@@ -282,6 +362,13 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
   async newSession(): Promise<void> {
     const client = await this.active();
     await client.sendRequest(ExecuteCommandRequest.type, { command: NEW_SESSION_COMMAND, arguments: [] });
+  }
+
+  /** `m2.stop`: the chat view's Stop for a turn it did not start (a code action's). Its own m2/chat
+   * turns it stops by cancelling the request; a server-started turn has no request of the view's. */
+  async stopTurns(): Promise<void> {
+    const client = await this.active();
+    await client.sendRequest(ExecuteCommandRequest.type, { command: STOP_COMMAND, arguments: [] });
   }
 
   dispose(): void {

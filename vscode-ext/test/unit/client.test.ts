@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type * as vscode from "vscode";
 import type { ApplyWorkspaceEditParams, ClientCapabilities } from "vscode-languageclient/node";
 
-import { SaveDocumentsCapability, clientOptions } from "../../src/client";
+import { SaveDocumentsCapability, TurnsCapability, clientOptions, isTurnEnded, isTurnStarted } from "../../src/client";
 import { EditLedger } from "../../src/saveDocuments";
 import { Uri, stub, window } from "./vscode-stub";
 
@@ -18,6 +18,26 @@ describe("the language client's set-up", () => {
     const bare: ClientCapabilities = {};
     new SaveDocumentsCapability().fillClientCapabilities(bare);
     assert.deepEqual(bare.experimental, { m2SaveDocuments: true });
+  });
+
+  it("declares m2Turns, so the server announces every turn and leaves answers and errors to the chat view", () => {
+    const capabilities: ClientCapabilities = { experimental: { m2SaveDocuments: true } };
+    new TurnsCapability().fillClientCapabilities(capabilities);
+    assert.deepEqual(capabilities.experimental, { m2SaveDocuments: true, m2Turns: true });
+  });
+
+  it("takes the server's turn announcements only in their documented shape", () => {
+    assert.equal(isTurnStarted({ sessionId: null, prompt: "Explain lines 1-2", origin: "codeAction" }), true);
+    assert.equal(isTurnStarted({ sessionId: "s1", prompt: "hi", origin: "chat" }), true);
+    assert.equal(isTurnStarted({ sessionId: "s1", prompt: "hi", origin: "shell" }), false);
+    assert.equal(isTurnStarted({ sessionId: 1, prompt: "hi", origin: "chat" }), false);
+    assert.equal(isTurnStarted({ prompt: "hi", origin: "chat" }), false);
+    const result = { sessionId: "s1", text: "", stopReason: "error", error: { code: "auth", message: "no", traceId: "t" } };
+    assert.equal(isTurnEnded({ sessionId: "s1", result }), true);
+    assert.equal(isTurnEnded({ sessionId: null, result: { ...result, sessionId: null, error: null } }), true);
+    assert.equal(isTurnEnded({ sessionId: "s1", result: { ...result, error: { code: 3 } } }), false);
+    assert.equal(isTurnEnded({ sessionId: "s1", result: null }), false);
+    assert.equal(isTurnEnded({ sessionId: "s1" }), false);
   });
 
   it("syncs files and untitled buffers, sends the m2bridge settings, and follows their changes", () => {

@@ -259,6 +259,9 @@ export const commands = {
 
 export const env = {
   clipboard: { writeText: async () => undefined },
+  // Set in a remote window (code-server, Remote-SSH, WSL); tests change it.
+  remoteName: undefined as string | undefined,
+  openExternal: async () => true,
 };
 
 export const lm = {
