@@ -32,6 +32,11 @@ export class Composer {
       store.save();
     });
     stop.addEventListener("click", () => this.requestStop());
+    // The view focused as a whole (its focus command, Ctrl+Alt+M) lands in the prompt box, not on the
+    // page's body; a click on a control inside the page keeps its own focus.
+    window.addEventListener("focus", () => {
+      if (document.activeElement === document.body || document.activeElement === null) prompt.focus();
+    });
     document.addEventListener("keydown", (e) => {
       if (e.key === "Escape" && !e.isComposing && store.state.running) {
         e.preventDefault();

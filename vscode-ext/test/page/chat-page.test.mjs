@@ -112,6 +112,19 @@ test("Esc stops a running turn from anywhere in the view, and does nothing when 
   await clean(page, rec);
 });
 
+test("focusing the view as a whole puts the cursor in the prompt box; a focused control keeps its focus", { skip }, async (t) => {
+  const { page, rec } = await open(t);
+  await page.evaluate(() => {
+    document.activeElement?.blur();
+    window.dispatchEvent(new FocusEvent("focus"));
+  });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "prompt");
+  await page.focus("#session-picker");
+  await page.evaluate(() => window.dispatchEvent(new FocusEvent("focus")));
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "session-picker");
+  await clean(page, rec);
+});
+
 test("the session picker lists sessions by title, opens one, refreshes on focus; New posts newSession", { skip }, async (t) => {
   const { page, rec } = await open(t);
   await send(page, { type: "sessions", sessions: SESSIONS, current: "s2" });

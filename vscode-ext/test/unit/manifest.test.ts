@@ -110,16 +110,17 @@ describe("the extension manifest", () => {
     }
   });
 
-  it("keeps the chat's title bar to New Session, Resume Session and Open in Terminal, each as a codicon", () => {
+  it("shows only Open in Terminal as an icon in the chat's title bar: the page's own picker and New button choose sessions", () => {
     const bar = menu("view/title").filter((m) => m.when === `view == ${CHAT_VIEW_ID}`);
+    const icons = bar.filter((m) => /^navigation@\d+$/.test(m.group ?? ""));
     assert.deepEqual(
-      bar.map((m) => m.command),
-      [COMMANDS.newSession, COMMANDS.resumeSession, COMMANDS.openSessionInTerminal],
+      icons.map((m) => m.command),
+      [COMMANDS.openSessionInTerminal],
     );
-    for (const item of bar) {
-      assert.match(item.group ?? "", /^navigation@\d+$/, `${item.command} shows as an icon in the bar`);
-      assert.match(command(item.command)?.icon ?? "", /^\$\([a-z-]+\)$/, `${item.command} has a codicon`);
-    }
+    assert.match(command(COMMANDS.openSessionInTerminal)?.icon ?? "", /^\$\([a-z-]+\)$/, "a codicon");
+    // New and Resume stay reachable from the keyboard: the view's overflow menu and the palette.
+    const overflow = bar.filter((m) => !/^navigation/.test(m.group ?? "")).map((m) => m.command);
+    assert.deepEqual(overflow, [COMMANDS.newSession, COMMANDS.resumeSession]);
   });
 
   it("puts no command in two of the chat's menus at once", () => {
