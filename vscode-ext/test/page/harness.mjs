@@ -71,6 +71,10 @@ const STUB = `(function () {
 })();
 `;
 
+/** The stylesheet VS Code puts into every webview (code { background: textPreformat-background } among
+ * others); the page inherits it in VS Code, so the page tests load it too. */
+const WEBVIEW_DEFAULT_CSS = fs.readFileSync(path.join(here, "themes", "webview-default.css"), "utf8");
+
 const TYPES = { js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8", ttf: "font/ttf", map: "application/json" };
 
 /** Starts the page server and Chromium; returns { origin, browser, close }. */
@@ -88,6 +92,7 @@ export async function startHarness() {
     if (url.pathname === "/" || url.pathname === "/index.html") return send(200, "text/html; charset=utf-8", pageHtml);
     if (url.pathname === "/favicon.ico") return send(204, "image/x-icon", "");
     if (url.pathname === "/stub/vscode-api.js") return send(200, TYPES.js, STUB);
+    if (url.pathname === "/stub/webview-default.css") return send(200, TYPES.css, WEBVIEW_DEFAULT_CSS);
     const m = /^\/media\/((?:fonts\/)?[\w.-]+\.(js|css|ttf|map))$/.exec(url.pathname);
     if (m) {
       const file = path.join(mediaDir, m[1]);
@@ -102,6 +107,9 @@ export async function startHarness() {
   const chatTag = `<script nonce="${nonce}" src="${origin}/media/chat.js"></script>`;
   assert.ok(html.includes(chatTag), "renderChatHtml emits the nonce-tagged chat.js script");
   pageHtml = html.replace(chatTag, `<script nonce="${nonce}" src="${origin}/stub/vscode-api.js"></script>\n${chatTag}`);
+  // VS Code's default webview styles come first in the head, under the page's own (as VS Code puts them).
+  pageHtml = pageHtml.replace("<head>\n", `<head>\n<link rel="stylesheet" href="${origin}/stub/webview-default.css">\n`);
+  assert.ok(pageHtml.includes("/stub/webview-default.css"), "the page has VS Code's default webview styles");
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
