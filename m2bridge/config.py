@@ -7,6 +7,9 @@ The tool policy is not ranked but joined: the deny list is the union of every fi
 file can deny more tools and never give one back.
 Sampling (temperature, top_p, top_k; MiniMax recommends 1.0, 0.95, 40) is set in the user's config
 only, like the other tuning values: no environment variable, and no project file.
+The sandbox (`sandbox`, `allow_network`, `sandbox_fallback`) likewise: the user's config and the
+command line only, never a project file or the environment, since a cloned repository that could say
+`sandbox = "off"` would undo the wall the sandbox is.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ __all__ = [
     "CHINA_HOST",
     "GLOBAL_HOST",
     "PROJECT_FILE",
+    "SANDBOX_MODES",
+    "SandboxName",
     "Settings",
     "load_settings",
+    "sandbox_name",
     "user_config_path",
 ]
 
@@ -39,6 +45,10 @@ GLOBAL_HOST = "https://api.minimax.io"
 CHINA_HOST = "https://api.minimaxi.com"
 PROJECT_FILE = ".m2bridge.toml"
 DEFAULT_MODEL = "MiniMax-M2"
+
+# The sandbox policies commands run under, as users write them (mcp_tools.sandbox.SandboxMode's values).
+SandboxName = Literal["off", "read-only", "workspace-write"]
+SANDBOX_MODES: tuple[SandboxName, ...] = ("off", "read-only", "workspace-write")
 
 _PROJECT_KEYS = frozenset({"model", "api", "tools"})
 _USER_KEYS = frozenset(
@@ -60,8 +70,12 @@ _USER_KEYS = frozenset(
         "read_timeout",
         "max_retries",
         "mcpServers",
+        "sandbox",
+        "allow_network",
+        "sandbox_fallback",
     }
 )
+_SANDBOX_KEYS = frozenset({"sandbox", "allow_network", "sandbox_fallback"})
 _SECRET_WORDS = ("key", "token", "secret", "password")
 
 
@@ -89,6 +103,11 @@ class Settings:
     max_retries: int = 4
     tools_deny: tuple[str, ...] = ()
     mcp_servers: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    # What commands run under (see mcp_tools.sandbox); flags and editor settings may replace these.
+    sandbox: SandboxName = "workspace-write"
+    allow_network: bool = False
+    # `sandbox_fallback = "off"`: where no sandbox exists, run commands unsandboxed rather than not at all.
+    allow_unsandboxed: bool = False
     # Where each value came from, for `doctor`; and what was ignored, for the user.
     sources: Mapping[str, str] = field(default_factory=dict[str, str])
     warnings: tuple[str, ...] = ()
@@ -180,6 +199,11 @@ def _filtered(
         lowered = name.lower()
         if any(word in lowered for word in _SECRET_WORDS):
             warnings.append(f"{where}: '{name}' ignored: keys come only from the environment.")
+        elif name not in allowed and name in _SANDBOX_KEYS:
+            warnings.append(
+                f"{where}: '{name}' ignored: the sandbox is chosen only in your user config.toml or with "
+                "--sandbox and --allow-network, never by a project's file."
+            )
         elif name not in allowed:
             warnings.append(f"{where}: '{name}' is not allowed there and was ignored.")
         else:
@@ -205,6 +229,38 @@ def _coerce(name: str, value: object, kind: type[int] | type[float]) -> int | fl
         return kind(value)
     except ValueError as exc:
         raise wrong from exc
+
+
+def sandbox_name(value: object, where: str) -> SandboxName:
+    """`value` as a sandbox policy, or a ConfigError naming the choices."""
+    for name in SANDBOX_MODES:
+        if value == name:
+            return name
+    choices = ", ".join(f'"{name}"' for name in SANDBOX_MODES)
+    raise ConfigError(f"{where} must be one of {choices}; got {reprlib.repr(value)}.")
+
+
+def _sandbox_updates(values: Mapping[str, object], where: Mapping[str, str]) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    if "sandbox" in values:
+        updates["sandbox"] = sandbox_name(values["sandbox"], f"{where['sandbox']}: sandbox")
+    if "allow_network" in values:
+        allow = values["allow_network"]
+        if not isinstance(allow, bool):
+            raise ConfigError(
+                f"{where['allow_network']}: allow_network must be true or false; got {reprlib.repr(allow)}."
+            )
+        updates["allow_network"] = allow
+    if "sandbox_fallback" in values:
+        fallback = values["sandbox_fallback"]
+        if fallback != "off":
+            raise ConfigError(
+                f'{where["sandbox_fallback"]}: sandbox_fallback may only be "off" (where no sandbox exists, '
+                "run commands unsandboxed); leave it out to have no process tools there instead; got "
+                f"{reprlib.repr(fallback)}."
+            )
+        updates["allow_unsandboxed"] = True
+    return updates
 
 
 def _denied_tools(table: object, where: str) -> tuple[list[str], list[str]]:
@@ -306,6 +362,7 @@ def load_settings(
     servers = values.get("mcpServers")
     if is_json_object(servers):
         updates["mcp_servers"] = dict(servers)
+    updates |= _sandbox_updates(values, sources)
 
     # The MiniMax key goes only to the MiniMax host; a self-hosted server gets its own key, if any.
     key_name = "M2BRIDGE_API_KEY" if updates.get("base_url") else "MINIMAX_API_KEY"
