@@ -1,4 +1,5 @@
-"""What every tool shares: the path policy, the spill folder, the environment children get, the budget."""
+"""What every tool shares: the path policy, the spill folder, the environment children get, the budget,
+the sandbox policy."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from m2bridge.tools import Workspace
 from mcp_tools.budget import DEFAULT_BUDGET, Spill
 from mcp_tools.paths import PathPolicy
+from mcp_tools.sandbox import SandboxPolicy
 
 __all__ = ["SECRET_VARIABLES", "ToolContext", "child_environment"]
 
@@ -44,6 +46,8 @@ class ToolContext:
     budget: int = DEFAULT_BUDGET
     # Values (the API key, the HTTP token) that never go back in a tool's answer, whatever printed them.
     secrets: tuple[str, ...] = ()
+    # How the process tools confine the commands they start (`mcp_tools.sandbox`).
+    sandbox: SandboxPolicy = field(default_factory=SandboxPolicy)
 
     def redact(self, text: str) -> str:
         """`text` with every secret's literal value replaced: a command may print a `.env` or its parent's
