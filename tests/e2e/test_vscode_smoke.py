@@ -14,6 +14,7 @@ installs them. M2BRIDGE_TEST_VSIX=<path> tests another .vsix.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import shutil
 import sys
@@ -74,6 +75,16 @@ def keep_artifacts(shots: Path, dirs: CodeServerDirs, console: list[tuple[str, s
             shutil.copy2(path, target)
 
 
+def keep_console(console: list[tuple[str, str]], message: Any) -> None:
+    console.append((str(message.type), str(message.text)))
+
+
+def keep_http_error(console: list[tuple[str, str]], response: Any) -> None:
+    """A request of the workbench's that failed (a missing icon or script of the extension's, say)."""
+    if int(response.status) >= 400:
+        console.append(("http", f"{response.status} {response.url}"))
+
+
 def test_the_vsix_chats_streams_and_resumes_a_terminal_session(tmp_path: Path, fake_minimax: Any) -> None:
     reason = missing_prerequisites()
     if reason:
@@ -106,11 +117,8 @@ def test_the_vsix_chats_streams_and_resumes_a_terminal_session(tmp_path: Path, f
     console: list[tuple[str, str]] = []
     try:
         with running_code_server(dirs, env) as base, chromium_page() as page:
-            page.on("console", lambda m: console.append((m.type, m.text)))
-            page.on(
-                "response",
-                lambda r: console.append(("http", f"{r.status} {r.url}")) if r.status >= 400 else None,
-            )
+            page.on("console", functools.partial(keep_console, console))
+            page.on("response", functools.partial(keep_http_error, console))
             try:
                 page.goto(folder_url(base, repo), timeout=60_000)
                 wait_for_workbench(page)

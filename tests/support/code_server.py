@@ -8,6 +8,7 @@ processes behind otherwise). Every wait here is bounded.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -17,7 +18,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -53,6 +54,8 @@ SETTINGS: dict[str, Any] = {
     "extensions.autoUpdate": False,
     "update.mode": "none",
     "git.autofetch": False,
+    # The DOM renderer: the terminal's text is in the page (a WebGL canvas would hide it from the tests).
+    "terminal.integrated.gpuAcceleration": "off",
 }
 
 CHROMIUM_ARGS = [
@@ -71,9 +74,7 @@ def missing_prerequisites() -> str | None:
         return f"code-server is not installed ({CODE_SERVER.relative_to(ROOT)}): run scripts/code-server"
     if not CHROMIUM.is_file():
         return f"{CHROMIUM} is missing: run scripts/code-server (it apt-installs chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         return "the Python package playwright is not installed: run scripts/setup --test"
     return None
 
@@ -218,7 +219,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], dirs: CodeServerDirs,
 
 
 @contextlib.contextmanager
-def running_code_server(dirs: CodeServerDirs, env: dict[str, str], timeout: float = 60) -> Iterator[str]:
+def running_code_server(dirs: CodeServerDirs, env: dict[str, str], timeout: float = 60) -> Generator[str]:
     """Start code-server on a free loopback port; yields its base URL (with a trailing slash)."""
     port = free_port()
     args = [
@@ -255,7 +256,7 @@ def folder_url(base: str, folder: Path) -> str:
 
 
 @contextlib.contextmanager
-def chromium_page(viewport: tuple[int, int] = (1400, 900)) -> Iterator[Any]:
+def chromium_page(viewport: tuple[int, int] = (1400, 900)) -> Generator[Any]:
     """A Playwright page in Debian's headless Chromium (Playwright never downloads a browser here)."""
     from playwright.sync_api import sync_playwright
 
@@ -265,6 +266,8 @@ def chromium_page(viewport: tuple[int, int] = (1400, 900)) -> Iterator[Any]:
         )
         try:
             context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+            # VS Code's clipboard (a code block's Copy) is the browser's in code-server.
+            context.grant_permissions(["clipboard-read", "clipboard-write"])
             page = context.new_page()
             page.set_default_timeout(30_000)
             yield page
@@ -368,6 +371,33 @@ def run_command(page: Any, title: str) -> None:
     box.wait_for(state="visible", timeout=10_000)
     box.fill(">" + title)
     pick(page, title)
+
+
+def open_file(page: Any, name: str) -> None:
+    """Open a file of the workspace through Quick Open, as a user would; returns once its editor shows."""
+    page.keyboard.press("F1")
+    box = page.locator(".quick-input-widget .quick-input-box input")
+    box.wait_for(state="visible", timeout=10_000)
+    box.fill(name)
+    label = page.locator(".label-name", has_text=re.compile(f"^{re.escape(name)}$"))
+    row = page.locator(".quick-input-widget .monaco-list-row").filter(has=label).first
+    row.wait_for(timeout=10_000)
+    row.click()
+    page.locator(f'.tabs-container .tab.active[aria-label^="{name}"]').wait_for(timeout=10_000)
+    page.locator(
+        ".editor-instance .monaco-editor textarea, .editor-instance .monaco-editor .native-edit-context"
+    ).first.wait_for(state="attached", timeout=10_000)
+
+
+def terminal_text(page: Any) -> str:
+    """What the visible terminal shows (its DOM renderer's rows)."""
+    rows = page.locator(".terminal-wrapper.active .xterm-rows")
+    return " ".join(rows.all_text_contents()).replace("\xa0", " ")
+
+
+def toasts(page: Any) -> list[str]:
+    """The notifications showing as toasts in the workbench's corner."""
+    return page.locator(".notifications-toasts .notification-toast").all_text_contents()
 
 
 def pick(page: Any, label: str) -> None:
