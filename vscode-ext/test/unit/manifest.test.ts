@@ -139,7 +139,7 @@ describe("the extension manifest", () => {
 
   it("gives every value of every enum setting a label, so no choice in the dropdown is blank", () => {
     const enums = Object.entries(settings).filter(([, s]) => s.enum !== undefined);
-    assert.deepEqual(enums.map(([name]) => name).sort(), ["m2bridge.api", "m2bridge.host"]);
+    assert.deepEqual(enums.map(([name]) => name).sort(), ["m2bridge.api", "m2bridge.host", "m2bridge.sandbox"]);
     for (const [name, s] of enums) {
       const labels = s.enumItemLabels ?? [];
       assert.equal(labels.length, s.enum?.length, name);
