@@ -23,6 +23,16 @@ const ACTION_ICON: Record<ErrorAction, string> = {
 };
 const NOTICE_MS = 8000;
 
+/** `text` into `node`, its `code spans` as <code> (a command or a setting value, as the extension writes
+ * them), the backticks dropped; everything else stays text (textContent only). */
+export function withCode<T extends HTMLElement>(node: T, text: string): T {
+  text.split(/`([^`\n]+)`/).forEach((piece, k) => {
+    if (piece === "") return;
+    node.appendChild(k % 2 === 1 ? el("code", "error-code", piece) : document.createTextNode(piece));
+  });
+  return node;
+}
+
 export class Alerts {
   private readonly cards = new Map<string, HTMLElement>();
 
@@ -52,7 +62,7 @@ export class Alerts {
     const title = el("div", "error-title", card.title || "Something went wrong");
     title.id = titleId;
     body.appendChild(title);
-    if (card.detail) body.appendChild(el("div", "error-detail", card.detail));
+    if (card.detail) body.appendChild(withCode(el("div", "error-detail"), card.detail));
     if (card.traceId) body.appendChild(el("div", "error-trace", `Trace ID ${card.traceId}`));
     const actions = card.actions.filter((a) => a in ACTION_LABEL);
     if (actions.length) {

@@ -421,6 +421,24 @@ test("error cards: title, detail, one button per action, replaced by id, cleared
   await clean(page, rec);
 });
 
+test("a card shows the `command` in its detail as code, not as backticks, readable on the card", { skip }, async (t) => {
+  const { page, rec } = await open(t, { query: "?theme=light-hc" });
+  const detail =
+    "The language server command `m2bridge lsp` was not found. Install m2bridge by running `python3 -m pip install --user .` in a clone.";
+  await send(page, { type: "error", error: { id: "server", code: "server_start", title: "The m2bridge language server is not running", detail, traceId: null, actions: ["retry"] } });
+  const r = await page.$eval(".error-detail", (d) => ({
+    text: d.textContent,
+    codes: Array.from(d.querySelectorAll("code")).map((c) => c.textContent),
+    elements: d.querySelectorAll("*").length,
+    styles: Array.from(d.querySelectorAll("code")).map((c) => [getComputedStyle(c).backgroundColor, getComputedStyle(c).color === getComputedStyle(d).color]),
+  }));
+  assert.equal(r.text, "The language server command m2bridge lsp was not found. Install m2bridge by running python3 -m pip install --user . in a clone.");
+  assert.deepEqual(r.codes, ["m2bridge lsp", "python3 -m pip install --user ."]);
+  assert.equal(r.elements, 2, "nothing but the two code spans");
+  assert.deepEqual(r.styles, [["rgba(0, 0, 0, 0)", true], ["rgba(0, 0, 0, 0)", true]], "the card's own colours, no code background");
+  await clean(page, rec);
+});
+
 test("a notice shows a transient line", { skip }, async (t) => {
   const { page, rec } = await open(t);
   await send(page, { type: "notice", message: "M2 is still answering" });
