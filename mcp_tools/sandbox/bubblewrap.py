@@ -7,24 +7,36 @@ it), no network unless allowed, and none of the secrets (`secrets.py`): an empty
 /dev/null, over each. It runs as a user without capabilities in a user namespace of its own, where no
 further user namespace can be made, under the seccomp filter of `seccomp.py`.
 
+No `--die-with-parent`: it would SIGKILL the whole sandbox the moment the command's shell exits (bwrap
+exits then, and its PID 1 with it), leaving no grace to what the shell left running and no way to tell
+the model it left something. The supervisor above bwrap already ends the whole tree (whatever the PID
+namespace) when stopped or when the server dies, and bwrap itself gets SIGKILL if the supervisor dies.
+
 The order of the mounts matters: /tmp and the secrets are covered first, the roots bound after them, so
 a root under /tmp (or a secret inside a root) stays what the user opened.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 from pathlib import Path
 
 from mcp_tools.sandbox.policy import Confinement
 from mcp_tools.sandbox.secrets import hidden_paths
 
-__all__ = ["BWRAP", "PRIVATE_SHM_SIZE", "PRIVATE_TMP_SIZE", "bwrap_arguments"]
-
-BWRAP = "bwrap"
+__all__ = ["PRIVATE_SHM_SIZE", "PRIVATE_TMP_SIZE", "bwrap_arguments", "bwrap_path"]
 # Filling /tmp or /dev/shm must end in ENOSPC, not in the machine's memory running out.
 PRIVATE_TMP_SIZE = 256 * 1024 * 1024
 PRIVATE_SHM_SIZE = 64 * 1024 * 1024
+
+
+@functools.cache
+def bwrap_path() -> str | None:
+    """bwrap's full path (the supervisor execs it without a PATH search), or None when not installed."""
+    found = shutil.which("bwrap")
+    return os.path.realpath(found) if found else None
 
 
 def _resolver_folder() -> Path | None:
@@ -40,8 +52,8 @@ def bwrap_arguments(
     confinement: Confinement, cwd: Path, *, seccomp_fd: int | None, disable_userns: bool = True
 ) -> list[str]:
     """`bwrap ...` up to and including `--`; the program follows."""
-    args = [BWRAP, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    args += ["--unshare-cgroup-try", "--die-with-parent", "--cap-drop", "ALL", "--hostname", "sandbox"]
+    args = [bwrap_path() or "bwrap", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    args += ["--unshare-cgroup-try", "--cap-drop", "ALL", "--hostname", "sandbox"]
     if disable_userns:
         args.append("--disable-userns")
     if not confinement.network:

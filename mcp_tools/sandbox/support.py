@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcp_tools.sandbox.bubblewrap import bwrap_arguments
+from mcp_tools.sandbox.bubblewrap import bwrap_arguments, bwrap_path
 from mcp_tools.sandbox.policy import Confinement, SandboxMode, SandboxPolicy
 from mcp_tools.sandbox.seatbelt import SANDBOX_EXEC
 from mcp_tools.sandbox.seccomp import filter_program, native_architecture
@@ -100,7 +100,7 @@ def _run_probe(disable_userns: bool, seccomp: bytes | None) -> subprocess.Comple
 
 @functools.cache
 def _probe_linux() -> tuple[SandboxSupport, BubblewrapFeatures | None]:
-    if shutil.which("bwrap") is None:
+    if bwrap_path() is None:
         return SandboxSupport(False, None, "bwrap (bubblewrap) is not installed", _INSTALL), None
     arch = native_architecture()
     seccomp = filter_program(arch) if arch is not None else None

@@ -1,4 +1,4 @@
-"""What the terminal tools share: where a command runs, and bounded durations with clear errors."""
+"""What the terminal tools share: where a command runs, inside which sandbox, and bounded durations."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from pydantic_core import PydanticCustomError
 
 from mcp_tools.failure import ToolFailure
 from mcp_tools.paths import is_within
+from mcp_tools.sandbox import Confinement, SandboxMode, effective_mode, sandbox_support
 from mcp_tools.tool_context import ToolContext
 
-__all__ = ["SHELL", "check_posix", "check_seconds", "working_directory"]
+__all__ = ["NETWORK_DESCRIPTION", "SHELL", "check_posix", "check_seconds", "confinement", "working_directory"]
+
+NETWORK_DESCRIPTION = (
+    "Give this command network access inside the sandbox (it has none by default). Only when it needs "
+    "the network (downloads, package installs, API calls); the user sees it in the approval prompt. "
+    "Default false."
+)
 
 SHELL = "/bin/sh"
 
@@ -46,3 +53,27 @@ def check_seconds(value: float | None, name: str, maximum: float, hint: str = ""
         full = message + (f"; {hint}" if hint else "")
         raise PydanticCustomError("seconds_range", "{message}", {"message": full})
     return value
+
+
+def confinement(ctx: ToolContext, network: bool) -> Confinement | None:
+    """The sandbox a command of this call runs in, from the user's policy; None when it is off.
+
+    Raises ToolFailure when the policy wants a sandbox this machine cannot make and no fallback is allowed
+    (the server then lists no process tools; this is the wall behind that).
+    """
+    policy = ctx.sandbox
+    if policy.mode is SandboxMode.OFF:
+        return None
+    support = sandbox_support()
+    mode = effective_mode(policy, support)
+    if mode is None:
+        fix = f"; fix: {support.fix}" if support.fix else ""
+        raise ToolFailure(f"commands cannot run: no sandbox on this machine ({support.problem}){fix}")
+    if mode is SandboxMode.OFF:
+        return None
+    return Confinement(
+        mode,
+        network=policy.allow_network or network,
+        roots=ctx.policy.roots,
+        readable=ctx.policy.read_only_roots,
+    )

@@ -224,9 +224,16 @@ async def pump_output(
             last_output = anyio.current_time()
 
 
+# A shell (and bubblewrap, for the sandboxed command) says "killed by signal N" as exit code 128 + N.
+_SIGNAL_CODES = range(129, 129 + 64)
+
+
 def describe_exit(returncode: int) -> str:
-    """`exit code 2`, or the signal that ended it."""
+    """`exit code 2`, or the signal that ended it; `exit code 139 (128 + SIGSEGV)` for a signal's code."""
     if returncode >= 0:
+        if returncode in _SIGNAL_CODES:
+            with contextlib.suppress(ValueError):
+                return f"exit code {returncode} (128 + {signal.Signals(returncode - 128).name})"
         return f"exit code {returncode}"
     try:
         name = signal.Signals(-returncode).name

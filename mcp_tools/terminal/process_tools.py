@@ -10,7 +10,13 @@ from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.budget import clip
 from mcp_tools.failure import ToolFailure
-from mcp_tools.terminal.common import check_posix, check_seconds, working_directory
+from mcp_tools.terminal.common import (
+    NETWORK_DESCRIPTION,
+    check_posix,
+    check_seconds,
+    confinement,
+    working_directory,
+)
 from mcp_tools.terminal.patterns import LinearPattern, compile_pattern
 from mcp_tools.terminal.registry import (
     DEFAULT_BUFFER_LIMIT,
@@ -116,6 +122,7 @@ class StartProcessArguments(Arguments):
         f"(1 hour), at most {MAX_LIFETIME:g}.",
         json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_LIFETIME},
     )
+    network: bool = Field(default=False, description=NETWORK_DESCRIPTION)
 
     @field_validator("timeout")
     @classmethod
@@ -140,7 +147,9 @@ class StartProcess(_ProcessTool, ModelTool[StartProcessArguments]):
         "seconds (default 10); without it, the call returns once the first output has gone quiet. Limits: "
         f"at most {DEFAULT_MAX_PROCESSES} running at once; each is killed with everything it started after "
         f"`max_lifetime` seconds (default {DEFAULT_LIFETIME:g}); output nobody has read is kept up to "
-        f"{_MB} MB per process (the whole output is also saved to a file shown in the result)."
+        f"{_MB} MB per process (the whole output is also saved to a file shown in the result). It runs "
+        "in the same sandbox as run_command (writes inside the roots and /tmp only, no network unless "
+        "`network` is true)."
     )
     arguments: ClassVar[type[Arguments]] = StartProcessArguments
     destructive = True
@@ -149,8 +158,9 @@ class StartProcess(_ProcessTool, ModelTool[StartProcessArguments]):
         check_posix()
         pattern = _pattern(args.wait_for)
         cwd = working_directory(self.ctx, args.cwd)
+        walls = confinement(self.ctx, args.network)
         process = await self.registry.start(
-            args.command, cwd, self.ctx.child_env, self.ctx.spill, args.max_lifetime
+            args.command, cwd, self.ctx.child_env, self.ctx.spill, args.max_lifetime, confinement=walls
         )
         reading = await process.read(pattern, args.timeout)
         head = (

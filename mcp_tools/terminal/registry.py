@@ -24,6 +24,7 @@ import anyio
 
 from mcp_tools.budget import Spill
 from mcp_tools.failure import ToolFailure
+from mcp_tools.sandbox import Confinement
 from mcp_tools.terminal.common import SHELL
 from mcp_tools.terminal.groups import Ending, SpillSink, describe_exit, drain, pump_output, stop_group
 from mcp_tools.terminal.jobs import Job, start_job
@@ -327,6 +328,8 @@ class ProcessRegistry:
         env: Mapping[str, str],
         spill: Spill,
         max_lifetime: float | None = None,
+        *,
+        confinement: Confinement | None = None,
     ) -> ManagedProcess:
         if self._closed:
             raise ToolFailure("the server is shutting down; no new processes")
@@ -338,7 +341,7 @@ class ProcessRegistry:
             )
         sink = SpillSink(spill, "process", SPILL_LIMIT, flush=True)
         try:
-            job, master = _spawn_in_terminal(command, cwd, env, self.grace)
+            job, master = _spawn_in_terminal(command, cwd, env, self.grace, confinement)
         except BaseException:
             sink.close()
             with contextlib.suppress(OSError):
@@ -382,7 +385,9 @@ class ProcessRegistry:
             del self._processes[process.id]
 
 
-def _spawn_in_terminal(command: str, cwd: Path, env: Mapping[str, str], grace: float) -> tuple[Job, int]:
+def _spawn_in_terminal(
+    command: str, cwd: Path, env: Mapping[str, str], grace: float, confinement: Confinement | None
+) -> tuple[Job, int]:
     master, slave = os.openpty()
     try:
         with contextlib.suppress(OSError):
@@ -397,6 +402,7 @@ def _spawn_in_terminal(command: str, cwd: Path, env: Mapping[str, str], grace: f
             stderr=slave,
             grace=grace,
             preexec_fn=_take_controlling_terminal,  # a single ioctl: safe with threads (see its docstring)
+            confinement=confinement,
         )
     except OSError as err:
         os.close(master)

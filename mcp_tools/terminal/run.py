@@ -16,7 +16,15 @@ from m2bridge.tools import ToolOutcome, report_progress
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.budget import HeadTail
 from mcp_tools.failure import ToolFailure
-from mcp_tools.terminal.common import SHELL, check_posix, check_seconds, working_directory
+from mcp_tools.sandbox import Confinement, denial_note, hidden_paths
+from mcp_tools.terminal.common import (
+    NETWORK_DESCRIPTION,
+    SHELL,
+    check_posix,
+    check_seconds,
+    confinement,
+    working_directory,
+)
 from mcp_tools.terminal.groups import (
     Ending,
     SpillSink,
@@ -63,6 +71,7 @@ class RunCommandArguments(Arguments):
     stdin: str | None = Field(
         default=None, description="Text given to the command on standard input. Default: empty input."
     )
+    network: bool = Field(default=False, description=NETWORK_DESCRIPTION)
 
     @field_validator("timeout")
     @classmethod
@@ -89,7 +98,10 @@ class RunCommand(ModelTool[RunCommandArguments]):
         f"Limits: `timeout` (default {DEFAULT_TIMEOUT:g} s, at most {MAX_TIMEOUT:g}) kills the command "
         "and every process it started; `idle_timeout` (off by default) kills it after that many seconds "
         "without output. Processes it leaves running in the background are stopped when it exits. For "
-        "servers, watchers, REPLs, or anything that runs longer or needs input, use start_process."
+        "servers, watchers, REPLs, or anything that runs longer or needs input, use start_process. "
+        "Unless the user turned it off, it runs in a sandbox: it can write only inside the workspace "
+        "roots and /tmp (or nowhere, in read-only mode), has no network unless `network` is true, and "
+        "cannot see credentials; a result says when the sandbox refused something."
     )
     arguments: ClassVar[type[Arguments]] = RunCommandArguments
     destructive = True
@@ -102,6 +114,7 @@ class RunCommand(ModelTool[RunCommandArguments]):
     async def run(self, args: RunCommandArguments) -> ToolOutcome:
         check_posix()
         cwd = working_directory(self.ctx, args.cwd)
+        walls = confinement(self.ctx, args.network)
         sink = SpillSink(self.ctx.spill, "run_command", SPILL_LIMIT)
         room = max(self.ctx.budget - _STATUS_ROOM, 1000)
         collector = HeadTail(head=room * 2 // 3, tail=room // 3)
@@ -111,7 +124,7 @@ class RunCommand(ModelTool[RunCommandArguments]):
             sink.write(data)
 
         try:
-            job, read_fd = _spawn(args, cwd, self.ctx.child_env, self.grace)
+            job, read_fd = _spawn(args, cwd, self.ctx.child_env, self.grace, walls)
         except BaseException:
             sink.close()
             with contextlib.suppress(OSError):
@@ -154,7 +167,13 @@ class RunCommand(ModelTool[RunCommandArguments]):
                         with contextlib.suppress(OSError):
                             sink.path.unlink()
         elapsed = anyio.current_time() - start
-        return self._outcome(args, ending, job.returncode, leftovers, elapsed, collector, sink)
+        outcome = self._outcome(args, ending, job.returncode, leftovers, elapsed, collector, sink)
+        if walls is not None:
+            hidden = hidden_paths((*walls.roots, *walls.readable))
+            note = denial_note(collector.text(), job.returncode, walls, hidden)
+            if note is not None:
+                return ToolOutcome(f"{outcome.content}\n{note}", is_error=outcome.is_error)
+        return outcome
 
     def _outcome(
         self,
@@ -201,7 +220,11 @@ class RunCommand(ModelTool[RunCommandArguments]):
 
 
 def _spawn(
-    args: RunCommandArguments, cwd: os.PathLike[str], env: Mapping[str, str], grace: float
+    args: RunCommandArguments,
+    cwd: os.PathLike[str],
+    env: Mapping[str, str],
+    grace: float,
+    walls: Confinement | None,
 ) -> tuple[Job, int]:
     """Start the command in its own session, output (stdout and stderr merged) into a fresh pipe."""
     read_fd, write_fd = os.pipe()
@@ -220,6 +243,7 @@ def _spawn(
             stdout=write_fd,
             stderr=write_fd,
             grace=grace,
+            confinement=walls,
         )
     except OSError as err:
         os.close(read_fd)

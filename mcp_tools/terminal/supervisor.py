@@ -1,6 +1,6 @@
 """The supervisor every command runs under on Linux: it ends everything the command started, whatever it did.
 
-Run as `python -I -S supervisor.py PARENT LIFELINE STATUS GRACE DEATHSIG -- PROGRAM ARGS...` by
+Run as `python -I -S supervisor.py PARENT LIFELINE STATUS GRACE DEATHSIG IGNORE -- PROGRAM ARGS...` by
 `mcp_tools.terminal.jobs`, never imported by the server (stdlib only, so `-S` keeps it fast). It is the
 session and group leader the server signals; it starts PROGRAM as its only child, in its group.
 
@@ -19,7 +19,9 @@ stays while anything of the command is left (the server decides when leftovers a
 with PROGRAM's status once its subtree is empty.
 
 Ctrl-C and Ctrl-Z typed into a terminal reach the whole foreground group, us included: we only note them,
-PROGRAM acts on them as it would alone.
+PROGRAM acts on them as it would alone. With IGNORE=1 PROGRAM starts with them (and SIGTERM) ignored: it
+is a sandbox launcher that must outlive them and restores them for the command it runs (see
+`mcp_tools.sandbox.launch`); it gets SIGKILL if we die.
 """
 
 from __future__ import annotations
@@ -49,6 +51,16 @@ _WATCHED = (
     signal.SIGTTOU,
 )
 _STOPPING = (signal.SIGTERM, signal.SIGHUP)
+# What a sandbox launcher (IGNORE=1) is started ignoring: the terminal's signals, and the SIGTERM that
+# gives the command its grace period (bubblewrap dying of it would SIGKILL the sandbox at once).
+_LAUNCHER_IGNORES = (
+    signal.SIGINT,
+    signal.SIGQUIT,
+    signal.SIGTSTP,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
+    signal.SIGTERM,
+)
 # Rounds of "find what is left, SIGKILL it" before giving up on a process that keeps forking.
 _KILL_ROUNDS = 200
 
@@ -141,13 +153,18 @@ class _Supervisor:
         self.child = -1
         self.code: int | None = None  # PROGRAM's return code once reaped
 
-    def start(self, program: list[str], env: dict[bytes, bytes]) -> None:
+    def start(self, program: list[str], env: dict[bytes, bytes], ignore: bool) -> None:
         self.child = os.fork()
         if self.child == 0:
             try:
                 # Python ignores these; programs expect the default (a pipe reader going away ends `yes`).
                 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
                 signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+                if ignore:
+                    for sig in _LAUNCHER_IGNORES:
+                        signal.signal(sig, signal.SIG_IGN)
+                    # It ignores SIGTERM, so if we are killed outright it must not outlive us.
+                    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
                 os.execve(program[0], program, env)
             finally:
                 os._exit(127)
@@ -238,8 +255,8 @@ def _exit_like(code: int | None) -> None:
 
 def main(argv: list[str]) -> None:
     parent, lifeline, status_fd = int(argv[1]), int(argv[2]), int(argv[3])
-    grace, deathsig = float(argv[4]), argv[5] == "1"
-    program = argv[7:] if argv[6] == "--" else argv[6:]
+    grace, deathsig, ignore = float(argv[4]), argv[5] == "1", argv[6] == "1"
+    program = argv[8:] if argv[7] == "--" else argv[7:]
     env = _initial_environment()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -261,7 +278,7 @@ def main(argv: list[str]) -> None:
     supervisor = _Supervisor(status_fd, wake_r, lifeline)
     if os.getppid() != parent:  # the server died before we could watch it: start nothing
         os._exit(125)
-    supervisor.start(program, env)
+    supervisor.start(program, env, ignore)
     supervisor.run(grace)
     _exit_like(supervisor.code)
 

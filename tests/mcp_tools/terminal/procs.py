@@ -1,4 +1,9 @@
-"""Looking at the process table: which processes of a group are alive, which of our children are zombies."""
+"""Looking at the process table: which processes of a group are alive, which of our children are zombies.
+
+Commands run in a PID namespace of their own (the sandbox), so the pids they print (`$$`, `$!`) mean
+nothing out here. The terminal tests give every command's environment a token instead
+(`TOKEN_VARIABLE`, see conftest.py): a process of the test's commands is one whose environment holds it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,21 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["all_gone", "group_is_gone", "is_alive", "live_members", "our_zombies", "read_pids", "zombies_of"]
+__all__ = [
+    "TOKEN_VARIABLE",
+    "all_gone",
+    "group_is_gone",
+    "is_alive",
+    "live_members",
+    "our_zombies",
+    "read_pids",
+    "still_running",
+    "token_holders",
+    "zombies_below",
+    "zombies_of",
+]
+
+TOKEN_VARIABLE = "M2BRIDGE_TEST_TOKEN"
 
 
 def _table() -> list[tuple[int, str, int, int]]:
@@ -91,3 +110,45 @@ def read_pids(folder: Path, names: list[str], within: float = 10.0) -> list[int]
             f"no pid in {[n for n, t in zip(names, texts, strict=True) if not t]}"
         )
         time.sleep(0.02)
+
+
+def token_holders(token: str) -> list[int]:
+    """Live processes (not zombies) whose environment holds `TOKEN_VARIABLE=token`."""
+    needle = f"{TOKEN_VARIABLE}={token}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:
+            continue  # it exited while we looked
+        if needle in environ.split(b"\0") and is_alive(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+def still_running(token: str, within: float = 3.0) -> list[int]:
+    """The processes holding `token` still alive after waiting up to `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        left = token_holders(token)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
+
+
+def zombies_below(root: int) -> list[int]:
+    """Zombies anywhere in the process tree below `root` (not reaped by whoever should)."""
+    table = _table()
+    children: dict[int, list[int]] = {}
+    for pid, _, ppid, _ in table:
+        children.setdefault(ppid, []).append(pid)
+    below: set[int] = set()
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in below:
+                below.add(child)
+                stack.append(child)
+    return [pid for pid, state, _, _ in table if pid in below and state == "Z"]
