@@ -86,8 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.name != "posix":
         print("m2bridge lsp: Windows is not supported yet (the tools need POSIX processes).", file=sys.stderr)
         return 1
+    # The level follows the prefix: the VS Code extension logs each line at it (client.ts serverLogLevel).
     logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="m2bridge lsp: %(name)s: %(message)s"
+        level=logging.WARNING, stream=sys.stderr, format="m2bridge lsp: %(levelname)s %(name)s: %(message)s"
     )
     server = build_server(ServerOptions(read_only=args.read_only, no_terminal=args.no_terminal))
     output_gone = False

@@ -5,6 +5,8 @@
 
 import { accessSync, constants, statSync } from "node:fs";
 import { homedir } from "node:os";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 
 import * as vscode from "vscode";
 import {
@@ -73,6 +75,31 @@ export class TurnsCapability extends ExperimentalCapability {
   }
 }
 
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
+const SERVER_LEVELS: Record<string, LogLevel> = {
+  CRITICAL: "error",
+  ERROR: "error",
+  WARNING: "warn",
+  INFO: "info",
+  DEBUG: "debug",
+};
+
+/** The level of a line the server writes to stderr. Its log lines read "m2bridge lsp: LEVEL logger:
+ * message" (lsp/cli.py); anything else there (a traceback, a crash before logging started) is an error.
+ * vscode-languageclient would log every stderr line as an error, a warning such as pygls's "Cancel
+ * notification for unknown message id" (VS Code cancelled a request already answered) among them. */
+export function serverLogLevel(line: string): LogLevel {
+  const level = /^m2bridge lsp: ([A-Z]+) /.exec(line)?.[1];
+  return (level !== undefined ? SERVER_LEVELS[level] : undefined) ?? "error";
+}
+
+function logLines(level: (line: string) => LogLevel) {
+  return (input: Readable, channel: vscode.LogOutputChannel): void => {
+    createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 }).on("line", (line: string) => channel[level(line)](line));
+  };
+}
+
 /** The document's state before an M2 edit, for the ledger: a document that is not open holds no changes. */
 function noteEdit(ledger: EditLedger, edit: unknown): void {
   const open = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.toString(), d]));
@@ -92,6 +119,8 @@ export function clientOptions(
     initializationOptions: init,
     synchronize: { configurationSection: SECTION },
     outputChannel: output,
+    // The server's stderr at the level each line was logged at (stdout carries LSP itself).
+    stdioOptions: { stdout: logLines(() => "info"), stderr: logLines(serverLogLevel) },
     // What the user must act on shows as a card in the chat view (a turn's error, a failed start); the
     // server's window/showMessage carries the rest (settings it could not apply).
     revealOutputChannelOn: RevealOutputChannelOn.Never,

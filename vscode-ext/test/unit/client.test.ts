@@ -4,7 +4,9 @@ import { describe, it } from "node:test";
 import type * as vscode from "vscode";
 import type { ApplyWorkspaceEditParams, ClientCapabilities } from "vscode-languageclient/node";
 
-import { SaveDocumentsCapability, TurnsCapability, clientOptions, isTurnEnded, isTurnStarted } from "../../src/client";
+import { Readable } from "node:stream";
+
+import { SaveDocumentsCapability, TurnsCapability, clientOptions, isTurnEnded, isTurnStarted, serverLogLevel } from "../../src/client";
 import { EditLedger } from "../../src/saveDocuments";
 import { Uri, stub, window } from "./vscode-stub";
 
@@ -38,6 +40,32 @@ describe("the language client's set-up", () => {
     assert.equal(isTurnEnded({ sessionId: "s1", result: { ...result, error: { code: 3 } } }), false);
     assert.equal(isTurnEnded({ sessionId: "s1", result: null }), false);
     assert.equal(isTurnEnded({ sessionId: "s1" }), false);
+  });
+
+  it("logs the server's stderr at each line's own level: a warning is not an error, a traceback is", async () => {
+    assert.equal(serverLogLevel('m2bridge lsp: WARNING pygls.protocol.json_rpc: Cancel notification for unknown message id "6"'), "warn");
+    assert.equal(serverLogLevel("m2bridge lsp: ERROR lsp.stdio: the client sent a malformed header"), "error");
+    assert.equal(serverLogLevel("m2bridge lsp: CRITICAL x: y"), "error");
+    assert.equal(serverLogLevel("m2bridge lsp: INFO x: y"), "info");
+    assert.equal(serverLogLevel("Traceback (most recent call last):"), "error");
+    assert.equal(serverLogLevel("m2bridge lsp: Windows is not supported yet"), "error");
+    const logged: [string, string][] = [];
+    const channel = {
+      error: (line: string) => logged.push(["error", line]),
+      warn: (line: string) => logged.push(["warn", line]),
+      info: (line: string) => logged.push(["info", line]),
+      debug: (line: string) => logged.push(["debug", line]),
+    } as unknown as vscode.LogOutputChannel;
+    const stderr = clientOptions({}, output, new EditLedger()).stdioOptions?.stderr;
+    assert.ok(stderr, "the client options route the server's stderr");
+    const input = Readable.from(['m2bridge lsp: WARNING pygls.protocol.json_rpc: Cancel notification for unknown message id "6"\nTraceback (most recent call last):\n']);
+    stderr(input, channel);
+    await new Promise((resolve) => input.on("close", resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(logged, [
+      ["warn", 'm2bridge lsp: WARNING pygls.protocol.json_rpc: Cancel notification for unknown message id "6"'],
+      ["error", "Traceback (most recent call last):"],
+    ]);
   });
 
   it("syncs files and untitled buffers, sends the m2bridge settings, and follows their changes", () => {
