@@ -50,6 +50,7 @@ from tests.support.code_server import (
     chromium_page,
     folder_url,
     install_extension,
+    log_entries,
     log_files,
     make_dirs,
     missing_prerequisites,
@@ -127,6 +128,30 @@ def keep_artifacts(shots: Path, dirs: CodeServerDirs, console: list[tuple[str, s
 
 def keep_console(console: list[tuple[str, str]], message: Any) -> None:
     console.append((str(message.type), str(message.text)))
+
+
+def keep_http_error(console: list[tuple[str, str]], response: Any) -> None:
+    if int(response.status) >= 400:
+        console.append(("http", f"{response.status} {response.url}"))
+
+
+def logged_errors(dirs: CodeServerDirs, console: list[tuple[str, str]]) -> list[str]:
+    """Errors the extension logged (but the failed start the scenario begins with), and the workbench's
+    errors about it: a message, or a file of it that could not be loaded."""
+    own = [
+        text
+        for path in log_files(dirs, "m2bridge.log")
+        for level, text in log_entries(path)
+        if level == "error"
+    ]
+    expected = re.compile(r"the language server could not start: spawn m2bridge ENOENT")
+    browser = [
+        f"{kind}: {text}"
+        for kind, text in console
+        if (kind == "error" and re.search(r"m2bridge|\bM2\b", text, re.I))
+        or (kind == "http" and f"{EXTENSION_ID}-" in text)
+    ]
+    return [text for text in own if not expected.search(text)] + browser
 
 
 def open_chat_view(page: Any) -> Any:
@@ -578,6 +603,7 @@ def test_a_user_walks_the_chat_view_from_no_server_to_the_terminal_and_it_reads_
     try:
         with running_code_server(dirs, env) as base, chromium_page() as page:
             page.on("console", functools.partial(keep_console, console))
+            page.on("response", functools.partial(keep_http_error, console))
             try:
                 page.goto(folder_url(base, repo), timeout=60_000)
                 wait_for_workbench(page)
@@ -599,6 +625,8 @@ def test_a_user_walks_the_chat_view_from_no_server_to_the_terminal_and_it_reads_
     finally:
         keep_artifacts(shots, dirs, console, report_of(results))
 
+    # Nothing went wrong on the way that the view did not show.
+    assert not logged_errors(dirs, console), "\n".join(logged_errors(dirs, console))
     # The fake saw every request's history as it sent it (thinking included) and nothing unscripted.
     assert not fake_minimax.violations, fake_minimax.violations
     # Every theme was measured, text and all.
