@@ -11,7 +11,7 @@ from pathlib import Path
 from m2bridge.config import Settings
 from m2bridge.tools import Tool
 from mcp_tools.disk import DiskWorkspace
-from mcp_tools.toolkit import ToolOptions, WorkspaceFactory, open_toolset
+from mcp_tools.toolkit import ToolOptions, WorkspaceFactory, open_toolset, sandbox_policy
 
 __all__ = ["open_engine_tools"]
 
@@ -35,6 +35,7 @@ async def open_engine_tools(
         read_only=read_only,
         no_terminal=no_terminal,
         secrets=secrets,
+        sandbox=sandbox_policy(settings),
     )
     toolset = open_toolset(options, workspace=files)
     try:
