@@ -55,13 +55,15 @@ _INSTRUCTIONS = (
 )
 
 
-def build_server(tools: Sequence[Tool], context: ToolContext) -> Server[Any]:
+def build_server(tools: Sequence[Tool], context: ToolContext, note: str = "") -> Server[Any]:
+    """`note` joins the instructions: what the client's model must know of this server's tool set (why
+    the process tools are absent)."""
     configure_logging()
     served = _ServedTools(tools, context)
     server: Server[Any] = Server(
         _NAME,
         version=__version__,
-        instructions=_INSTRUCTIONS,
+        instructions=f"{_INSTRUCTIONS} {note}" if note else _INSTRUCTIONS,
         get_tool_input_schema=served.input_schema,
         on_list_tools=served.list_tools,
         on_call_tool=served.call_tool,

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from socket import socket
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import anyio
 
@@ -18,8 +18,12 @@ from m2bridge.config import load_settings
 from m2bridge.errors import M2BridgeError
 from m2bridge.exits import flush_stdout, output_closed, sole_error
 from m2bridge.process_guard import harden_process
+from m2bridge.sandbox_choice import add_sandbox_arguments, choose_sandbox, flag_choice
 from m2bridge.tools import Tool
 from mcp_tools.failure import ToolFailure
+
+if TYPE_CHECKING:
+    from mcp_tools.sandbox import SandboxPolicy
 
 __all__ = ["build_parser", "main"]
 
@@ -59,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="only reading tools: no write, edit, run, m2_task"
     )
     parser.add_argument("--no-terminal", action="store_true", help="no run_command or process tools")
+    add_sandbox_arguments(parser)
     parser.add_argument(
         "--max-tasks", type=int, default=None, metavar="N", help="m2_task runs at once (default 16)"
     )
@@ -203,12 +208,16 @@ async def _serve(args: argparse.Namespace) -> None:
     from mcp_tools.catalog import M2_TASK, LazyTool, tool_class
     from mcp_tools.manifest import spec_of
     from mcp_tools.server.app import build_server
-    from mcp_tools.toolkit import ToolOptions, open_toolset
+    from mcp_tools.toolkit import ToolOptions, open_toolset, sandbox_policy
 
     roots = [Path(r) for r in args.root] or [Path.cwd()]
     settings = load_settings(workspace=roots[0].resolve())
+    settings = choose_sandbox(settings, flag_choice(args), "the command line")
     for warning in settings.warnings:
         print(f"m2bridge: {warning}", file=sys.stderr)
+    policy = sandbox_policy(settings)
+    runs_commands = not args.read_only and not args.no_terminal
+    note = _sandbox_notice(policy) if runs_commands else ""
     token = path = None
     if args.transport == "http":
         from mcp_tools.server.token import load_or_create_token
@@ -223,6 +232,7 @@ async def _serve(args: argparse.Namespace) -> None:
         read_only=args.read_only,
         no_terminal=args.no_terminal,
         secrets=secrets,
+        sandbox=policy,
     )
     toolset = open_toolset(options)
     tools = list(toolset.tools)
@@ -238,7 +248,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
         task = LazyTool(spec_of(M2_TASK), build_task)
         tools.append(task)
-    server = build_server(tools, toolset.context)
+    server = build_server(tools, toolset.context, note)
     # Everything loaded so far lives as long as the server: keep the collector from rescanning it per call.
     gc.freeze()
     gc.enable()
@@ -289,6 +299,22 @@ async def _serve(args: argparse.Namespace) -> None:
             built = None if task is None else task.built
             if built is not None:
                 await cast("_Closing", built).aclose()
+
+
+def _sandbox_notice(policy: SandboxPolicy) -> str:
+    """Say once on stderr that commands run unsandboxed, or that no sandbox exists; and return what the
+    client's model is told in the server's instructions when the process tools are absent for it.
+
+    The instructions (sent with `initialize`) rather than a stand-in tool: a client shows them to its
+    model with the tool list, and an absent tool cannot be called by mistake."""
+    from mcp_tools.sandbox import sandbox_support, startup_notice
+    from mcp_tools.toolkit import sandbox_note
+
+    support = sandbox_support()
+    notice = startup_notice(policy, support)
+    if notice is not None:
+        print(notice, file=sys.stderr)
+    return sandbox_note(policy, support)
 
 
 class _Closing(Protocol):
