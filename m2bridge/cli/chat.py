@@ -21,6 +21,7 @@ from m2bridge.client.events import TextDelta
 from m2bridge.config import Settings
 from m2bridge.conversation import Conversation, turn_to_snake
 from m2bridge.errors import M2BridgeError
+from m2bridge.sandbox_choice import flag_choice
 from m2bridge.tools import Approver
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def run_chat(args: argparse.Namespace) -> int:
 def _one_shot(args: argparse.Namespace) -> int:
     try:
         prompt = _prompt_of(args.prompt)
-        settings, workspace = open_settings(quiet=args.json)
+        settings, workspace = open_settings(quiet=args.json, sandbox=flag_choice(args))
     except M2BridgeError as err:
         return _report(args, TurnResult(session_id="", stop_reason="error", error=err))
     return _report(args, asyncio.run(_one_turn(args, settings, workspace, prompt)))
@@ -135,7 +136,7 @@ _HINT = "/help lists the commands · Ctrl-C stops a turn · /exit quits"
 async def _interactive(args: argparse.Namespace) -> int:
     from prompt_toolkit import PromptSession
 
-    settings, workspace = open_settings()
+    settings, workspace = open_settings(sandbox=flag_choice(args))
     settings.require_key()
     console = console_for(sys.stdout)
     renderer = TerminalRenderer(console)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,47 @@ def _tools(settings: Settings) -> Check:
     return True, "tools: git, ripgrep and the repo and terminal tools are installed"
 
 
+def _bwrap_version() -> str:
+    """`bubblewrap 0.8.0 (/usr/bin/bwrap)`, or just the name when its version cannot be had."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return "bubblewrap"
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return f"bubblewrap ({path})"
+    return f"{done.stdout.strip() or 'bubblewrap'} ({path})"
+
+
+def _sandbox(settings: Settings) -> Check:
+    """The policy in force, what enforces it, or what is missing, what fixes it and what happens meanwhile.
+
+    Only a machine where commands cannot run at all fails: `off`, chosen or allowed as the fallback, is
+    the user's decision and is said plainly."""
+    from mcp_tools.sandbox import sandbox_support
+    from mcp_tools.toolkit import PROCESS_TOOLS
+
+    source = settings.sources.get("sandbox", "the default")
+    network = "network allowed" if settings.allow_network else "no network"
+    if settings.sandbox == "off":
+        return True, f"sandbox off (from {source}): commands run unsandboxed, with all your rights"
+    support = sandbox_support()
+    policy = f"sandbox {settings.sandbox} (from {source}), {network}"
+    if support.available:
+        mechanism = _bwrap_version() if support.mechanism == "bubblewrap" else support.mechanism
+        return True, f"{policy}: commands run under {mechanism}"
+    fix = f"; fix: {support.fix}" if support.fix else ""
+    if settings.allow_unsandboxed:
+        return True, (
+            f"{policy}, but no sandbox here ({support.problem}){fix}; meanwhile commands run unsandboxed "
+            f'(sandbox_fallback = "off" in {settings.sources.get("sandbox_fallback", "config.toml")})'
+        )
+    return False, (
+        f"{policy}, but no sandbox here ({support.problem}){fix}; until then {', '.join(PROCESS_TOOLS)} are "
+        'absent (or set sandbox_fallback = "off" in config.toml to run commands unsandboxed)'
+    )
+
+
 def run_doctor() -> int:
     # soft_wrap: a piped report keeps each check on one line instead of wrapping at 80 columns.
     console = Console(highlight=False, soft_wrap=True)
@@ -125,7 +167,15 @@ def run_doctor() -> int:
     console.print(Text(f"config file: {user_config_path()}", style="dim"))
     for warning in settings.warnings:
         console.print(Text(f"! {warning}", style="yellow"))
-    checks: list[Callable[[Settings], Check]] = [_key, _region, _protocol, _key_works, _store, _tools]
+    checks: list[Callable[[Settings], Check]] = [
+        _key,
+        _region,
+        _protocol,
+        _key_works,
+        _store,
+        _tools,
+        _sandbox,
+    ]
     failed = 0
     for check in checks:
         ok, message = check(settings)

@@ -14,6 +14,7 @@ from m2bridge import __version__
 from m2bridge.errors import M2BridgeError
 from m2bridge.exits import describe_os_error, flush_stdout, output_closed
 from m2bridge.process_guard import harden_process
+from m2bridge.sandbox_choice import add_sandbox_arguments
 
 __all__ = ["build_parser", "main"]
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("-p", "--prompt", metavar="PROMPT", help="send one prompt, print the answer, exit")
     chat.add_argument("--json", action="store_true", help="with -p: print exactly one JSON object")
     chat.add_argument("--yes", action="store_true", help="allow destructive tools without asking")
+    add_sandbox_arguments(chat)
 
     sessions = commands.add_parser(
         "sessions", help="list, show, export, fork, remove or recover stored sessions"
