@@ -18,6 +18,7 @@ from lsp.server import M2LanguageServer, ServerOptions, build_server
 from lsp.stdio_loop import serve_frames
 from m2bridge.exits import output_closed
 from m2bridge.process_guard import harden_process
+from m2bridge.sandbox_choice import add_sandbox_arguments, flag_choice
 
 __all__ = ["build_parser", "main"]
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="only reading tools: no write, edit, run or process tools"
     )
     parser.add_argument("--no-terminal", action="store_true", help="no run_command or process tools")
+    add_sandbox_arguments(parser)
     # vscode-languageclient adds these to a stdio server's command line.
     parser.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--clientProcessId", help=argparse.SUPPRESS)
@@ -90,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="m2bridge lsp: %(levelname)s %(name)s: %(message)s"
     )
-    server = build_server(ServerOptions(read_only=args.read_only, no_terminal=args.no_terminal))
+    options = ServerOptions(read_only=args.read_only, no_terminal=args.no_terminal, sandbox=flag_choice(args))
+    server = build_server(options)
     output_gone = False
     try:
         output_gone = asyncio.run(_serve(server))

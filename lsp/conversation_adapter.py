@@ -15,7 +15,7 @@ import contextlib
 import os
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lsprotocol import types
@@ -35,6 +35,7 @@ from m2bridge.agent import TurnResult
 from m2bridge.conversation import Conversation, ConversationService, TurnControl, turn_to_camel
 from m2bridge.errors import M2BridgeError, SessionNotFound
 from m2bridge.messages import ContextTurn
+from m2bridge.sandbox_choice import SandboxChoice
 from m2bridge.tools import Tool
 
 __all__ = [
@@ -69,6 +70,7 @@ ANSWER_SHOWN = 4000
 class ServerOptions:
     read_only: bool = False
     no_terminal: bool = False
+    sandbox: SandboxChoice = field(default_factory=SandboxChoice)  # what --sandbox and --allow-network chose
 
 
 class EditorConversations:
@@ -104,6 +106,7 @@ class EditorConversations:
                 note=EDITOR_NOTE,
             )
         self._service.settings, self._service.workspace = self.setup.settings, self.setup.workspace
+        self._service.note = "\n\n".join(filter(None, (EDITOR_NOTE, self.setup.sandbox_note())))
         return self._service
 
     def _open_tools(self) -> AbstractAsyncContextManager[Sequence[Tool]]:

@@ -53,8 +53,10 @@ def build_server(
     state = EditorState()
     buffers = Buffers()
     link = EditorLink(server)
-    setup = EditorSetup(link, env)
-    conversations = EditorConversations(link, buffers, state, setup, options or ServerOptions())
+    options = options or ServerOptions()
+    runs_commands = not (options.read_only or options.no_terminal)
+    setup = EditorSetup(link, env, options.sandbox, runs_commands=runs_commands)
+    conversations = EditorConversations(link, buffers, state, setup, options)
     server.conversations = conversations
 
     register_lifecycle(server, link, setup, conversations)

@@ -4,6 +4,10 @@ An editor's workspace settings can come with a cloned repository, so they get th
 project's `.m2bridge.toml`: they may pick the protocol, the model, and one of MiniMax's own two hosts;
 a self-hosted base URL only on this machine (loopback). Anything else belongs in config.toml or the
 environment. API keys are never read from settings, whatever they are called.
+
+The sandbox (`sandbox`, `allowNetwork`) is read only from what the editor sends when it starts the server
+(`initializationOptions`; VS Code sends them from user settings only, as machine-scoped settings), never
+from a `workspace/configuration` answer, which can carry a workspace's values: see `EditorSetup`.
 """
 
 from __future__ import annotations
@@ -12,11 +16,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings, load_settings
+from m2bridge.config import CHINA_HOST, GLOBAL_HOST, Settings, load_settings, sandbox_name
+from m2bridge.errors import ConfigError
 from m2bridge.json_values import is_mapping
+from m2bridge.sandbox_choice import SandboxChoice
 from mcp_tools.loopback import is_loopback
 
-__all__ = ["EDITOR_KEYS", "EditorSettings", "read_editor_settings", "settings_with"]
+__all__ = [
+    "EDITOR_KEYS",
+    "SANDBOX_KEYS",
+    "EditorSettings",
+    "read_editor_settings",
+    "read_sandbox_settings",
+    "settings_with",
+]
 
 # Editor key -> the environment variable it stands for (the environment ranks first in load_settings).
 EDITOR_KEYS = {
@@ -25,6 +38,8 @@ EDITOR_KEYS = {
     "host": "MINIMAX_API_HOST",
     "baseUrl": "M2BRIDGE_BASE_URL",
 }
+# The editor's names of the sandbox settings (read by `read_sandbox_settings`, not as EDITOR_KEYS).
+SANDBOX_KEYS = ("sandbox", "allowNetwork")
 _SECRET_WORDS = ("key", "token", "secret", "password")
 _MINIMAX_HOSTS = {GLOBAL_HOST, CHINA_HOST}
 
@@ -81,3 +96,26 @@ def settings_with(editor: EditorSettings, env: Mapping[str, str], workspace: Pat
     """The engine's settings with the editor's choices ranked above config files and the environment."""
     overlay = {EDITOR_KEYS[name]: value for name, value in editor.items()}
     return load_settings({**env, **overlay}, workspace=workspace)
+
+
+def read_sandbox_settings(raw: object) -> tuple[SandboxChoice, list[str]]:
+    """The editor's `sandbox` and `allowNetwork`, and a warning naming the choices for an unusable one.
+
+    An empty or absent value says nothing: the user config, then the default, decide."""
+    if not is_mapping(raw):
+        return SandboxChoice(), []
+    warnings: list[str] = []
+    mode = raw.get("sandbox")
+    if mode is not None and mode != "":
+        try:
+            mode = sandbox_name(mode, "m2bridge.sandbox")
+        except ConfigError as err:
+            warnings.append(f"{err} Ignored.")
+            mode = None
+    else:
+        mode = None
+    allow = raw.get("allowNetwork")
+    if allow is not None and not isinstance(allow, bool):
+        warnings.append(f"m2bridge.allowNetwork must be true or false; got {allow!r}. Ignored.")
+        allow = None
+    return SandboxChoice(mode=mode, allow_network=allow), warnings

@@ -49,7 +49,7 @@ def register_lifecycle(
         section = _editor_section(params.initialization_options)
         if is_mapping(section):
             init_options.update(section)
-        setup.configure(init_options)
+        setup.configure(init_options, at_start=True)
 
     async def refresh_settings(pushed: object = None) -> None:
         try:

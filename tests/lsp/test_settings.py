@@ -169,3 +169,31 @@ def test_an_editor_base_url_never_receives_the_minimax_key(tmp_path: Path, works
 def test_an_editor_api_that_is_no_protocol_is_a_config_error(tmp_path: Path, workspace: Path) -> None:
     with pytest.raises(ConfigError, match="gopher"):
         settings_with({"api": "gopher"}, isolated_env(tmp_path), workspace)
+
+
+def test_the_editors_sandbox_settings_are_read_with_their_types() -> None:
+    from lsp.settings import read_sandbox_settings
+    from m2bridge.sandbox_choice import SandboxChoice
+
+    assert read_sandbox_settings({"sandbox": "read-only", "allowNetwork": True}) == (
+        SandboxChoice(mode="read-only", allow_network=True),
+        [],
+    )
+    assert read_sandbox_settings({"sandbox": "", "allowNetwork": None}) == (SandboxChoice(), [])
+    assert read_sandbox_settings(None) == (SandboxChoice(), [])
+
+
+def test_an_unusable_sandbox_setting_is_ignored_with_a_warning_naming_the_choices() -> None:
+    from lsp.settings import read_sandbox_settings
+    from m2bridge.sandbox_choice import SandboxChoice
+
+    choice, warnings = read_sandbox_settings({"sandbox": "loose", "allowNetwork": "yes"})
+    assert choice == SandboxChoice()
+    assert warnings == [
+        'm2bridge.sandbox must be one of "off", "read-only", "workspace-write"; got \'loose\'. Ignored.',
+        "m2bridge.allowNetwork must be true or false; got 'yes'. Ignored.",
+    ]
+
+
+def test_the_sandbox_is_no_editor_key_a_configuration_answer_could_carry() -> None:
+    assert not {"sandbox", "allowNetwork"} & set(EDITOR_KEYS)
