@@ -73,7 +73,7 @@ from tests.support.code_server import (
 from tests.support.contrast import MINIMUM_TEXT_CONTRAST, TextContrast
 from tests.support.env import m2_env, make_project
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]
 
 ARTIFACTS = ROOT / "test-artifacts" / "vscode-scenario"
 NARROW = 200
@@ -258,7 +258,7 @@ def step_no_key_then_set_key(walk: Walk) -> None:
 def step_chat_with_thinking_and_a_tool(walk: Walk) -> None:
     page, chat, fake = walk.page, walk.chat, walk.fake
     open_file(page, "notes.py")  # where Insert puts the code
-    fake.token_delay = 0.03
+    fake.token_delay = 0.05
     fake.script(
         CallTools([("read_file", {"path": "app.py"})], thinking=THINKING),
         Reply(ANSWER, thinking="It returns the constant 1."),
