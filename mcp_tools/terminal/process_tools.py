@@ -10,6 +10,7 @@ from m2bridge.tools import ToolOutcome
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.budget import clip
 from mcp_tools.failure import ToolFailure
+from mcp_tools.sandbox import denial_note, hidden_paths
 from mcp_tools.terminal.common import (
     NETWORK_DESCRIPTION,
     check_posix,
@@ -99,6 +100,12 @@ class _ProcessTool:
             lines.append(f"[long output clipped; the whole output is in {whole} (read_file, offset/limit)]")
         lines.append("")
         lines.append(body or "(no new output)")
+        walls = process.confinement
+        if walls is not None and not process.running:
+            hidden = hidden_paths((*walls.roots, *walls.readable))
+            note = denial_note(reading.text, process.returncode, walls, hidden)
+            if note is not None:
+                lines.append(note)
         return "\n".join(lines)
 
 

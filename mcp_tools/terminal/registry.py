@@ -85,8 +85,10 @@ class ManagedProcess:
         buffer_limit: int,
         max_lifetime: float,
         grace: float,
+        confinement: Confinement | None = None,
     ) -> None:
         self.id = ident
+        self.confinement = confinement
         self.command = command
         self.cwd = cwd
         self.pid = job.pid
@@ -359,6 +361,7 @@ class ProcessRegistry:
             buffer_limit=self.buffer_limit,
             max_lifetime=min(max_lifetime or DEFAULT_LIFETIME, self.max_lifetime),
             grace=self.grace,
+            confinement=confinement,
         )
         self._processes[ident] = process
         self._forget_old_exited()

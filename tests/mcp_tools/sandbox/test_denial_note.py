@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mcp_tools.budget import Spill
+from mcp_tools.paths import PathPolicy
 from mcp_tools.sandbox import Confinement, SandboxMode, denial_note
+from mcp_tools.terminal import ProcessRegistry, RunCommand, StartProcess
+from mcp_tools.tool_context import ToolContext
 
 WRITE = Confinement(SandboxMode.WORKSPACE_WRITE, network=False, roots=(Path("/repo"),))
 READ = Confinement(SandboxMode.READ_ONLY, network=False, roots=(Path("/repo"),))
@@ -41,3 +45,25 @@ def test_no_note_on_success_or_without_a_sign_or_with_the_sandbox_off():
     assert denial_note("error: tests failed", 1, WRITE) is None
     off = Confinement(SandboxMode.OFF, network=False, roots=())
     assert denial_note("Read-only file system", 1, off) is None
+
+
+async def test_run_command_and_start_process_add_the_note_to_a_failure_the_sandbox_caused(tmp_path: Path):
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "spill").mkdir()
+    ctx = ToolContext(
+        base_policy=PathPolicy.of([tmp_path / "repo"], read_only_roots=[tmp_path / "spill"]),
+        spill=Spill(tmp_path / "spill"),
+        workspace=None,  # type: ignore[arg-type]  # the process tools never use it
+    )
+    ran = await RunCommand(ctx).call({"command": "touch /etc/m2bridge-denied"})
+    assert ran.content.splitlines()[-1].startswith("[sandbox workspace-write: a write was refused"), (
+        ran.content
+    )
+    registry = ProcessRegistry(grace=0.5)
+    try:
+        started = await StartProcess(ctx, registry).call(
+            {"command": "touch /etc/m2bridge-denied; sleep 0.2; exit 1", "wait_for": "never", "timeout": 10}
+        )
+    finally:
+        await registry.close()
+    assert "[sandbox workspace-write: a write was refused" in started.content, started.content
