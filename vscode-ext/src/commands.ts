@@ -13,7 +13,7 @@ import { explainPrompt, fixPrompt } from "./prompts";
 import { type ApiKeyStore, KEY_VARIABLE, keyProblem } from "./secrets";
 import { chatCommandLine } from "./serverCommand";
 import { sessionItems } from "./sessionItems";
-import { SECTION, serverCommand } from "./settings";
+import { SECTION, sandboxChoice, serverCommand } from "./settings";
 import { escapeIcons, shortId } from "./status";
 
 export const COMMANDS = {
@@ -139,7 +139,8 @@ async function openSessionInTerminal(deps: CommandDeps): Promise<void> {
     ...(folder ? { cwd: folder.uri } : {}),
   });
   terminal.show();
-  terminal.sendText(chatCommandLine(serverCommand(vscode.workspace.getConfiguration(SECTION), homedir()), id));
+  const config = vscode.workspace.getConfiguration(SECTION);
+  terminal.sendText(chatCommandLine(serverCommand(config, homedir()), id, sandboxChoice(config)));
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {

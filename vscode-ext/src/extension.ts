@@ -15,7 +15,7 @@ import { DiagnosticsForwarder, SelectionForwarder } from "./forwarders";
 import { M2McpProvider, MCP_PROVIDER_ID } from "./mcp";
 import { EditLedger } from "./saveDocuments";
 import { ApiKeyStore } from "./secrets";
-import { SECTION, serverCommand } from "./settings";
+import { SANDBOX_KEYS, SECTION, sandboxChoice, serverCommand } from "./settings";
 import { StatusModel } from "./status";
 import { StatusBar } from "./statusBar";
 
@@ -38,6 +38,7 @@ function registerMcp(
         .filter((f) => f.uri.scheme === "file")
         .map((f) => ({ path: f.uri.fsPath, uri: f.uri })),
     serverCommand: () => serverCommand(vscode.workspace.getConfiguration(SECTION), homedir()),
+    sandbox: () => sandboxChoice(vscode.workspace.getConfiguration(SECTION)),
     apiKey: () => keys.get(),
     version: String(context.extension.packageJSON.version ?? "0"),
     Definition: vscode.McpStdioServerDefinition,
@@ -104,6 +105,10 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.serverCommand`)) {
         void server.restart("m2bridge.serverCommand changed");
+        mcpChanged?.fire();
+      } else if (SANDBOX_KEYS.some((key) => e.affectsConfiguration(`${SECTION}.${key}`))) {
+        // The servers read the sandbox once, when they start.
+        void server.restart("the sandbox settings changed");
         mcpChanged?.fire();
       }
     }),

@@ -5,7 +5,7 @@
 import type { CancellationToken, Event, McpStdioServerDefinition, McpServerDefinitionProvider, Uri } from "vscode";
 
 import { KEY_VARIABLE } from "./secrets";
-import { mcpInvocation } from "./serverCommand";
+import { mcpInvocation, type SandboxChoice } from "./serverCommand";
 
 export const MCP_PROVIDER_ID = "m2bridge.mcp";
 export const MCP_LABEL = "m2bridge";
@@ -20,6 +20,8 @@ export interface McpDeps {
   /** The workspace folders on this machine (virtual and remote ones cannot be roots). */
   folders(): readonly McpFolder[];
   serverCommand(): readonly string[];
+  /** The user's sandbox settings, passed to the server as flags. */
+  sandbox?(): SandboxChoice;
   /** The key from SecretStorage, read only when VS Code starts the server. */
   apiKey(): Promise<string | undefined>;
   version: string;
@@ -46,6 +48,7 @@ export class M2McpProvider implements McpServerDefinitionProvider<McpStdioServer
     const { command, args } = mcpInvocation(
       this.deps.serverCommand(),
       folders.map((f) => f.path),
+      this.deps.sandbox?.() ?? {},
     );
     const definition = new this.deps.Definition(MCP_LABEL, command, args, {}, this.deps.version);
     definition.cwd = first.uri;

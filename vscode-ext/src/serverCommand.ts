@@ -35,15 +35,31 @@ export function shellQuote(s: string): string {
 }
 
 /** The line typed into a terminal to continue `sessionId` with `m2bridge chat`. */
-export function chatCommandLine(serverCommand: readonly string[], sessionId: string): string {
+export function chatCommandLine(serverCommand: readonly string[], sessionId: string, sandbox: SandboxChoice = {}): string {
   const { command, args } = m2bridgeInvocation(serverCommand);
-  return [command, ...args, "chat", "--session", sessionId].map(shellQuote).join(" ");
+  return [command, ...args, "chat", "--session", sessionId, ...sandboxArguments(sandbox)].map(shellQuote).join(" ");
 }
 
 /** `m2bridge mcp` with one `--root` per workspace folder. */
-export function mcpInvocation(serverCommand: readonly string[], roots: readonly string[]): Invocation {
+export function mcpInvocation(
+  serverCommand: readonly string[],
+  roots: readonly string[],
+  sandbox: SandboxChoice = {},
+): Invocation {
   const { command, args } = m2bridgeInvocation(serverCommand);
-  return { command, args: [...args, "mcp", ...roots.flatMap((root) => ["--root", root])] };
+  return { command, args: [...args, "mcp", ...roots.flatMap((root) => ["--root", root]), ...sandboxArguments(sandbox)] };
+}
+
+/** The user's sandbox settings (m2bridge.sandbox, m2bridge.allowNetwork), as the servers' flags. */
+export interface SandboxChoice {
+  sandbox?: "workspace-write" | "read-only" | "off";
+  allowNetwork?: boolean;
+}
+
+/** `--sandbox MODE` and `--allow-network` for what the user set; nothing for what they left alone, so
+ * the user config.toml decides then, as it does in a terminal. */
+export function sandboxArguments(choice: SandboxChoice): string[] {
+  return [...(choice.sandbox ? ["--sandbox", choice.sandbox] : []), ...(choice.allowNetwork ? ["--allow-network"] : [])];
 }
 
 /** The server command as the user would type it, for messages. */

@@ -39,6 +39,12 @@ export function serverSettings(config: ConfigurationLike): ServerSettings {
   return out;
 }
 
+/** The sandbox part of serverSettings, for the servers the extension starts with flags. */
+export function sandboxChoice(config: ConfigurationLike): { sandbox?: (typeof SANDBOX_MODES)[number]; allowNetwork?: boolean } {
+  const { sandbox, allowNetwork } = serverSettings(config);
+  return { ...(sandbox ? { sandbox } : {}), ...(allowNetwork !== undefined ? { allowNetwork } : {}) };
+}
+
 export function serverCommand(config: ConfigurationLike, home: string): string[] {
   return normalizeServerCommand(config.get<unknown>("serverCommand"), home);
 }

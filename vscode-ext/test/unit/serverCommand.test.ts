@@ -38,6 +38,15 @@ describe("the server command setting", () => {
     });
   });
 
+  it("passes the user's sandbox settings to `m2bridge mcp` and the terminal's `m2bridge chat` as flags", () => {
+    assert.deepEqual(mcpInvocation(["m2bridge", "lsp"], ["/a"], { sandbox: "read-only", allowNetwork: true }), {
+      command: "m2bridge",
+      args: ["mcp", "--root", "/a", "--sandbox", "read-only", "--allow-network"],
+    });
+    assert.deepEqual(mcpInvocation(["m2bridge", "lsp"], ["/a"], { allowNetwork: false }).args, ["mcp", "--root", "/a"]);
+    assert.equal(chatCommandLine(["m2bridge", "lsp"], "5f2a", { sandbox: "off" }), "m2bridge chat --session 5f2a --sandbox off");
+  });
+
   it("types a shell-safe `m2bridge chat --session ID` into the terminal", () => {
     assert.equal(chatCommandLine(["m2bridge", "lsp"], "5f2a-77"), "m2bridge chat --session 5f2a-77");
     assert.equal(

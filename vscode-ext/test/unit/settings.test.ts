@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 
-import { type ConfigurationLike, SANDBOX_MODES, serverSettings } from "../../src/settings";
+import { type ConfigurationLike, SANDBOX_MODES, sandboxChoice, serverSettings } from "../../src/settings";
 
 type Scoped = { user?: unknown; workspace?: unknown };
 
@@ -16,6 +16,11 @@ function scoped(values: Record<string, Scoped>): ConfigurationLike {
 }
 
 describe("the sandbox settings", () => {
+  it("give the servers the extension starts only the user's own sandbox choice, never a workspace's", () => {
+    assert.deepEqual(sandboxChoice(scoped({ sandbox: { user: "off" }, api: { user: "openai" } })), { sandbox: "off" });
+    assert.deepEqual(sandboxChoice(scoped({ sandbox: { workspace: "off" }, allowNetwork: { workspace: true } })), {});
+  });
+
   it("send the user's sandbox and network choice to the server", () => {
     const settings = serverSettings(scoped({ sandbox: { user: "read-only" }, allowNetwork: { user: true } }));
     assert.deepEqual(settings, { sandbox: "read-only", allowNetwork: true });
