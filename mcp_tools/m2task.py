@@ -31,6 +31,7 @@ from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.failure import ToolFailure
 from mcp_tools.paths import is_within
 from mcp_tools.tool_context import ToolContext
+from mcp_tools.toolkit import sandbox_note
 
 if TYPE_CHECKING:
     from m2bridge.agent import AgentEvent, TurnResult
@@ -88,7 +89,12 @@ class M2Task(ModelTool[TaskArgs]):
 
             # The server closes its own tools; the service closes the client and the store.
             owner = f"m2_task:{os.getpid()}"
-            self._service = ConversationService(self.settings, workspace, owner=owner, tools=self.tools)
+            # Its agent is told, as the client's model is, when the process tools are absent for want of
+            # a sandbox; otherwise it would go on asking for run_command.
+            note = sandbox_note(self.ctx.sandbox)
+            self._service = ConversationService(
+                self.settings, workspace, owner=owner, tools=self.tools, note=note
+            )
         return self._service
 
     async def aclose(self) -> None:

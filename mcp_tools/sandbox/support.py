@@ -25,6 +25,7 @@ __all__ = [
     "SandboxSupport",
     "bubblewrap_features",
     "effective_mode",
+    "probe_again",
     "sandbox_support",
     "startup_notice",
 ]
@@ -138,6 +139,14 @@ def sandbox_support() -> SandboxSupport:
             False, None, f"{SANDBOX_EXEC} is missing", "reinstall macOS's command line tools"
         )
     return SandboxSupport(False, None, f"no sandbox for {sys.platform}", None)
+
+
+def probe_again() -> None:
+    """Forget what the probe found, so the next question probes the machine again (bubblewrap was
+    installed or removed since, or PATH changed)."""
+    bwrap_path.cache_clear()
+    _probe_linux.cache_clear()
+    sandbox_support.cache_clear()
 
 
 def effective_mode(policy: SandboxPolicy, support: SandboxSupport) -> SandboxMode | None:

@@ -19,6 +19,7 @@ from mcp_tools.m2task import M2Task
 from mcp_tools.toolkit import ToolOptions, open_toolset
 from tests.fakes.minimax import Reply
 from tests.support.env import JSON_CONTRACT_FIELDS, m2_env, settings_for
+from tests.support.no_bwrap import path_without_bwrap
 
 
 @pytest.fixture
@@ -112,3 +113,30 @@ async def test_parallel_tasks_share_one_model_client(task: M2Task, fake_minimax:
             group.start_soon(one, n)
     assert len({a["session_id"] for a in answers}) == 4
     assert task._service is not None and task._service.clients.built == 1
+
+
+async def test_without_a_sandbox_the_tasks_agent_is_told_why_it_has_no_process_tools(
+    tmp_path: Path, folders: tuple[Path, Path, Path], fake_minimax: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp_tools.sandbox import support
+
+    a, _, _ = folders
+    monkeypatch.setenv("PATH", path_without_bwrap(tmp_path / "bin"))  # a machine with no bubblewrap, for real
+    support.probe_again()  # the probe is cached per process
+    try:
+        settings = settings_for(m2_env(tmp_path, fake_minimax))
+        toolset = open_toolset(ToolOptions(roots=[a], home=settings.home))
+        m2_task = M2Task(settings, toolset.tools, toolset.context)
+        try:
+            fake_minimax.responder = lambda request: Reply("done")
+            outcome = await m2_task.call({"task": "run the tests"})
+        finally:
+            await m2_task.aclose()
+            await toolset.aclose()
+    finally:
+        support.probe_again()
+    assert not outcome.is_error, outcome.content
+    (request,) = fake_minimax.requests
+    system = json.dumps(request.body.get("system"))
+    assert "run_command" in system and "inside a sandbox" in system and "apt-get install bubblewrap" in system
+    assert "run_command" not in {tool["name"] for tool in request.body.get("tools", [])}
