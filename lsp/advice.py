@@ -26,4 +26,4 @@ _WHAT_TO_DO = {
 
 def error_message(err: M2BridgeError) -> str:
     advice = _WHAT_TO_DO.get(err.code, "")
-    return f"M2: {err}" + (f" {advice}" if advice else "")
+    return f"m2bridge: {err}" + (f" {advice}" if advice else "")

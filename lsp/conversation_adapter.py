@@ -116,7 +116,7 @@ class EditorConversations:
             return EditorWorkspace(roots, self.buffers, self.link)
 
         def warn(text: str) -> None:
-            self.link.show(f"M2: {text}", types.MessageType.Warning)
+            self.link.show(f"m2bridge: {text}", types.MessageType.Warning)
 
         setup = self.setup
         return open_engine_tools(
@@ -164,7 +164,7 @@ class EditorConversations:
         return len(self._running)
 
     async def answer(
-        self, params: ChatParams, title: str = "M2", origin: TurnOrigin = "chat"
+        self, params: ChatParams, title: str = "Asking M2", origin: TurnOrigin = "chat"
     ) -> dict[str, Any]:
         """A turn that answers a request: $/cancelRequest cancels the handler's task, so the turn is stopped
         instead, and the request still gets what arrived. Announced to an editor that shows turns."""
@@ -195,7 +195,9 @@ class EditorConversations:
             control.cancel()
             return await inner
 
-    async def chat(self, params: ChatParams, control: TurnControl, *, title: str = "M2") -> dict[str, Any]:
+    async def chat(
+        self, params: ChatParams, control: TurnControl, *, title: str = "Asking M2"
+    ) -> dict[str, Any]:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.setup.settings_ready.wait(), SETTINGS_WAIT)
         current = self.current_session
@@ -240,7 +242,7 @@ class EditorConversations:
             lambda: chat.session_id,
             self.link.notify,
             progress.report,
-            lambda text: self.link.show(f"M2: {text}"),
+            lambda text: self.link.show(f"m2bridge: {text}"),
             self.setup.settings.context_window,
         )
         block = self.editor_context()

@@ -86,11 +86,11 @@ class EditorSetup:
         try:
             settings = self._with_sandbox(settings_with(editor, self.env, self.workspace))
         except M2BridgeError as err:
-            self.link.show(f"M2: settings not applied: {err}", types.MessageType.Error)
+            self.link.show(f"m2bridge: settings not applied: {err}", types.MessageType.Error)
             return
         self._editor, self._settings = editor, settings
         for warning in settings.warnings:
-            self.link.show(f"M2: {warning}", types.MessageType.Warning)
+            self.link.show(f"m2bridge: {warning}", types.MessageType.Warning)
         if at_start and self.runs_commands:
             self._announce_sandbox(settings)
 

@@ -81,7 +81,7 @@ class EditorWorkspace:
             label="M2 edit",
             description=path,
         )
-        applied, reason = await self._editor.apply_edit(edit, f"M2: edit {path}")
+        applied, reason = await self._editor.apply_edit(edit, f"M2's edit of {path}")
         if not applied:
             why = f" ({reason})" if reason else ""
             raise ToolFailure(

@@ -70,14 +70,14 @@ def register_code_actions(
         uri, diagnostic = parse_arguments(tuple[str, DiagnosticItem], args, FIX)
         state.focus(uri, diagnostic.range)
         raw = diagnostic.model_dump(exclude_none=True)
-        return await command_turn(fix_prompt(where(uri), raw), "M2: fixing", show_answer=False)
+        return await command_turn(fix_prompt(where(uri), raw), "Fixing with M2", show_answer=False)
 
     @server.command(EXPLAIN)
     async def explain(ls: LanguageServer, *args: object) -> dict[str, Any]:
         uri, span = parse_arguments(tuple[str, EditorRange], args, EXPLAIN)
         state.focus(uri, span)
         return await command_turn(
-            explain_prompt(where(uri), span.model_dump()), "M2: explaining", show_answer=True
+            explain_prompt(where(uri), span.model_dump()), "Explaining with M2", show_answer=True
         )
 
     @server.command(REFACTOR)
@@ -87,4 +87,4 @@ def register_code_actions(
         uri, span, instruction = parse_arguments(tuple[str, EditorRange, str | None], args, REFACTOR)
         state.focus(uri, span)
         prompt = refactor_prompt(where(uri), span.model_dump(), instruction)
-        return await command_turn(prompt, "M2: refactoring", show_answer=False)
+        return await command_turn(prompt, "Refactoring with M2", show_answer=False)

@@ -115,7 +115,7 @@ async def test_code_actions_offer_m2_without_calling_it_and_run_only_when_chosen
     assert (repo / "app.py").read_text() == APP.replace("return 1", "return 2")
     prompt = fake_minimax.requests[0].body["messages"][-1]["content"][-1]["text"]
     assert "answer must return 2" in prompt and "app.py" in prompt
-    assert any(isinstance(r, types.WorkDoneProgressBegin) and r.title == "M2: fixing" for r in progress)
+    assert any(isinstance(r, types.WorkDoneProgressBegin) and r.title == "Fixing with M2" for r in progress)
     assert any("Made it return 2." in m for m in info)
     assert result["stopReason"] == "end_turn"
 
