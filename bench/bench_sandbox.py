@@ -89,8 +89,7 @@ def main() -> None:
         sys.exit(f"no sandbox here: {support.problem} (fix: {support.fix})")
     runs = args.runs or (10 if args.quick else 60)
     print(f"run_command, {runs} runs per command and mode, sandbox by {support.mechanism}")
-    ok = anyio.run(_measure, runs)
-    sys.exit(0 if ok else 1)
+    anyio.run(_measure, runs)  # a missed goal is a figure to read, not a failed run (timings vary by machine)
 
 
 if __name__ == "__main__":
