@@ -49,6 +49,18 @@ class Architecture:
     x32_bit: int | None = None  # syscall numbers at or above this are another ABI (x32 on x86_64)
 
 
+# Calls added since Linux 5.x have one number on every architecture (the unified syscall table).
+_UNIFIED = {
+    "open_tree": 428,
+    "move_mount": 429,
+    "fsopen": 430,
+    "fsconfig": 431,
+    "fsmount": 432,
+    "fspick": 433,
+    "clone3": 435,
+    "mount_setattr": 442,
+}
+
 ARCHITECTURES = {
     "x86_64": Architecture(
         audit=0xC000003E,
@@ -67,14 +79,7 @@ ARCHITECTURES = {
             "setns": 308,
             "process_vm_readv": 310,
             "process_vm_writev": 311,
-            "open_tree": 428,
-            "move_mount": 429,
-            "fsopen": 430,
-            "fsconfig": 431,
-            "fsmount": 432,
-            "fspick": 433,
-            "clone3": 435,
-            "mount_setattr": 442,
+            **_UNIFIED,
         },
     ),
     "aarch64": Architecture(
@@ -93,14 +98,7 @@ ARCHITECTURES = {
             "setns": 268,
             "process_vm_readv": 270,
             "process_vm_writev": 271,
-            "open_tree": 428,
-            "move_mount": 429,
-            "fsopen": 430,
-            "fsconfig": 431,
-            "fsmount": 432,
-            "fspick": 433,
-            "clone3": 435,
-            "mount_setattr": 442,
+            **_UNIFIED,
         },
     ),
 }

@@ -10,16 +10,8 @@ from typing import Any
 
 from tests.fakes.minimax import Reply
 from tests.support.env import m2_env, make_project, run_cli, run_json
-from tests.support.no_bwrap import path_without_bwrap
+from tests.support.no_bwrap import PROCESS_TOOLS, path_without_bwrap
 
-PROCESS_TOOLS = {
-    "run_command",
-    "start_process",
-    "read_process",
-    "write_process",
-    "kill_process",
-    "list_processes",
-}
 FIX = "sudo apt-get install bubblewrap"
 
 

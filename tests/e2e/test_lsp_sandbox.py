@@ -13,17 +13,8 @@ from lsprotocol import types
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.env import m2_env, make_project
 from tests.support.lsp_editor import Editor, editor_session
-from tests.support.no_bwrap import path_without_bwrap
+from tests.support.no_bwrap import PROCESS_TOOLS, path_without_bwrap
 from tests.support.sent import tool_results_sent
-
-PROCESS_TOOLS = {
-    "run_command",
-    "start_process",
-    "read_process",
-    "write_process",
-    "kill_process",
-    "list_processes",
-}
 
 
 def offered(request: Any) -> set[str]:

@@ -17,16 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.no_bwrap import path_without_bwrap
-
-PROCESS_TOOLS = {
-    "run_command",
-    "start_process",
-    "read_process",
-    "write_process",
-    "kill_process",
-    "list_processes",
-}
+from tests.support.no_bwrap import PROCESS_TOOLS, path_without_bwrap
 
 
 @dataclass

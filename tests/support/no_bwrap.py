@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["path_without_bwrap"]
+__all__ = ["PROCESS_TOOLS", "path_without_bwrap"]
+
+# The tools that start programs, which a machine without a sandbox must not offer (written out here, not
+# imported from mcp_tools.toolkit, so a tool dropped from the product's list is caught).
+PROCESS_TOOLS = frozenset(
+    {"run_command", "start_process", "read_process", "write_process", "kill_process", "list_processes"}
+)
 
 
 def path_without_bwrap(folder: Path, path: str | None = None) -> str:
