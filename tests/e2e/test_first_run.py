@@ -37,7 +37,8 @@ def ready_project(tmp_path: Path) -> Path:
     """The set-up script beside a .venv that is already set up (made without pip, stamped as installed)."""
     project = tmp_path / "clone"
     (project / "scripts").mkdir(parents=True)
-    shutil.copy2(ROOT / "scripts" / "setup", project / "scripts" / "setup")
+    for script in ("setup", "sandbox"):
+        shutil.copy2(ROOT / "scripts" / script, project / "scripts" / script)
     shutil.copy2(ROOT / "pyproject.toml", project / "pyproject.toml")
     subprocess.run(
         ["python3", "-m", "venv", "--without-pip", str(project / ".venv")], check=True, timeout=120

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import anyio
 import pytest
 
 from tests.fakes.minimax import CallTools, Reply
-from tests.mcp_tools.terminal.procs import all_gone, is_alive, read_pids
+from tests.mcp_tools.terminal.procs import TOKEN_VARIABLE, read_pids, still_running, token_holders
 from tests.support.env import m2_env, make_project
 from tests.support.mcp_clients import server_env, stdio_client, stdio_params, text_of
 from tests.support.sent import tool_results_sent
@@ -77,8 +78,11 @@ async def test_every_process_a_sigkilled_server_started_dies_with_it(tmp_path: P
     root.mkdir()
     run_line, run_names = _spawn("run")
     process_line, process_names = _spawn("process")
-    pids: list[int] = []
-    params = stdio_params([root], server_env(tmp_path / "home"))
+    # The commands run in a PID namespace of their own (the sandbox): the pids they write mean nothing out
+    # here. Every process of theirs carries this token in its environment instead, which /proc shows.
+    token = uuid.uuid4().hex
+    holders: list[int] = []
+    params = stdio_params([root], server_env(tmp_path / "home", **{TOKEN_VARIABLE: token}))
     with contextlib.suppress(Exception):  # the client's session ends badly: its server was killed
         async with stdio_client(params, "legacy") as client, anyio.create_task_group() as group:
             server = _server_pid(root)
@@ -90,12 +94,13 @@ async def test_every_process_a_sigkilled_server_started_dies_with_it(tmp_path: P
             group.start_soon(
                 client.call_tool, "run_command", {"command": run_line + " sleep 300", "timeout": 600}
             )
-            pids = await anyio.to_thread.run_sync(read_pids, root, run_names + process_names)
-            assert [pid for pid in pids if not is_alive(pid)] == []
+            await anyio.to_thread.run_sync(read_pids, root, run_names + process_names)
+            holders = token_holders(token)
             os.kill(server, signal.SIGKILL)
             group.cancel_scope.cancel()
-    assert len(pids) == 6
-    assert all_gone(pids, within=10) == [], f"outlived the SIGKILLed server: {pids}"
+    # Each command's child, setsid'd child and daemon, its shell, and what runs it (supervisor, sandbox).
+    assert len(holders) >= 6, holders
+    assert still_running(token, within=10) == [], f"outlived the SIGKILLed server: {holders}"
 
 
 # Root (CAP_SYS_PTRACE, CAP_SYS_ADMIN) reads a non-dumpable process's environ anyway, so when the suite runs
@@ -155,7 +160,11 @@ _READ_EVERY_ENVIRON = (
 @as_ordinary_user
 async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_user(tmp_path: Path):
     root, home = _ordinary_home(tmp_path)
-    params = stdio_params([root], server_env(home, MINIMAX_API_KEY=FAKE_KEY, TMPDIR=str(home)))
+    # With the sandbox off: what is attacked is the server's own defence (non-dumpable), which must hold
+    # without one (inside the sandbox the command cannot even see the server's /proc entries).
+    params = stdio_params(
+        [root], server_env(home, MINIMAX_API_KEY=FAKE_KEY, TMPDIR=str(home)), "--sandbox", "off"
+    )
     params.command, *params.args = _as_ordinary_user([params.command, *params.args])
     async with stdio_client(params, "legacy") as client:
         server = _server_pid(root)
@@ -216,7 +225,8 @@ def test_chat_stores_no_key_a_command_tried_to_read_from_its_parent(tmp_path: Pa
     (base / "home").mkdir()
     _hand_over(base)
     fake_minimax.script(CallTools([("run_command", {"command": _READ_EVERY_ENVIRON})]), Reply("done"))
-    argv = _as_ordinary_user([sys.executable, "-m", "m2bridge", "chat", "-p", "look", "--yes", "--json"])
+    chat = ["-m", "m2bridge", "chat", "-p", "look", "--yes", "--json", "--sandbox", "off"]  # as above
+    argv = _as_ordinary_user([sys.executable, *chat])
     done = subprocess.run(argv, env=env, cwd=repo, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     results = tool_results_sent(fake_minimax)
