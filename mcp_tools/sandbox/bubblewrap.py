@@ -21,12 +21,13 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from mcp_tools.sandbox.policy import Confinement
 from mcp_tools.sandbox.secrets import hidden_paths
 
-__all__ = ["PRIVATE_SHM_SIZE", "PRIVATE_TMP_SIZE", "bwrap_arguments", "bwrap_path"]
+__all__ = ["PRIVATE_SHM_SIZE", "PRIVATE_TMP_SIZE", "bwrap_arguments", "bwrap_path", "own_installation"]
 # Filling /tmp or /dev/shm must end in ENOSPC, not in the machine's memory running out.
 PRIVATE_TMP_SIZE = 256 * 1024 * 1024
 PRIVATE_SHM_SIZE = 64 * 1024 * 1024
@@ -46,6 +47,32 @@ def _resolver_folder() -> Path | None:
     if real.parts[:2] == ("/", "run") and real.exists():
         return real.parent
     return None
+
+
+# Folders the sandbox replaces with its own empty ones: anything the host keeps there is out of sight.
+_REPLACED = ("/tmp", "/dev/shm", "/run")
+
+
+def own_installation() -> list[str]:
+    """m2bridge's own Python and code, when they lie in a folder the sandbox replaces (a checkout or a
+    virtual environment under /tmp): bound back read-only, or a command could not run the interpreter
+    the server runs on (`sys.executable`), nor import m2bridge from an editable install. They hold no
+    secret of the user's; the rest of those folders stays out of sight."""
+    candidates = {
+        sys.prefix,
+        sys.base_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+        str(Path(__file__).resolve().parents[2]),  # the checkout of an editable install, or site-packages
+    }
+    inside = [
+        os.path.realpath(c) for c in candidates if any(_is_within(os.path.realpath(c), r) for r in _REPLACED)
+    ]
+    # A folder inside another one already listed adds nothing.
+    return sorted(f for f in set(inside) if not any(f != o and _is_within(f, o) for o in inside))
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def bwrap_arguments(
@@ -80,6 +107,8 @@ def bwrap_arguments(
         args += [bind, str(root), str(root)]
     for folder in confinement.readable:
         args += ["--ro-bind", str(folder), str(folder)]
+    for folder in own_installation():
+        args += ["--ro-bind", folder, folder]
     for folder in emptied:
         args += ["--remount-ro", folder]
     args += ["--chdir", str(cwd)]
