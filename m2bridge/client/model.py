@@ -118,6 +118,15 @@ class ModelClient:
                         yield events
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, self.settings) from exc
+        except _MISSHAPEN as exc:
+            # A server's JSON is outside input: a field missing or of another type surfaces wherever the
+            # assemblers read it. However deep, it ends the exchange as one error (what arrived is kept).
+            raise ModelError(
+                f"The model server sent an answer m2bridge cannot read ({type(exc).__name__}: {exc}); what "
+                "arrived before it is kept.",
+                code="bad_response",
+                trace_id=assembler.trace_id,
+            ) from exc
         if not assembler.done:
             raise ModelError(
                 "The connection closed mid-answer; what arrived is kept and marked incomplete.",
@@ -125,6 +134,10 @@ class ModelClient:
                 trace_id=assembler.trace_id,
                 retryable=True,
             )
+
+
+# What reading a misshapen answer raises in the decoders and assemblers (ValueError: JSON that is not).
+_MISSHAPEN = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 def _body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:

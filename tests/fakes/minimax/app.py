@@ -95,6 +95,8 @@ class ModelEndpoint:
             await outlet.json(500, error_body(500, UNKNOWN_ERROR, "internal server error"))
         elif step.kind == "api_error":
             await outlet.json(step.http_status, error_body(step.http_status, step.code, step.message))
+        elif step.kind == "raw_stream":
+            await outlet.sse(list(step.frames), self._fake.token_delay)
         elif step.step is None:
             raise ValueError(f"{step.kind} fault needs a step to serve")
         elif step.kind == "cut_stream":

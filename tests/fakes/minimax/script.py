@@ -23,7 +23,7 @@ class CallTools:
     thinking: str | None = None
 
 
-FaultKind = Literal["rate_limited", "server_error", "api_error", "cut_stream", "slow_first_byte"]
+FaultKind = Literal["rate_limited", "server_error", "api_error", "cut_stream", "slow_first_byte", "raw_stream"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Fault:
     http_status: int = 200
     after_chunks: int = 0
     seconds: float = 0.0
+    frames: tuple[str, ...] = ()
 
     @classmethod
     def rate_limited(cls, retry_after: float = 0.2) -> Fault:
@@ -58,6 +59,11 @@ class Fault:
     def cut_stream(cls, after_chunks: int, step: Reply | CallTools) -> Fault:
         """Serve `step` but drop the connection after `after_chunks` data events."""
         return cls("cut_stream", step=step, after_chunks=after_chunks)
+
+    @classmethod
+    def raw_stream(cls, *frames: str) -> Fault:
+        """Answer with exactly these SSE frames (each a whole `event:`/`data:` block), however malformed."""
+        return cls("raw_stream", frames=frames)
 
     @classmethod
     def slow_first_byte(cls, seconds: float, step: Reply | CallTools) -> Fault:
