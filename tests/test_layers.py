@@ -1,6 +1,6 @@
 """The layers (engine <- tools <- surfaces) are checked by import-linter (pyproject.toml), which reads import
 statements only. An import by name (importlib.import_module, __import__) would slip past it, so none is
-allowed anywhere in the three packages."""
+allowed anywhere in the four packages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("m2bridge", "mcp_tools", "lsp")
+PACKAGES = ("m2bridge", "mcp_tools", "lsp", "acp_agent")
 BY_NAME = {"import_module", "__import__"}
 
 
@@ -38,7 +38,7 @@ def test_the_finder_sees_every_way_of_importing_by_name() -> None:
     assert by_name_imports(source) == [2, 3, 4, 5]
 
 
-def test_no_module_of_the_three_packages_imports_another_by_name() -> None:
+def test_no_module_of_the_four_packages_imports_another_by_name() -> None:
     found = [
         f"{path.relative_to(ROOT)}:{line}"
         for package in PACKAGES

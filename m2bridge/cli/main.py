@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("mcp", help="the MCP server (stdio by default); `m2bridge mcp --help` for options")
     commands.add_parser("lsp", help="the language server, on stdio")
+    commands.add_parser("acp", help="the Agent Client Protocol agent (Zed, JetBrains...), on stdio")
     return parser
 
 
@@ -83,6 +84,8 @@ def _dispatch(given: list[str]) -> int:
         return _run_mcp(given[1:])
     if given[:1] == ["lsp"]:
         return _run_lsp(given[1:])
+    if given[:1] == ["acp"]:
+        return _run_acp(given[1:])
     parser = build_parser()
     args = parser.parse_args(given)
     if args.command is None:
@@ -135,6 +138,14 @@ def _run_lsp(argv: list[str]) -> int:
     except ModuleNotFoundError as exc:
         return _unavailable("lsp", exc)
     return lsp_main(argv)
+
+
+def _run_acp(argv: list[str]) -> int:
+    try:
+        from acp_agent.cli import main as acp_main
+    except ModuleNotFoundError as exc:
+        return _unavailable("acp", exc)
+    return acp_main(argv)
 
 
 def _unavailable(name: str, exc: ModuleNotFoundError) -> int:

@@ -1,0 +1,50 @@
+"""`m2bridge acp [--sandbox MODE] [--allow-network]`: the ACP agent on stdio.
+
+stdout carries JSON-RPC only: logging goes to stderr, and fd 1 itself is pointed at stderr once the
+protocol holds its own copy of it (see `acp_agent.streams`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import cast
+
+from m2bridge.sandbox_choice import SandboxChoice, add_sandbox_arguments, flag_choice
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="m2bridge acp", description="MiniMax-M2 as an Agent Client Protocol agent, on stdio."
+    )
+    add_sandbox_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="m2bridge acp: %(levelname)s %(message)s"
+    )
+    try:
+        asyncio.run(_serve(flag_choice(args)))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _serve(sandbox: SandboxChoice) -> None:
+    from acp import Agent, run_agent
+
+    from acp_agent.agent import M2Agent
+    from acp_agent.streams import protocol_streams
+
+    agent = M2Agent(sandbox, owner=f"acp:{os.getpid()}")
+    reader, writer = await protocol_streams()
+    try:
+        # M2Agent implements the methods this increment offers; the SDK answers the others with
+        # method_not_found (its router looks each method up on the agent).
+        await run_agent(cast(Agent, agent), writer, reader)
+    finally:
+        await agent.aclose()
