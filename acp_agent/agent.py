@@ -1,16 +1,22 @@
 """The ACP agent: the methods an editor calls, on the engine's conversation service.
 
-This increment answers `initialize`, `session/new` and `session/list`; prompts, permissions and
-`session/load` come next (see issue 17). Until then `session/load` is not offered in the capabilities."""
+It answers `initialize`, `session/new`, `session/list`, `session/prompt` and `session/cancel`;
+`session/load` comes next (see issue 17), and until then is not offered in the capabilities.
+
+The engine's service holds one tool set, opened at its first turn; ACP sessions each name their own
+folder (`cwd`), which is the root of their tools. So there is one service per folder: for an editor
+window (one folder, any number of sessions) that is one per process. All of them share the one store."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from acp import PROTOCOL_VERSION, RequestError
+from acp import PROTOCOL_VERSION, RequestError, update_agent_message_text
 from acp.interfaces import Client
 from acp.schema import (
     AcpMcpServer,
@@ -23,16 +29,21 @@ from acp.schema import (
     McpServerStdio,
     NewSessionResponse,
     PromptCapabilities,
+    PromptResponse,
     SessionInfo,
     SseMcpServer,
 )
 
+from acp_agent.permissions import SessionApprover
+from acp_agent.prompts import PromptBlock, prompt_text, stop_reason
+from acp_agent.relay import UpdateRelay
 from acp_agent.sessions import AcpSession, checked_cwd
 from m2bridge import __version__
 from m2bridge.config import Settings, load_settings
-from m2bridge.conversation import ConversationService
+from m2bridge.conversation import ConversationService, TurnControl
 from m2bridge.errors import ConfigError
 from m2bridge.sandbox_choice import SandboxChoice, choose_sandbox
+from m2bridge.tools import Tool
 from m2bridge.workspace import detect_workspace
 
 __all__ = ["AUTH_REQUIRED", "M2Agent"]
@@ -54,7 +65,9 @@ class M2Agent:
         self.client: Client | None = None
         self.client_capabilities: ClientCapabilities | None = None
         self.sessions: dict[str, AcpSession] = {}
-        self._service: ConversationService | None = None
+        self._services: dict[Path, ConversationService] = {}
+        self._approvers: dict[str, SessionApprover] = {}
+        self._running: dict[str, TurnControl] = {}
 
     def on_connect(self, conn: Client) -> None:
         self.client = conn
@@ -92,10 +105,34 @@ class M2Agent:
             raise RequestError(AUTH_REQUIRED, str(err)) from err
         return settings
 
-    def service(self, settings: Settings, cwd: str) -> ConversationService:
-        if self._service is None:
-            self._service = ConversationService(settings, Path(cwd), owner=self.owner)
-        return self._service
+    def service(self, settings: Settings, cwd: Path) -> ConversationService:
+        """The service whose tools work in `cwd` (created with the settings there)."""
+        service = self._services.get(cwd)
+        if service is None:
+            service = self._services[cwd] = self._new_service(settings, cwd)
+        return service
+
+    def _new_service(self, settings: Settings, cwd: Path) -> ConversationService:
+        from mcp_tools.sandbox import sandbox_support  # the agent is a surface: it may use the tools
+        from mcp_tools.toolkit import sandbox_note, sandbox_policy
+
+        workspace = detect_workspace(cwd)
+
+        def tools() -> AbstractAsyncContextManager[Sequence[Tool]]:
+            from mcp_tools.engine_tools import open_engine_tools
+
+            return open_engine_tools(settings, workspace, self._warn, roots=[cwd])
+
+        return ConversationService(
+            settings,
+            workspace,
+            owner=self.owner,
+            tools=tools,
+            note=sandbox_note(sandbox_policy(settings), sandbox_support()),
+        )
+
+    def _warn(self, text: str) -> None:
+        log.warning("%s", text)
 
     # Sessions ---------------------------------------------------------------------------------------
     async def new_session(
@@ -107,8 +144,8 @@ class M2Agent:
     ) -> NewSessionResponse:
         folder = checked_cwd(cwd)
         settings = self.settings_for(cwd)
-        service = self.service(settings, cwd)
-        info = await service.sessions.create(folder, settings.api, settings.model, "")
+        service = self.service(settings, folder)
+        info = await service.sessions.create(service.workspace, settings.api, settings.model, "")
         self.sessions[info.id] = AcpSession(info.id, folder, settings, created_here=True)
         if mcp_servers:
             names = ", ".join(server.name for server in mcp_servers)
@@ -121,12 +158,7 @@ class M2Agent:
     async def list_sessions(
         self, cwd: str | None = None, cursor: str | None = None, **kwargs: Any
     ) -> ListSessionsResponse:
-        if self._service is None:
-            settings = load_settings(workspace=detect_workspace(checked_cwd(cwd)) if cwd else None)
-            service = self.service(settings, cwd or ".")
-        else:
-            service = self._service
-        store = await service.sessions.store()
+        store = await self._any_service(cwd).sessions.store()
         where = str(detect_workspace(checked_cwd(cwd))) if cwd else None
         listed = await store.list(workspace=where)
         return ListSessionsResponse(
@@ -141,17 +173,70 @@ class M2Agent:
             ]
         )
 
+    def _any_service(self, cwd: str | None) -> ConversationService:
+        """A service for the store alone (they share one database)."""
+        if self._services:
+            return next(iter(self._services.values()))
+        folder = checked_cwd(cwd) if cwd else Path.cwd()
+        return self.service(load_settings(workspace=detect_workspace(folder)), folder)
+
+    # Turns ------------------------------------------------------------------------------------------
+    async def prompt(self, prompt: list[PromptBlock], session_id: str, **kwargs: Any) -> PromptResponse:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise RequestError.invalid_params(
+                {"sessionId": session_id, "reason": "unknown session: open it with session/new first"}
+            )
+        if session_id in self._running:
+            raise RequestError.invalid_params(
+                {"sessionId": session_id, "reason": "a turn is already running"}
+            )
+        assert self.client is not None
+        service = self.service(session.settings, session.cwd)
+        chat = await service.open(session.id)
+        approver = self._approvers.setdefault(session_id, SessionApprover(self.client, session_id))
+        control = self._running[session_id] = TurnControl()
+        async with self._relay(session, approver) as relay:
+            try:
+                result = await chat.run(
+                    prompt_text(prompt), approver=approver, on_event=relay, control=control
+                )
+            finally:
+                del self._running[session_id]
+            session.turns_run += 1
+            if result.error is not None:
+                relay.put(update_agent_message_text(f"\n\nm2bridge: {result.error}"))
+        log.info("session %s: turn ended (%s, %d steps)", session_id, result.stop_reason, result.steps)
+        return PromptResponse(stop_reason=stop_reason(result.stop_reason))
+
+    @asynccontextmanager
+    async def _relay(self, session: AcpSession, approver: SessionApprover) -> AsyncGenerator[UpdateRelay]:
+        assert self.client is not None
+        relay = UpdateRelay(self.client, session.id, session.cwd)
+        approver.call_id = lambda arguments: relay.call_ids.get(id(arguments), "")
+        approver.before_asking = relay.sent
+        try:
+            yield relay
+        finally:
+            await relay.drain()
+
     async def cancel(self, session_id: str, **kwargs: Any) -> None:
-        log.info("session %s: cancel (no turn runs in this increment)", session_id)
+        control = self._running.get(session_id)
+        if control is not None:
+            log.info("session %s: cancelled by the client", session_id)
+            control.cancel()
 
     async def aclose(self) -> None:
-        """Drop the sessions made here that never got an answer, then close the service."""
-        if self._service is None:
+        """Drop the sessions made here that never got an answer, then close the services."""
+        services, self._services = list(self._services.values()), {}
+        if not services:
             return
-        service, self._service = self._service, None
         try:
             for session in self.sessions.values():
-                if session.created_here and await service.sessions.drop_if_unanswered(session.id, self.owner):
+                if not session.created_here:
+                    continue
+                if await services[0].sessions.drop_if_unanswered(session.id, self.owner):
                     log.info("session %s never got an answer: dropped", session.id)
         finally:
-            await service.aclose()
+            for service in services:
+                await service.aclose()

@@ -3,6 +3,7 @@ subprocess. It records every session/update and answers permission requests as a
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ class RecordingClient:
     updates: list[tuple[str, Any]] = field(default_factory=list)
     permission: RequestPermissionResponse | None = None
     permission_requests: list[Any] = field(default_factory=list)
+    never_answer: bool = False  # a client that leaves permission requests unanswered
 
     async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
         self.updates.append((session_id, update))
@@ -40,6 +42,8 @@ class RecordingClient:
         self, options: Any, session_id: str, tool_call: Any, **kwargs: Any
     ) -> RequestPermissionResponse:
         self.permission_requests.append((session_id, tool_call, options))
+        if self.never_answer:
+            await asyncio.Event().wait()
         assert self.permission is not None, "the test did not expect a permission request"
         return self.permission
 
