@@ -1,7 +1,7 @@
 """The ACP agent: the methods an editor calls, on the engine's conversation service.
 
-It answers `initialize`, `session/new`, `session/list`, `session/prompt` and `session/cancel`;
-`session/load` comes next (see issue 17), and until then is not offered in the capabilities.
+It answers `initialize`, `session/new`, `session/load` (a stored session replayed as updates, then
+continued), `session/list`, `session/prompt` and `session/cancel`.
 
 The engine's service holds one tool set, opened at its first turn; ACP sessions each name their own
 folder (`cwd`), which is the root of their tools. So there is one service per folder: for an editor
@@ -26,6 +26,7 @@ from acp.schema import (
     Implementation,
     InitializeResponse,
     ListSessionsResponse,
+    LoadSessionResponse,
     McpServerStdio,
     NewSessionResponse,
     PromptCapabilities,
@@ -37,6 +38,7 @@ from acp.schema import (
 from acp_agent.permissions import SessionApprover
 from acp_agent.prompts import PromptBlock, prompt_text, stop_reason
 from acp_agent.relay import UpdateRelay
+from acp_agent.replay import replay_updates
 from acp_agent.sessions import AcpSession, checked_cwd
 from m2bridge import __version__
 from m2bridge.config import Settings, load_settings
@@ -86,7 +88,7 @@ class M2Agent:
         return InitializeResponse(
             protocol_version=min(protocol_version, PROTOCOL_VERSION),
             agent_capabilities=AgentCapabilities(
-                load_session=False,  # offered once session/load replays a stored session
+                load_session=True,
                 # Text and resource links always; embedded resources (a file the user @-mentions) too.
                 prompt_capabilities=PromptCapabilities(image=False, audio=False, embedded_context=True),
             ),
@@ -154,6 +156,36 @@ class M2Agent:
             log.info("session %s: additional directories are not used yet", info.id)
         log.info("session %s opened in %s", info.id, folder)
         return NewSessionResponse(session_id=info.id)
+
+    async def load_session(
+        self,
+        cwd: str,
+        session_id: str,
+        mcp_servers: list[McpServer] | None = None,
+        additional_directories: list[str] | None = None,
+        **kwargs: Any,
+    ) -> LoadSessionResponse:
+        """Replays the stored session as session/update notifications, then answers; prompts continue it."""
+        folder = checked_cwd(cwd)
+        settings = self.settings_for(cwd)
+        service = self.service(settings, folder)
+        info = await service.sessions.get(session_id)
+        if info is None:
+            raise RequestError.invalid_params(
+                {"sessionId": session_id, "reason": "no stored session has this id (see session/list)"}
+            )
+        loaded = await (await service.sessions.store()).load(info.id)
+        for warning in loaded.warnings:
+            log.warning("session %s: %s", info.id, warning)
+        assert self.client is not None
+        for update in replay_updates([stored.turn for stored in loaded.turns], folder):
+            await self.client.session_update(info.id, update)
+        if mcp_servers:
+            names = ", ".join(server.name for server in mcp_servers)
+            log.info("session %s: the client's MCP servers (%s) are not used yet", info.id, names)
+        self.sessions[info.id] = AcpSession(info.id, folder, settings)
+        log.info("session %s loaded in %s (%d turns)", info.id, folder, len(loaded.turns))
+        return LoadSessionResponse()
 
     async def list_sessions(
         self, cwd: str | None = None, cursor: str | None = None, **kwargs: Any
