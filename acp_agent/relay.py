@@ -67,7 +67,7 @@ class UpdateRelay:
                 update_tool_call(
                     event.call_id,
                     status="completed" if event.ok else "failed",
-                    content=[tool_content(text_block(event.summary))] if event.summary else None,
+                    content=[tool_content(text_block(event.content or event.summary))],
                 )
             )
         elif isinstance(event, UsageReport):

@@ -32,6 +32,7 @@ class ToolEnd:
     name: str
     ok: bool
     summary: str
+    content: str = ""  # the whole result as M2 gets it (within the tools' output budget)
 
 
 @dataclass(frozen=True)

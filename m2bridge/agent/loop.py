@@ -310,7 +310,8 @@ class Agent:
             self.on_event(ToolStart(call.id, call.name, call.arguments))
             outcome = await self._call_tool(call)
             outcomes[call.id] = outcome
-            self.on_event(ToolEnd(call.id, call.name, not outcome.is_error, _summary(outcome.content)))
+            ok, content = not outcome.is_error, outcome.content
+            self.on_event(ToolEnd(call.id, call.name, ok, _summary(content), content))
 
         with self._cancellable():
             async with anyio.create_task_group() as group:

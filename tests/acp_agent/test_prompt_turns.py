@@ -5,6 +5,7 @@ and permissions, and session/cancel."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ async def test_a_prompt_streams_thinking_then_a_permitted_edit_then_the_answer_i
     assert start.locations is not None and start.locations[0].path == str(repo.resolve() / "notes.txt")
     done = next(u for u in updates if isinstance(u, ToolCallProgress))
     assert done.tool_call_id == start.tool_call_id and done.status == "completed" and done.content
+    assert done.content[0].content.text == json.loads(tool_results(fake_minimax.requests[1])[0])
     ((asked_session, asked_call, _),) = editor.client.permission_requests
     assert asked_session == session_id and asked_call.tool_call_id == start.tool_call_id
     thought = "".join(u.content.text for u in updates if isinstance(u, AgentThoughtChunk))
