@@ -55,6 +55,9 @@ log = logging.getLogger("m2bridge.acp")
 # ACP's code for "authenticate first" (the SDK's RequestError.auth_required), with our own message.
 AUTH_REQUIRED = -32000
 
+# A session's title in `sessions list`: the first line of its first prompt, as the engine titles them.
+_TITLE = 80
+
 McpServer = HttpMcpServer | SseMcpServer | AcpMcpServer | McpServerStdio
 
 
@@ -226,6 +229,9 @@ class M2Agent:
         assert self.client is not None
         service = self.service(session.settings, session.cwd)
         chat = await service.open(session.id)
+        text = prompt_text(prompt)
+        if chat.info is not None and not chat.info.title:  # made by session/new: titled by its first prompt
+            await (await service.sessions.store()).set_title(session.id, " ".join(text.split())[:_TITLE])
         approver = self._approvers.setdefault(session_id, SessionApprover(self.client, session_id))
         control = self._running[session_id] = TurnControl()
         async with self._relay(session, approver) as relay:

@@ -22,7 +22,7 @@ from acp.schema import (
 
 from tests.fakes.minimax import CallTools, Reply
 from tests.support.acp_editor import Editor, acp_editor
-from tests.support.env import m2_env, make_project
+from tests.support.env import m2_env, make_project, run_cli
 from tests.support.sent import tool_results
 
 
@@ -121,7 +121,8 @@ async def test_cancel_mid_stream_answers_cancelled_and_keeps_what_arrived(
     repo = make_project(tmp_path)
     fake_minimax.token_delay = 0.05
     fake_minimax.script(Reply("word " * 400, thinking="A long answer is coming."))
-    async with acp_editor(repo, m2_env(tmp_path, fake_minimax)) as editor:
+    env = m2_env(tmp_path, fake_minimax)
+    async with acp_editor(repo, env) as editor:
         session_id = await new_session(editor, repo)
         turn = asyncio.ensure_future(
             editor.conn.prompt(session_id=session_id, prompt=[text_block("say a lot")])
@@ -133,6 +134,11 @@ async def test_cancel_mid_stream_answers_cancelled_and_keeps_what_arrived(
     assert answer.stop_reason == "cancelled"
     said = "".join(u.content.text for _, u in editor.client.updates if isinstance(u, AgentMessageChunk))
     assert said and len(said) < len("word " * 400)
+    exported = json.loads(run_cli(["sessions", "export", session_id, "--json"], env, repo).stdout)
+    assert exported["session"]["title"] == "say a lot"
+    (kept,) = [t["turn"] for t in exported["turns"] if t["turn"]["kind"] == "assistant"]
+    stored = "".join(b["text"] for b in kept["blocks"] if b["type"] == "text")
+    assert kept["incomplete"] is True and stored and said.startswith(stored[:20])
 
 
 async def test_a_prompt_to_an_unknown_session_is_invalid_params(tmp_path: Path, fake_minimax: Any) -> None:
