@@ -20,7 +20,7 @@ from acp.schema import (
     ToolCallStart,
 )
 
-from tests.fakes.minimax import CallTools, Reply
+from tests.fakes.minimax import CallTools, Fault, Reply
 from tests.support.acp_editor import Editor, acp_editor
 from tests.support.env import m2_env, make_project, run_cli
 from tests.support.sent import tool_results
@@ -167,3 +167,18 @@ async def test_a_permission_request_never_answered_is_refused_after_the_wait_and
     assert not (repo / "notes.txt").exists()
     (result,) = tool_results(fake_minimax.requests[1])
     assert "did not approve" in str(result)
+
+
+async def test_a_model_error_ends_the_turn_with_its_message_and_the_agent_keeps_serving(
+    tmp_path: Path, fake_minimax: Any
+) -> None:
+    repo = make_project(tmp_path)
+    fake_minimax.script(Fault.api_error(2049, "invalid api key"), Reply("Hello again.", thinking="Fine now."))
+    async with acp_editor(repo, m2_env(tmp_path, fake_minimax)) as editor:
+        session_id = await new_session(editor, repo)
+        failed = await editor.conn.prompt(session_id=session_id, prompt=[text_block("hi")])
+        shown = "".join(u.content.text for _, u in editor.client.updates if isinstance(u, AgentMessageChunk))
+        again = await editor.conn.prompt(session_id=session_id, prompt=[text_block("hi again")])
+    assert failed.stop_reason == "end_turn"
+    assert "invalid api key" in shown
+    assert again.stop_reason == "end_turn"
