@@ -106,7 +106,18 @@ def test_the_first_start_of_a_fresh_clone_says_each_step_and_the_second_re_creat
 ) -> None:
     project = tmp_path / "clone"
     tracked = subprocess.run(
-        ["git", "ls-files", "-z", "scripts", "m2bridge", "mcp_tools", "lsp", "pyproject.toml", "README.md"],
+        [
+            "git",
+            "ls-files",
+            "-z",
+            "scripts",
+            "m2bridge",
+            "mcp_tools",
+            "lsp",
+            "acp_agent",
+            "pyproject.toml",
+            "README.md",
+        ],
         cwd=ROOT,
         capture_output=True,
         check=True,
