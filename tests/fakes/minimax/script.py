@@ -23,7 +23,9 @@ class CallTools:
     thinking: str | None = None
 
 
-FaultKind = Literal["rate_limited", "server_error", "api_error", "cut_stream", "slow_first_byte", "raw_stream"]
+FaultKind = Literal[
+    "rate_limited", "server_error", "api_error", "cut_stream", "slow_first_byte", "raw_stream"
+]
 
 
 @dataclass(frozen=True)
