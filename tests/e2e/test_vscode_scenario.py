@@ -29,7 +29,6 @@ import contextlib
 import functools
 import json
 import re
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +49,9 @@ from tests.support.code_server import (
     chromium_page,
     folder_url,
     install_extension,
+    keep_artifacts,
+    keep_console,
+    keep_http_error,
     log_entries,
     log_files,
     make_dirs,
@@ -109,30 +111,6 @@ class Walk:
     def shot(self, name: str) -> None:
         away(self.page)
         self.page.screenshot(path=str(self.shots / f"{name}.png"))
-
-
-def keep_artifacts(shots: Path, dirs: CodeServerDirs, console: list[tuple[str, str]], report: str) -> None:
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    (ARTIFACTS / "console.txt").write_text("".join(f"[{kind}] {text}\n" for kind, text in console))
-    (ARTIFACTS / "contrast.txt").write_text(report)
-    for shot in [*shots.glob("*.png"), *shots.glob("*.html")]:
-        shutil.copy2(shot, ARTIFACTS / shot.name)
-    logs = ARTIFACTS / "logs"
-    for path in [*log_files(dirs, "*.log"), dirs.output]:
-        if path.is_file():
-            target = logs / path.relative_to(dirs.root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-
-
-def keep_console(console: list[tuple[str, str]], message: Any) -> None:
-    console.append((str(message.type), str(message.text)))
-
-
-def keep_http_error(console: list[tuple[str, str]], response: Any) -> None:
-    if int(response.status) >= 400:
-        console.append(("http", f"{response.status} {response.url}"))
 
 
 def logged_errors(dirs: CodeServerDirs, console: list[tuple[str, str]]) -> list[str]:
@@ -623,7 +601,7 @@ def test_a_user_walks_the_chat_view_from_no_server_to_the_terminal_and_it_reads_
                     (shots / "failure.html").write_text(page.content())
                 raise
     finally:
-        keep_artifacts(shots, dirs, console, report_of(results))
+        keep_artifacts(ARTIFACTS, shots, dirs, console, {"contrast.txt": report_of(results)})
 
     # Nothing went wrong on the way that the view did not show.
     assert not logged_errors(dirs, console), "\n".join(logged_errors(dirs, console))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,13 @@ from tests.support.code_server import (
     ARTIFACTS,
     EXTENSION_ID,
     SETTINGS,
-    CodeServerDirs,
     chat_frame,
     chromium_page,
     folder_url,
     install_extension,
+    keep_artifacts,
+    keep_console,
+    keep_http_error,
     list_extensions,
     log_entries,
     log_files,
@@ -58,31 +59,6 @@ EDITOR_PROMPT = "say hello from VS Code"
 EDITOR_ANSWER = "Hello from the fake M2, streamed into the VS Code chat view piece by piece."
 RESUMED_PROMPT = "and after resuming?"
 RESUMED_ANSWER = "Resumed in VS Code: answer still returns 1."
-
-
-def keep_artifacts(shots: Path, dirs: CodeServerDirs, console: list[tuple[str, str]]) -> None:
-    """Screenshots, the browser console and the logs, to test-artifacts/vscode-smoke/ (replaced)."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    (ARTIFACTS / "console.txt").write_text("".join(f"[{kind}] {text}\n" for kind, text in console))
-    for shot in shots.glob("*.png"):
-        shutil.copy2(shot, ARTIFACTS / shot.name)
-    logs = ARTIFACTS / "logs"
-    for path in [*log_files(dirs, "*.log"), dirs.output]:
-        if path.is_file():
-            target = logs / path.relative_to(dirs.root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-
-
-def keep_console(console: list[tuple[str, str]], message: Any) -> None:
-    console.append((str(message.type), str(message.text)))
-
-
-def keep_http_error(console: list[tuple[str, str]], response: Any) -> None:
-    """A request of the workbench's that failed (a missing icon or script of the extension's, say)."""
-    if int(response.status) >= 400:
-        console.append(("http", f"{response.status} {response.url}"))
 
 
 def test_the_vsix_chats_streams_and_resumes_a_terminal_session(tmp_path: Path, fake_minimax: Any) -> None:
@@ -170,7 +146,7 @@ def test_the_vsix_chats_streams_and_resumes_a_terminal_session(tmp_path: Path, f
                     page.screenshot(path=str(shots / "failure.png"))
                 raise
     finally:
-        keep_artifacts(shots, dirs, console)
+        keep_artifacts(ARTIFACTS, shots, dirs, console)
 
     # The continued turn carried the terminal's history (the fake checks it is unaltered, thinking too).
     assert len(fake_minimax.requests) == 3

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -518,3 +519,37 @@ def stream_answer(chat: Any, expected: str, timeout: float = 60) -> list[str]:
             return seen
         time.sleep(0.03)
     raise AssertionError(f"the answer never read {expected!r} with the turn over; it showed {seen}")
+
+
+def keep_artifacts(
+    folder: Path,
+    shots: Path,
+    dirs: CodeServerDirs,
+    console: list[tuple[str, str]],
+    extra: dict[str, str] | None = None,
+) -> None:
+    """Screenshots (and saved pages), the browser console, the logs and any `extra` text files (name:
+    text) to `folder`, replaced."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "console.txt").write_text("".join(f"[{kind}] {text}\n" for kind, text in console))
+    for name, text in (extra or {}).items():
+        (folder / name).write_text(text)
+    for shot in [*shots.glob("*.png"), *shots.glob("*.html")]:
+        shutil.copy2(shot, folder / shot.name)
+    logs = folder / "logs"
+    for path in [*log_files(dirs, "*.log"), dirs.output]:
+        if path.is_file():
+            target = logs / path.relative_to(dirs.root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def keep_console(console: list[tuple[str, str]], message: Any) -> None:
+    console.append((str(message.type), str(message.text)))
+
+
+def keep_http_error(console: list[tuple[str, str]], response: Any) -> None:
+    """A request of the workbench's that failed (a missing icon or script of the extension's, say)."""
+    if int(response.status) >= 400:
+        console.append(("http", f"{response.status} {response.url}"))
