@@ -44,19 +44,20 @@ class WorkspaceMemo:
 
     def known(self, start: Path) -> Path | None:
         """The remembered answer if it still holds, without running git (cheap enough for an event loop)."""
-        entry = self._known.get(start)
-        if entry is None or entry[0] != _markers(start):
-            return None
-        return entry[1]
+        return self._still_known(start, _markers(start))
 
     def detect(self, start: Path) -> Path:
         """`known(start)`, else git's answer (remembered). Blocks: call it off an event loop."""
-        if (top := self.known(start)) is not None:
-            return top
         markers = _markers(start)
+        if (top := self._still_known(start, markers)) is not None:
+            return top
         top = detect_workspace(start)
         self._known[start] = (markers, top)
         return top
+
+    def _still_known(self, start: Path, markers: tuple[str, tuple[bool, ...]]) -> Path | None:
+        entry = self._known.get(start)
+        return entry[1] if entry is not None and entry[0] == markers else None
 
 
 def _markers(start: Path) -> tuple[str, tuple[bool, ...]]:
