@@ -39,7 +39,7 @@ from acp_agent.permissions import SessionApprover
 from acp_agent.prompts import PromptBlock, prompt_text, stop_reason
 from acp_agent.relay import UpdateRelay
 from acp_agent.replay import replay_updates
-from acp_agent.sessions import AcpSession, checked_cwd
+from acp_agent.sessions import AcpSession, checked_cwd, current_session
 from m2bridge import __version__
 from m2bridge.config import Settings, load_settings
 from m2bridge.conversation import ConversationService, TurnControl
@@ -234,6 +234,7 @@ class M2Agent:
             await (await service.sessions.store()).set_title(session.id, " ".join(text.split())[:_TITLE])
         approver = self._approvers.setdefault(session_id, SessionApprover(self.client, session_id))
         control = self._running[session_id] = TurnControl()
+        current_session.set(session_id)  # this request's own task: the turn's tools inherit it
         async with self._relay(session, approver) as relay:
             try:
                 result = await chat.run(

@@ -9,6 +9,7 @@ used. Nothing lingers in `sessions list` for an editor panel that was opened and
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,11 @@ from acp import RequestError
 
 from m2bridge.config import Settings
 
-__all__ = ["AcpSession", "checked_cwd"]
+__all__ = ["AcpSession", "checked_cwd", "current_session"]
+
+# The session whose turn is running, set by session/prompt: tools shared by the sessions of one folder
+# (fs/* and terminal/* through the editor) name it in their requests.
+current_session: ContextVar[str | None] = ContextVar("current_acp_session", default=None)
 
 
 @dataclass

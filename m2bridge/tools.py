@@ -15,6 +15,7 @@ __all__ = [
     "ToolOutcome",
     "ToolSpec",
     "Workspace",
+    "current_tool_call",
     "progress_reporter",
     "report_progress",
 ]
@@ -62,8 +63,9 @@ class Tool(Protocol):
     async def call(self, arguments: Mapping[str, Any]) -> ToolOutcome: ...
 
 
-# Asked before a destructive tool runs: (tool name, arguments) -> allowed?
-Approver = Callable[[str, Mapping[str, Any]], Awaitable[bool]]
+# Asked before a destructive tool runs: (tool name, arguments) -> allowed? True allows; False refuses with
+# the engine's own words; a string refuses with that reason for M2 (each front door knows its own remedy).
+Approver = Callable[[str, Mapping[str, Any]], Awaitable[bool | str]]
 
 
 @runtime_checkable
@@ -87,6 +89,11 @@ ProgressReporter = Callable[[float, "float | None", "str | None"], Awaitable[Non
 
 # Set per call by the front door (the MCP server forwards it as progress notifications).
 progress_reporter: ContextVar[ProgressReporter | None] = ContextVar("progress_reporter", default=None)
+
+
+# The id of the tool call being run, set in the call's own task: a front door that shows calls (ACP) can
+# attach what a tool makes, such as the editor terminal a command runs in, to the right call.
+current_tool_call: ContextVar[str | None] = ContextVar("current_tool_call", default=None)
 
 
 async def report_progress(done: float, total: float | None = None, message: str | None = None) -> None:

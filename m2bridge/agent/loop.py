@@ -52,7 +52,7 @@ from m2bridge.messages import (
 )
 from m2bridge.sessions import LoadedSession, SessionStore
 from m2bridge.sessions.async_store import AsyncLease, AsyncSessionStore
-from m2bridge.tools import Approver, Tool, ToolOutcome, ToolSpec
+from m2bridge.tools import Approver, Tool, ToolOutcome, ToolSpec, current_tool_call
 
 __all__ = ["Agent", "TurnResult"]
 
@@ -307,6 +307,7 @@ class Agent:
         outcomes: dict[str, ToolOutcome] = {}
 
         async def run_one(call: ToolCall) -> None:
+            current_tool_call.set(call.id)  # this task's own context: parallel calls each see theirs
             self.on_event(ToolStart(call.id, call.name, call.arguments))
             outcome = await self._call_tool(call)
             outcomes[call.id] = outcome
@@ -347,13 +348,16 @@ class Agent:
             known = ", ".join(sorted(self.tools)) or "none"
             return ToolOutcome(f"Unknown tool {call.name!r}. Available tools: {known}.", is_error=True)
         if tool.spec.destructive:
-            approved = self.approver is not None and await self.approver(call.name, call.arguments)
-            if not approved:
+            if self.approver is None:
                 return ToolOutcome(
-                    f"Not run: the user did not approve {call.name}. "
-                    "(In non-interactive mode, destructive tools need --yes.)",
+                    f"Not run: {call.name} changes files or runs commands, and this session has no one "
+                    "to approve that.",
                     is_error=True,
                 )
+            approved = await self.approver(call.name, call.arguments)
+            if approved is not True:
+                why = f" ({approved})" if isinstance(approved, str) and approved else ""
+                return ToolOutcome(f"Not run: the user did not approve {call.name}{why}.", is_error=True)
         try:
             return await tool.call(call.arguments)
         except M2BridgeError as err:

@@ -79,8 +79,8 @@ async def _one_turn(args: argparse.Namespace, settings: Settings, workspace: Pat
         else:
             renderer(event)
 
-    async def approve(name: str, arguments: Mapping[str, Any]) -> bool:
-        return bool(args.yes)
+    async def approve(name: str, arguments: Mapping[str, Any]) -> bool | str:
+        return True if args.yes else "in non-interactive mode, destructive tools need --yes"
 
     def warn(text: str) -> None:
         console.print(f"m2bridge: {text}", style="yellow", markup=False)
