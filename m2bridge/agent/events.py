@@ -54,11 +54,12 @@ class Compaction(Notice):
     """A compaction attempt, made or failed. A Notice, so every surface that shows notices shows it;
     the figures are for surfaces that report it as data (`chat --json`'s `compactions`).
 
-    `trigger` is "threshold" (the estimate passed compact_at of context_window) or "overflow" (the
-    server refused the request as too long, MiniMax error 2013 or an HTTP 400/413 saying so).
+    `trigger` is "threshold" (the estimate passed compact_at of context_window), "overflow" (the
+    server refused the request as too long, MiniMax error 2013 or an HTTP 400/413 saying so) or
+    "request" (the user asked, e.g. ACP's /compact).
     `after_tokens` is the estimate the next request carries; on failure it equals `before_tokens`."""
 
-    trigger: Literal["threshold", "overflow"]
+    trigger: Literal["threshold", "overflow", "request"]
     before_tokens: int
     after_tokens: int
     ok: bool

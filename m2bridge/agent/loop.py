@@ -197,6 +197,35 @@ class Agent:
             result.stop_reason, result.incomplete = "cancelled", True
         return result
 
+    async def compact(self, session_id: str) -> Compaction:
+        """Summarise the older turns now, as a user asks for it between turns; keeps the recent turns
+        the threshold would keep. Never raises for a failed summary: the attempt says what happened."""
+        lease, loaded, _ = await self.store.begin_turn(
+            session_id, self.owner, lambda loaded: [], ttl=max(60.0, self.settings.read_timeout)
+        )
+        async with lease:
+            self._lease = lease
+            try:
+                history = _History(
+                    [s.turn for s in loaded.turns], [s.index for s in loaded.turns], loaded.head
+                )
+                before, limit = self._estimate(history), self._limit()
+                keep = int(limit * (1 - self.settings.compact_at) * 0.5)
+                try:
+                    after = await self._compact(
+                        session_id, history, keep_tokens=keep, request_tokens=int(limit * 0.9)
+                    )
+                except ModelError as err:
+                    text = f"Summarising older turns failed ({err.message}); nothing was changed."
+                    return Compaction(text, "request", before, before, False, err.message)
+            finally:
+                self._lease = None
+        if after is None:
+            reason = "the conversation is too short: nothing older than the recent turns to summarise"
+            return Compaction(f"Nothing was summarised: {reason}.", "request", before, before, False, reason)
+        text = f"Older turns were summarised: the context is now about {after:,} tokens (was {before:,})."
+        return Compaction(text, "request", before, after, True)
+
     # The turn itself -------------------------------------------------------------------------------
     async def _append(
         self, session_id: str, history: _History, turns: Sequence[Turn], context_tokens: int | None = None

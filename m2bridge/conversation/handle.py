@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from m2bridge.agent import Agent, AgentEvent, TurnResult
+from m2bridge.agent.events import Compaction
 from m2bridge.agent.prompt import system_prompt
+from m2bridge.client.model import ModelClient
+from m2bridge.config import Settings
 from m2bridge.conversation.control import TurnControl
 from m2bridge.errors import M2BridgeError
 from m2bridge.messages import ContextTurn
 from m2bridge.sessions import SessionInfo
-from m2bridge.tools import Approver
+from m2bridge.tools import Approver, Tool
 
 if TYPE_CHECKING:
     from m2bridge.conversation.service import ConversationService
@@ -90,16 +93,7 @@ class Conversation:
                 self.info = await service.sessions.create(self.workspace, settings.api, settings.model, title)
         except M2BridgeError as err:
             return TurnResult(session_id=self.session_id or "", stop_reason="error", error=err)
-        agent = Agent(
-            settings=settings,
-            client=client,
-            store=await service.sessions.store(),
-            system=system_prompt(self.workspace, service.note),
-            tools=tools,
-            approver=approver,
-            on_event=on_event,
-            owner=service.owner,
-        )
+        agent = await self._agent(settings, client, tools, approver, on_event)
         control.attach(agent)
         if control.cancelled:  # stopped before it started (run_turn would forget an earlier cancel)
             result = TurnResult(session_id=self.info.id, stop_reason="cancelled", incomplete=True)
@@ -109,3 +103,33 @@ class Conversation:
         if unanswered and await service.sessions.drop_if_unanswered(self.info.id, service.owner):
             self.info, result.session_id = None, ""
         return result
+
+    async def compact(self) -> Compaction:
+        """Summarise the session's older turns now (between turns); raises what a user can fix (the key)."""
+        if self.info is None:
+            reason = "this conversation has no turns yet"
+            return Compaction(f"Nothing was summarised: {reason}.", "request", 0, 0, False, reason)
+        service = self._service
+        client = service.clients.client(service.settings)
+        agent = await self._agent(service.settings, client, [], None, None)
+        return await agent.compact(self.info.id)
+
+    async def _agent(
+        self,
+        settings: Settings,
+        client: ModelClient,
+        tools: Sequence[Tool],
+        approver: Approver | None,
+        on_event: EventSink | None,
+    ) -> Agent:
+        service = self._service
+        return Agent(
+            settings=settings,
+            client=client,
+            store=await service.sessions.store(),
+            system=system_prompt(self.workspace, service.note),
+            tools=tools,
+            approver=approver,
+            on_event=on_event,
+            owner=service.owner,
+        )
