@@ -1,4 +1,4 @@
-"""`m2bridge acp [--sandbox MODE] [--allow-network]`: the ACP agent on stdio.
+"""`m2bridge acp [--sandbox MODE] [--allow-network] [--unstable]`: the ACP agent on stdio.
 
 stdout carries JSON-RPC only: logging goes to stderr, and fd 1 itself is pointed at stderr once the
 protocol holds its own copy of it (see `acp_agent.streams`)."""
@@ -23,28 +23,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="m2bridge acp", description="MiniMax-M2 as an Agent Client Protocol agent, on stdio."
     )
     add_sandbox_arguments(parser)
+    parser.add_argument(
+        "--unstable",
+        action="store_true",
+        help="also offer the schema's unstable parts: session/fork, session/resume, session/close and "
+        "usage_update (for editors that use them)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="m2bridge acp: %(levelname)s %(message)s"
     )
     try:
-        asyncio.run(_serve(flag_choice(args)))
+        asyncio.run(_serve(flag_choice(args), unstable=bool(args.unstable)))
     except KeyboardInterrupt:
         return 130
     return 0
 
 
-async def _serve(sandbox: SandboxChoice) -> None:
+async def _serve(sandbox: SandboxChoice, *, unstable: bool) -> None:
     from acp import Agent, run_agent
 
     from acp_agent.agent import M2Agent
     from acp_agent.streams import protocol_streams
 
-    agent = M2Agent(sandbox, owner=f"acp:{os.getpid()}")
+    agent = M2Agent(sandbox, owner=f"acp:{os.getpid()}", unstable=unstable)
     reader, writer = await protocol_streams()
     try:
-        # M2Agent implements the methods this increment offers; the SDK answers the others with
-        # method_not_found (its router looks each method up on the agent).
-        await run_agent(cast(Agent, agent), writer, reader)
+        # The SDK answers a method M2Agent lacks, or an unstable one without the switch, with
+        # method_not_found.
+        await run_agent(cast(Agent, agent), writer, reader, use_unstable_protocol=unstable)
     finally:
         await agent.aclose()

@@ -20,9 +20,21 @@ from acp import (
     update_tool_call,
 )
 from acp.interfaces import Client
-from acp.schema import AgentMessageChunk, AgentThoughtChunk, ToolCallProgress, ToolCallStart
+from acp.schema import (
+    AgentMessageChunk,
+    AgentThoughtChunk,
+    AvailableCommandsUpdate,
+    ConfigOptionUpdate,
+    ContentToolCallContent,
+    CurrentModeUpdate,
+    FileEditToolCallContent,
+    SessionInfoUpdate,
+    ToolCallProgress,
+    ToolCallStart,
+    UsageUpdate,
+)
 
-from acp_agent.tool_calls import tool_kind, tool_locations, tool_title
+from acp_agent.tool_calls import edit_diffs, tool_kind, tool_locations, tool_title
 from m2bridge.agent import AgentEvent, Notice, ToolEnd, ToolStart, UsageReport
 from m2bridge.client.events import TextDelta, ThinkingDelta
 
@@ -30,14 +42,28 @@ __all__ = ["UpdateRelay"]
 
 log = logging.getLogger("m2bridge.acp")
 
-Update = AgentMessageChunk | AgentThoughtChunk | ToolCallStart | ToolCallProgress
+Update = (
+    AgentMessageChunk
+    | AgentThoughtChunk
+    | ToolCallStart
+    | ToolCallProgress
+    | UsageUpdate
+    | SessionInfoUpdate
+    | AvailableCommandsUpdate
+    | CurrentModeUpdate
+    | ConfigOptionUpdate
+)
 
 
 class UpdateRelay:
-    def __init__(self, client: Client, session_id: str, cwd: Path) -> None:
+    """`window` is the context window for `usage_update`, None where it is not sent (it is unstable)."""
+
+    def __init__(self, client: Client, session_id: str, cwd: Path, window: int | None = None) -> None:
         self._client = client
         self._session_id = session_id
         self._cwd = cwd
+        self._window = window
+        self._diffs: dict[str, list[FileEditToolCallContent]] = {}
         self._queue: asyncio.Queue[Update | None] = asyncio.Queue()
         # The engine's approver gets (name, arguments) with the very arguments object ToolStart carried:
         # by that object, the permission request names the tool_call the editor already shows.
@@ -52,26 +78,34 @@ class UpdateRelay:
         elif isinstance(event, ToolStart):
             arguments = dict(event.arguments)
             self.call_ids[id(event.arguments)] = event.call_id
+            diffs = self._diffs[event.call_id] = edit_diffs(event.name, arguments, self._cwd)
             self.put(
                 start_tool_call(
                     event.call_id,
                     tool_title(event.name, arguments),
                     kind=tool_kind(event.name),
                     status="in_progress",
+                    content=list(diffs) or None,
                     locations=tool_locations(arguments, self._cwd),
                     raw_input=arguments,
                 )
             )
         elif isinstance(event, ToolEnd):
+            result: ContentToolCallContent = tool_content(text_block(event.content or event.summary))
+            # A refused or failed edit changed nothing: its diff is not shown as if it had happened.
+            diffs = self._diffs.pop(event.call_id, []) if event.ok else []
+            self._diffs.pop(event.call_id, None)
             self.put(
                 update_tool_call(
                     event.call_id,
                     status="completed" if event.ok else "failed",
-                    content=[tool_content(text_block(event.content or event.summary))],
+                    content=[*diffs, result],
                 )
             )
         elif isinstance(event, UsageReport):
-            pass  # usage_update is unstable in schema 1.19: not sent in this increment
+            if self._window is not None:
+                used = min(event.context_tokens, self._window)
+                self.put(UsageUpdate(session_update="usage_update", used=used, size=self._window))
         else:
             assert_type(event, Notice)
             log.info("session %s: %s", self._session_id, event.text)

@@ -1,5 +1,9 @@
-"""How a tool call looks in the editor: ACP's `kind` by the tool's name, a title, and `locations` (file
-and line) from the arguments, so the editor can follow along."""
+"""How a tool call looks in the editor: ACP's `kind` by the tool's name, a title, `locations` (file and
+line) from the arguments, so the editor can follow along, and an edit's diff.
+
+The diff is built from the call's own arguments (edit_file's old and new strings, write_file's whole
+new text), never by reading the file: a path from M2 is only trusted once the tool's path policy has
+checked it, and a preview must not show the editor a file the tool would refuse to touch."""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from acp.schema import ToolCallLocation, ToolKind
+from acp import tool_diff_content
+from acp.schema import FileEditToolCallContent, ToolCallLocation, ToolKind
 
-__all__ = ["tool_kind", "tool_locations", "tool_title"]
+__all__ = ["edit_diffs", "tool_kind", "tool_locations", "tool_title"]
 
 _KINDS: dict[str, ToolKind] = {
     **dict.fromkeys(
@@ -55,3 +60,17 @@ def tool_locations(arguments: Mapping[str, Any], cwd: Path) -> list[ToolCallLoca
     )
     absolute = path if os.path.isabs(path) else os.path.normpath(cwd / path)
     return [ToolCallLocation(path=absolute, line=line if line is None or line >= 0 else None)]
+
+
+def edit_diffs(name: str, arguments: Mapping[str, Any], cwd: Path) -> list[FileEditToolCallContent]:
+    """An edit as ACP's diff: edit_file's replaced text and its replacement, write_file's new file."""
+    locations = tool_locations(arguments, cwd)
+    if not locations:
+        return []
+    path = locations[0].path
+    old, new, content = arguments.get("old_string"), arguments.get("new_string"), arguments.get("content")
+    if name == "edit_file" and isinstance(old, str) and isinstance(new, str):
+        return [tool_diff_content(path, new, old)]
+    if name == "write_file" and isinstance(content, str):
+        return [tool_diff_content(path, content)]
+    return []

@@ -25,12 +25,22 @@ from tests.support.acp_editor import Editor, acp_editor
 from tests.support.env import m2_env, make_project, run_cli
 from tests.support.sent import tool_results
 
+SESSION_KINDS = {
+    "available_commands_update",
+    "session_info_update",
+    "current_mode_update",
+    "config_option_update",
+}
+
 
 def kinds(editor: Editor) -> list[str]:
-    """The session/update kinds in arrival order, runs of one kind collapsed."""
+    """The turn's session/update kinds in arrival order, runs of one kind collapsed (the session's own
+    announcements, such as its commands and title, left out)."""
     seen: list[str] = []
     for _, update in editor.client.updates:
         kind = update.session_update
+        if kind in SESSION_KINDS:
+            continue
         if not seen or seen[-1] != kind:
             seen.append(kind)
     return seen
@@ -73,7 +83,15 @@ async def test_a_prompt_streams_thinking_then_a_permitted_edit_then_the_answer_i
     assert start.locations is not None and start.locations[0].path == str(repo.resolve() / "notes.txt")
     done = next(u for u in updates if isinstance(u, ToolCallProgress))
     assert done.tool_call_id == start.tool_call_id and done.status == "completed" and done.content
-    assert done.content[0].content.text == json.loads(tool_results(fake_minimax.requests[1])[0])
+    diff, result = done.content
+    assert (diff.type, diff.path, diff.old_text, diff.new_text) == (
+        "diff",
+        start.locations[0].path,
+        None,
+        "hello\n",
+    )
+    assert start.content == [diff]  # the editor shows the edit as a diff from the start
+    assert result.content.text == json.loads(tool_results(fake_minimax.requests[1])[0])
     ((asked_session, asked_call, _),) = editor.client.permission_requests
     assert asked_session == session_id and asked_call.tool_call_id == start.tool_call_id
     thought = "".join(u.content.text for u in updates if isinstance(u, AgentThoughtChunk))

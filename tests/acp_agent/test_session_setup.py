@@ -55,19 +55,26 @@ async def test_a_session_that_never_got_a_turn_is_dropped_when_the_agent_exits(
     assert run_json(["sessions", "list", "--json"], env, repo) == (0, [])
 
 
-async def test_the_clients_mcp_servers_are_accepted_and_the_log_says_they_are_not_used_yet(
+async def test_initialize_offers_the_api_key_as_an_environment_variable_to_authenticate_with(
     tmp_path: Path, fake_minimax: Any
 ) -> None:
-    from acp.schema import McpServerStdio
-
     repo = make_project(tmp_path)
-    async with acp_editor(repo, m2_env(tmp_path, fake_minimax)) as editor:
+    with_key = m2_env(tmp_path, fake_minimax)
+    without = {k: v for k, v in with_key.items() if k != "MINIMAX_API_KEY"}
+    async with acp_editor(repo, without) as editor:
+        answer = await editor.initialize()
+        with pytest.raises(RequestError) as no_key:
+            await editor.conn.authenticate(method_id="minimax-api-key")
+        with pytest.raises(RequestError) as unknown:
+            await editor.conn.authenticate(method_id="oauth")
+    async with acp_editor(repo, with_key) as editor:
         await editor.initialize()
-        server = McpServerStdio(name="notes", command="/bin/true", args=[], env=[])
-        session = await editor.conn.new_session(cwd=str(repo), mcp_servers=[server])
-    assert session.session_id
-    log = (tmp_path / "acp-stderr.log").read_text()
-    assert "notes" in log and "not used yet" in log
+        assert await editor.conn.authenticate(method_id="minimax-api-key") is not None
+    (method,) = answer.auth_methods
+    assert (method.type, method.id) == ("env_var", "minimax-api-key")
+    assert [v.name for v in method.vars] == ["MINIMAX_API_KEY", "MINIMAX_API_HOST"]
+    assert no_key.value.code == -32000 and "MINIMAX_API_KEY" in str(no_key.value)
+    assert unknown.value.code == -32602
 
 
 async def test_without_a_key_session_new_is_auth_required_with_the_message_every_command_gives(
@@ -86,7 +93,11 @@ async def test_without_a_key_session_new_is_auth_required_with_the_message_every
 
 @pytest.mark.parametrize(
     ("cwd", "reason"),
-    [("relative/folder", "absolute"), ("/no/such/folder/anywhere", "not an existing folder")],
+    [
+        ("relative/folder", "absolute"),
+        ("/no/such/folder/anywhere", "not an existing folder"),
+        ("/tmp/\0/x", "NUL byte"),
+    ],
 )
 async def test_a_cwd_that_is_relative_or_missing_is_invalid_params_saying_why(
     tmp_path: Path, fake_minimax: Any, cwd: str, reason: str
