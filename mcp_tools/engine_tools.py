@@ -7,11 +7,15 @@ import os
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from m2bridge.config import Settings
 from m2bridge.tools import Tool
 from mcp_tools.disk import DiskWorkspace
 from mcp_tools.toolkit import ToolOptions, WorkspaceFactory, open_toolset, sandbox_policy
+
+if TYPE_CHECKING:
+    from mcp_tools.terminal.editor_port import CommandTerminal
 
 __all__ = ["open_engine_tools"]
 
@@ -24,10 +28,12 @@ async def open_engine_tools(
     *,
     roots: Sequence[Path] = (),
     files: WorkspaceFactory = DiskWorkspace,
+    terminal: CommandTerminal | None = None,
     read_only: bool = False,
     no_terminal: bool = False,
 ) -> AsyncGenerator[list[Tool]]:
-    """`roots` default to the workspace; `files` is how tools see files (the editor brings its buffers)."""
+    """`roots` default to the workspace; `files` is how tools see files (the editor brings its buffers);
+    `terminal` is the editor's terminal, where run_command then runs its commands."""
     secrets = tuple(s for s in (settings.api_key,) if s)
     options = ToolOptions(
         roots=list(roots) or [workspace],
@@ -37,7 +43,7 @@ async def open_engine_tools(
         secrets=secrets,
         sandbox=sandbox_policy(settings),
     )
-    toolset = open_toolset(options, workspace=files)
+    toolset = open_toolset(options, workspace=files, terminal=terminal)
     try:
         if not settings.mcp_servers:
             yield toolset.tools

@@ -9,11 +9,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from m2bridge.tools import Workspace
 from mcp_tools.budget import DEFAULT_BUDGET, Spill
 from mcp_tools.paths import PathPolicy
 from mcp_tools.sandbox import SandboxPolicy
+
+if TYPE_CHECKING:  # the terminal package imports this module
+    from mcp_tools.terminal.editor_port import CommandTerminal
 
 __all__ = ["SECRET_VARIABLES", "ToolContext", "child_environment"]
 
@@ -48,6 +52,8 @@ class ToolContext:
     secrets: tuple[str, ...] = ()
     # How the process tools confine the commands they start (`mcp_tools.sandbox`).
     sandbox: SandboxPolicy = field(default_factory=SandboxPolicy)
+    # The editor's terminal, where the front door has one (ACP): run_command runs its commands there.
+    terminal: CommandTerminal | None = None
 
     def redact(self, text: str) -> str:
         """`text` with every secret's literal value replaced: a command may print a `.env` or its parent's

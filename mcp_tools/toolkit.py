@@ -26,6 +26,7 @@ from mcp_tools.sandbox import SandboxMode, SandboxPolicy, SandboxSupport, effect
 from mcp_tools.tool_context import ToolContext, child_environment
 
 if TYPE_CHECKING:
+    from mcp_tools.terminal.editor_port import CommandTerminal
     from mcp_tools.terminal.registry import ProcessRegistry
 
 __all__ = [
@@ -121,7 +122,9 @@ def open_toolset(
     options: ToolOptions,
     env: Mapping[str, str] | None = None,
     workspace: WorkspaceFactory = DiskWorkspace,
+    terminal: CommandTerminal | None = None,
 ) -> Toolset:
+    """`workspace` is how tools see files; `terminal`, where set, the editor's terminal run_command uses."""
     roots = PathPolicy.of(options.roots).roots
     # Spilled output is private to servers of exactly these roots and permissions (see spill_scope).
     spill = Spill.private(options.home, spill_scope(roots, options.permissions))
@@ -135,6 +138,7 @@ def open_toolset(
         child_env=child_environment(os.environ if env is None else env, options.secrets),
         secrets=options.secrets,
         sandbox=options.sandbox,
+        terminal=terminal,
     )
     entries = [*READING]
     if not options.read_only:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import IO, ClassVar
 
 import anyio
@@ -17,6 +18,7 @@ from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.budget import HeadTail
 from mcp_tools.failure import ToolFailure
 from mcp_tools.sandbox import Confinement, denial_note, hidden_paths
+from mcp_tools.sandbox.enter import enter_command
 from mcp_tools.terminal.common import (
     NETWORK_DESCRIPTION,
     SHELL,
@@ -25,6 +27,8 @@ from mcp_tools.terminal.common import (
     confinement,
     working_directory,
 )
+from mcp_tools.terminal.editor_port import CommandTerminal
+from mcp_tools.terminal.editor_run import run_in_editor
 from mcp_tools.terminal.groups import (
     Ending,
     SpillSink,
@@ -37,7 +41,7 @@ from mcp_tools.terminal.groups import (
 from mcp_tools.terminal.jobs import Job, start_job
 from mcp_tools.tool_context import ToolContext
 
-__all__ = ["MAX_TIMEOUT", "RunCommand", "RunCommandArguments"]
+__all__ = ["EDITOR_OUTPUT_LIMIT", "MAX_TIMEOUT", "RunCommand", "RunCommandArguments"]
 
 MAX_TIMEOUT = 600.0
 DEFAULT_TIMEOUT = 120.0
@@ -45,6 +49,8 @@ DEFAULT_TIMEOUT = 120.0
 SPILL_LIMIT = 1024 * 1024 * 1024
 # Room kept in the budget for the status line and the truncation note.
 _STATUS_ROOM = 600
+# What the editor's terminal is asked to keep of a command's output (it drops the beginning beyond this).
+EDITOR_OUTPUT_LIMIT = 1024 * 1024
 
 
 class RunCommandArguments(Arguments):
@@ -115,6 +121,8 @@ class RunCommand(ModelTool[RunCommandArguments]):
         check_posix()
         cwd = working_directory(self.ctx, args.cwd)
         walls = confinement(self.ctx, args.network)
+        if self.ctx.terminal is not None and args.stdin is None:  # the editor's terminal has no stdin
+            return await self._run_in_editor(self.ctx.terminal, args, cwd, walls)
         sink = SpillSink(self.ctx.spill, "run_command", SPILL_LIMIT)
         room = max(self.ctx.budget - _STATUS_ROOM, 1000)
         collector = HeadTail(head=room * 2 // 3, tail=room // 3)
@@ -168,12 +176,48 @@ class RunCommand(ModelTool[RunCommandArguments]):
                             sink.path.unlink()
         elapsed = anyio.current_time() - start
         outcome = self._outcome(args, ending, job.returncode, leftovers, elapsed, collector, sink)
+        return _with_denial_note(outcome, collector, job.returncode, walls)
+
+    async def _run_in_editor(
+        self, terminal: CommandTerminal, args: RunCommandArguments, cwd: Path, walls: Confinement | None
+    ) -> ToolOutcome:
+        """The command in the editor's terminal, where the user sees it: the same command line in the same
+        sandbox and environment, the same limits, the same answer (see `editor_run`)."""
+        program = [SHELL, "-c", args.command]
         if walls is not None:
-            hidden = hidden_paths((*walls.roots, *walls.readable))
-            note = denial_note(collector.text(), job.returncode, walls, hidden)
-            if note is not None:
-                return ToolOutcome(f"{outcome.content}\n{note}", is_error=outcome.is_error)
-        return outcome
+            program = enter_command(walls, cwd, program)
+        start = anyio.current_time()
+
+        async def progress() -> None:
+            elapsed = anyio.current_time() - start
+            with contextlib.suppress(Exception):  # advisory, as for a local run
+                await report_progress(elapsed, args.timeout, "running in the editor's terminal")
+
+        ran = await run_in_editor(
+            terminal,
+            program,
+            cwd=cwd,
+            env=self.ctx.child_env,
+            output_byte_limit=EDITOR_OUTPUT_LIMIT,
+            timeout=args.timeout,
+            idle_timeout=args.idle_timeout,
+            tick=progress,
+            tick_every=self.progress_every,
+        )
+        elapsed = anyio.current_time() - start
+        room = max(self.ctx.budget - _STATUS_ROOM, 1000)
+        collector = HeadTail(head=room * 2 // 3, tail=room // 3)
+        sink = SpillSink(self.ctx.spill, "run_command", SPILL_LIMIT)
+        data = ran.output.text.encode("utf-8", errors="replace")
+        collector.feed(data)
+        sink.write(data)
+        sink.close()
+        outcome = self._outcome(args, ran.ending, ran.returncode, False, elapsed, collector, sink)
+        if ran.output.truncated:
+            kept = f"The editor kept only the last {len(data)} bytes of the output; the beginning is lost."
+            head, _, rest = outcome.content.partition("\n")
+            outcome = ToolOutcome(f"{head}\n{kept}\n{rest}", is_error=outcome.is_error)
+        return _with_denial_note(outcome, collector, ran.returncode, walls)
 
     def _outcome(
         self,
@@ -217,6 +261,19 @@ class RunCommand(ModelTool[RunCommandArguments]):
                 sink.path.unlink()  # everything is in the result; no file to page through
             body = collector.text() or "(no output)"
         return ToolOutcome("\n".join([head, *notes, "", body]), is_error=is_error)
+
+
+def _with_denial_note(
+    outcome: ToolOutcome, collector: HeadTail, returncode: int | None, walls: Confinement | None
+) -> ToolOutcome:
+    """`outcome`, with a note when the failure looks like the sandbox's doing."""
+    if walls is None:
+        return outcome
+    hidden = hidden_paths((*walls.roots, *walls.readable))
+    note = denial_note(collector.text(), returncode, walls, hidden)
+    if note is None:
+        return outcome
+    return ToolOutcome(f"{outcome.content}\n{note}", is_error=outcome.is_error)
 
 
 def _spawn(
