@@ -22,12 +22,26 @@ from m2bridge.tools import current_tool_call
 from mcp_tools.failure import ToolFailure
 from mcp_tools.terminal.editor_port import CommandTerminal, TerminalExit, TerminalOutput
 
-__all__ = ["TERMINAL_WAIT", "AcpTerminal", "EditorTerminals", "terminal_for"]
+__all__ = ["TERMINAL_WAIT", "AcpTerminal", "EditorTerminals", "shown_terminals", "terminal_for"]
 
 log = logging.getLogger("m2bridge.acp")
 
 # How long a terminal request other than wait_for_exit may stay unanswered; M2BRIDGE_ACP_EDITOR_WAIT.
 TERMINAL_WAIT = float(os.environ.get("M2BRIDGE_ACP_EDITOR_WAIT", "60"))
+
+# The terminals each tool call showed, by (session, call id): an update's content replaces the call's whole
+# content, so the call's last update must list them again (see `shown_terminals`). Bounded: calls that
+# never end cannot make it grow without end.
+_shown: dict[tuple[str, str], list[str]] = {}
+_SHOWN_LIMIT = 1000
+
+
+def shown_terminals(session_id: str, call_id: str) -> list[TerminalToolCallContent]:
+    """The terminals the call showed, forgotten here: for the content of the call's last update."""
+    return [
+        TerminalToolCallContent(type="terminal", terminal_id=terminal_id)
+        for terminal_id in _shown.pop((session_id, call_id), [])
+    ]
 
 
 class AcpTerminal:
@@ -72,8 +86,6 @@ class EditorTerminals:
 
     def __init__(self, client: Client) -> None:
         self._client = client
-        # The terminal each tool call ran in, so the call's last update can keep showing it.
-        self.shown: dict[str, str] = {}
 
     async def create(
         self, program: Sequence[str], *, cwd: str, env: Mapping[str, str], output_byte_limit: int
@@ -95,13 +107,16 @@ class EditorTerminals:
             )
         except TimeoutError:
             raise ToolFailure(
-                f"the editor did not answer terminal/create within {TERMINAL_WAIT:g} s; nothing was run"
+                f"the editor did not answer terminal/create within {TERMINAL_WAIT:g} s; whether the "
+                "command started is unknown"
             ) from None
         except Exception as err:
             raise ToolFailure(f"the editor did not start the command ({err}); nothing was run") from err
         call = current_tool_call.get()
         if call:
-            self.shown[call] = answer.terminal_id
+            if len(_shown) >= _SHOWN_LIMIT:
+                _shown.pop(next(iter(_shown)))
+            _shown.setdefault((session, call), []).append(answer.terminal_id)
             shown = TerminalToolCallContent(type="terminal", terminal_id=answer.terminal_id)
             try:
                 await self._client.session_update(session, update_tool_call(call, content=[shown]))
