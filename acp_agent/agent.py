@@ -424,10 +424,11 @@ class M2Agent:
             return await self._command(session, command)
         assert self.client is not None
         service = self.service(session.settings, session.place)
-        chat = await service.open(session.stored_id)
+        chat = session.chat = session.chat or await service.open(session.stored_id)
+        title = None
         if chat.info is not None and not chat.info.title:  # made by session/new: titled by its first prompt
             title = " ".join(text.split())[:_TITLE]
-            await (await service.sessions.store()).set_title(session.stored_id, title)
+            chat.info = dataclasses.replace(chat.info, title=title)
             self._announce(session_id, SessionInfoUpdate(session_update="session_info_update", title=title))
         approver = self._approvers[session_id]
         control = self._running[session_id] = TurnControl()
@@ -437,6 +438,8 @@ class M2Agent:
                 result = await chat.run(text, approver=approver, on_event=relay, control=control)
             finally:
                 del self._running[session_id]
+                if title is not None:  # stored after the turn: the first thought is not kept waiting
+                    await (await service.sessions.store()).set_title(session.stored_id, title)
             session.turns_run += 1
             if result.error is not None:
                 relay.put(update_agent_message_text(f"\n\nm2bridge: {result.error}"))
@@ -465,7 +468,7 @@ class M2Agent:
             fresh = await service.sessions.create(
                 service.workspace, session.settings.api, session.settings.model, ""
             )
-            session.stored_id = fresh.id
+            session.stored_id, session.chat = fresh.id, None
             said = (
                 f"Started over in session {fresh.id}. The conversation so far stays in session {before} "
                 "(the session list, or `m2bridge chat --session " + before + "`)."

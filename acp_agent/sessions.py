@@ -20,6 +20,7 @@ from acp import RequestError
 
 from acp_agent.modes import Mode
 from m2bridge.config import Settings
+from m2bridge.conversation import Conversation
 
 __all__ = ["AcpSession", "ToolPlace", "checked_cwd", "checked_folders", "current_session"]
 
@@ -53,6 +54,8 @@ class AcpSession:
     stored_id: str = ""  # the stored session the turns go to: `id` unless /new started another
     mode: Mode = Mode.ASK
     turns_run: int = field(default=0)
+    # Opened at the first prompt and kept: a prompt then costs no trip to the store before its turn.
+    chat: Conversation | None = None
 
     def __post_init__(self) -> None:
         self.stored_id = self.stored_id or self.id
