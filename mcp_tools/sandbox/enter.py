@@ -7,8 +7,9 @@ supervisor. So the server gives it this one:
 
 which builds the same launch the process tools use (`prepare_launch`: bubblewrap with its seccomp filter
 on Linux, Seatbelt on macOS), keeps the seccomp filter's descriptor open across exec, ignores the
-terminal's signals as the supervisor does for a launcher (see `mcp_tools.sandbox.launch`), drops the
-secret variables from whatever environment the editor added, and execs it. `-I`: the folder it starts in
+terminal's signals as the supervisor does for a launcher (see `mcp_tools.sandbox.launch`; SIGTERM aside),
+makes bubblewrap take the sandbox down with it when it dies (there is no supervisor to), drops the secret
+variables from whatever environment the editor added, and execs it. `-I`: the folder it starts in
 is the user's project, and nothing there may be imported in its place.
 
 Exit status 126, with the reason on stderr, when no sandbox can be made: the command never runs unconfined.
@@ -32,16 +33,15 @@ __all__ = ["CANNOT_ENTER", "enter_command", "main"]
 
 CANNOT_ENTER = 126  # the shell's "found but could not run"
 
-# What a launcher is started ignoring (the supervisor's list): Ctrl-C and job control typed in the terminal
-# reach the whole group, bubblewrap included; `env --default-signal` restores them for the command.
-_LAUNCHER_IGNORES = (
-    signal.SIGINT,
-    signal.SIGQUIT,
-    signal.SIGTSTP,
-    signal.SIGTTIN,
-    signal.SIGTTOU,
-    signal.SIGTERM,
-)
+# What the launcher ignores: Ctrl-C and job control typed in the terminal reach the whole group, bubblewrap
+# included; `env --default-signal` restores them for the command. Unlike under the supervisor, SIGTERM is
+# not ignored: no supervisor gives a grace period here, and an editor stopping the command may send it to
+# the launcher alone, which must then end (taking the sandbox with it, see `_DIE_WITH_PARENT`).
+_LAUNCHER_IGNORES = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+# Under the supervisor bubblewrap runs without it (see `bubblewrap.py`: the supervisor ends the tree). Here
+# nothing else would: an editor killing only the process it started (bubblewrap) would leave the sandbox
+# and the command running. With it they die with bubblewrap, and with the editor's terminal.
+_DIE_WITH_PARENT = "--die-with-parent"
 
 
 def enter_command(confinement: Confinement, cwd: Path, program: Sequence[str]) -> list[str]:
@@ -92,7 +92,10 @@ def main(argv: Sequence[str]) -> int:
     if launch.ignore_signals:
         for sig in _LAUNCHER_IGNORES:
             signal.signal(sig, signal.SIG_IGN)
-    command = [*launch.prefix, *program]
+    prefix = launch.prefix
+    if prefix and os.path.basename(prefix[0]) == "bwrap":
+        prefix = [prefix[0], _DIE_WITH_PARENT, *prefix[1:]]
+    command = [*prefix, *program]
     try:
         os.execvpe(command[0], command, env)
     except OSError as err:

@@ -4,6 +4,7 @@ makes, confined as the process tools' commands are, or not run at all."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 
 from mcp_tools.sandbox import Confinement, SandboxMode, sandbox_support
 from mcp_tools.sandbox.enter import CANNOT_ENTER, enter_command
+from tests.mcp_tools.terminal.procs import TOKEN_VARIABLE, still_running, token_holders
 from tests.support.no_bwrap import path_without_bwrap
 
 needs_bwrap = pytest.mark.skipif(
@@ -82,29 +85,63 @@ def test_secret_variables_the_editor_adds_never_reach_the_command(tmp_path: Path
     assert "KEPT=yes" in ran.stdout
 
 
+def started(command: list[str], cwd: Path, token: str) -> subprocess.Popen[bytes]:
+    """`command` started as an editor would, once it became bubblewrap (bounded wait)."""
+    launcher = subprocess.Popen(
+        command, cwd=cwd, env={**os.environ, TOKEN_VARIABLE: token}, start_new_session=True
+    )
+    for _ in range(200):  # bounded: until the exec into bubblewrap happened, and the command runs
+        cmdline = Path(f"/proc/{launcher.pid}/cmdline").read_bytes().decode(errors="replace")
+        if "bwrap" in cmdline and len(token_holders(token)) > 1:
+            return launcher
+        time.sleep(0.05)
+    os.killpg(launcher.pid, signal.SIGKILL)
+    raise AssertionError("the launcher never started the command")
+
+
+def ignored_signals(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(x for x in status.splitlines() if x.startswith("SigIgn:")).split()[1], 16)
+
+
 @needs_bwrap
 def test_the_launcher_ignores_the_terminals_signals_and_the_command_does_not(tmp_path: Path) -> None:
     command = enter_command(walls(tmp_path), tmp_path, ["/bin/sh", "-c", "grep ^SigIgn: /proc/self/status"])
-    launcher = subprocess.Popen([*command[:-3], "sleep", "30"], cwd=tmp_path, start_new_session=True)
+    launcher = started([*command[:-3], "sleep", "30"], tmp_path, uuid.uuid4().hex)
     try:
-        ignored = 0
-        for _ in range(200):  # bounded: until the exec into the launcher happened
-            status = Path(f"/proc/{launcher.pid}/status").read_text()
-            ignored = int(next(x for x in status.splitlines() if x.startswith("SigIgn:")).split()[1], 16)
-            if "bwrap" in Path(f"/proc/{launcher.pid}/cmdline").read_bytes().decode(errors="replace"):
-                break
-            time.sleep(0.05)
+        ignored = ignored_signals(launcher.pid)
         inner = run(command, tmp_path)
     finally:
         os.killpg(launcher.pid, signal.SIGKILL)
         launcher.wait(10)
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGTSTP):
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
         assert ignored & (1 << (sig - 1)), f"the launcher does not ignore {sig.name}"
+    assert not ignored & (1 << (signal.SIGTERM - 1)), "SIGTERM must stop the launcher: no supervisor here"
     command_ignores = int(inner.stdout.split()[1], 16)
-    assert not command_ignores & (1 << (signal.SIGINT - 1)) and not command_ignores & (
-        1 << (signal.SIGTERM - 1)
-    )
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        assert not command_ignores & (1 << (sig - 1)), f"the command starts with {sig.name} ignored"
+
+
+@needs_bwrap
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_an_editor_killing_the_launcher_alone_ends_the_sandboxed_command(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    token = uuid.uuid4().hex
+    command = enter_command(walls(tmp_path), tmp_path, ["/bin/sh", "-c", "sleep 60; echo never"])
+    launcher = started(command, tmp_path, token)
+    try:
+        os.kill(launcher.pid, sig)  # the process it started, not its group
+        launcher.wait(10)
+        left = still_running(token, within=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(launcher.pid, signal.SIGKILL)
+        for pid in token_holders(token):
+            os.kill(pid, signal.SIGKILL)
+
+    assert left == []
 
 
 def test_without_a_sandbox_the_command_is_not_run(tmp_path: Path) -> None:
