@@ -51,6 +51,7 @@ from acp.schema import (
 )
 
 from acp_agent.commands import COMPACT, FORK, NEW, available_commands, slash_command
+from acp_agent.editor_terminal import turn_updates
 from acp_agent.mcp_servers import McpServer, editor_servers, merged_servers
 from acp_agent.modes import MODE_OPTION, Mode, config_options, mode_of, mode_state
 from acp_agent.permissions import SessionApprover
@@ -434,6 +435,7 @@ class M2Agent:
         control = self._running[session_id] = TurnControl()
         current_session.set(session_id)  # this request's own task: the turn's tools inherit it
         async with self._relay(session, approver) as relay:
+            turn_updates.set(relay.put)
             try:
                 result = await chat.run(text, approver=approver, on_event=relay, control=control)
             finally:

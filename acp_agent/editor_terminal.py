@@ -11,18 +11,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 
 from acp import update_tool_call
 from acp.interfaces import Client
-from acp.schema import ClientCapabilities, EnvVariable, TerminalToolCallContent
+from acp.schema import ClientCapabilities, EnvVariable, TerminalToolCallContent, ToolCallProgress
 
 from acp_agent.sessions import current_session
 from m2bridge.tools import current_tool_call
 from mcp_tools.failure import ToolFailure
 from mcp_tools.terminal.editor_port import CommandTerminal, TerminalExit, TerminalOutput
 
-__all__ = ["TERMINAL_WAIT", "AcpTerminal", "EditorTerminals", "shown_terminals", "terminal_for"]
+__all__ = [
+    "TERMINAL_WAIT",
+    "AcpTerminal",
+    "EditorTerminals",
+    "shown_terminals",
+    "terminal_for",
+    "turn_updates",
+]
 
 log = logging.getLogger("m2bridge.acp")
 
@@ -33,6 +41,12 @@ TERMINAL_WAIT = float(os.environ.get("M2BRIDGE_ACP_EDITOR_WAIT", "60"))
 # content, so the call's last update must list them again (see `shown_terminals`). Bounded: calls that
 # never end cannot make it grow without end.
 _shown: dict[tuple[str, str], list[str]] = {}
+
+# The running turn's update queue (the relay's `put`, set by session/prompt): the terminal joins the turn's
+# one ordered stream, after the tool_call that announced its call. Outside a turn it is sent directly.
+turn_updates: ContextVar[Callable[[ToolCallProgress], None] | None] = ContextVar(
+    "acp_turn_updates", default=None
+)
 _SHOWN_LIMIT = 1000
 
 
@@ -118,10 +132,15 @@ class EditorTerminals:
                 _shown.pop(next(iter(_shown)))
             _shown.setdefault((session, call), []).append(answer.terminal_id)
             shown = TerminalToolCallContent(type="terminal", terminal_id=answer.terminal_id)
-            try:
-                await self._client.session_update(session, update_tool_call(call, content=[shown]))
-            except Exception as err:  # the command runs all the same; the user just does not see it
-                log.warning("session %s: the terminal was not shown in its call (%s)", session, err)
+            update = update_tool_call(call, content=[shown])
+            queue = turn_updates.get()
+            if queue is not None:
+                queue(update)
+            else:
+                try:
+                    await self._client.session_update(session, update)
+                except Exception as err:  # the command runs all the same; the user just does not see it
+                    log.warning("session %s: the terminal was not shown in its call (%s)", session, err)
         return AcpTerminal(self._client, session, answer.terminal_id)
 
 

@@ -34,11 +34,12 @@ from acp.schema import (
     UsageUpdate,
 )
 
+from acp_agent.editor_terminal import shown_terminals
 from acp_agent.tool_calls import edit_diffs, tool_kind, tool_locations, tool_title
 from m2bridge.agent import AgentEvent, Notice, ToolEnd, ToolStart, UsageReport
 from m2bridge.client.events import TextDelta, ThinkingDelta
 
-__all__ = ["UpdateRelay"]
+__all__ = ["Update", "UpdateRelay"]
 
 log = logging.getLogger("m2bridge.acp")
 
@@ -95,11 +96,13 @@ class UpdateRelay:
             # A refused or failed edit changed nothing: its diff is not shown as if it had happened.
             diffs = self._diffs.pop(event.call_id, []) if event.ok else []
             self._diffs.pop(event.call_id, None)
+            # A call's update replaces its whole content: the terminal it ran in is listed again.
+            terminals = shown_terminals(self._session_id, event.call_id)
             self.put(
                 update_tool_call(
                     event.call_id,
                     status="completed" if event.ok else "failed",
-                    content=[*diffs, result],
+                    content=[*diffs, *terminals, result],
                 )
             )
         elif isinstance(event, UsageReport):

@@ -17,7 +17,7 @@ from m2bridge.tools import ToolOutcome, report_progress
 from mcp_tools.base import Arguments, ModelTool
 from mcp_tools.budget import HeadTail
 from mcp_tools.failure import ToolFailure
-from mcp_tools.sandbox import Confinement, denial_note, hidden_paths
+from mcp_tools.sandbox import Confinement, SandboxMode, denial_note, hidden_paths
 from mcp_tools.sandbox.enter import enter_command
 from mcp_tools.terminal.common import (
     NETWORK_DESCRIPTION,
@@ -183,9 +183,10 @@ class RunCommand(ModelTool[RunCommandArguments]):
     ) -> ToolOutcome:
         """The command in the editor's terminal, where the user sees it: the same command line in the same
         sandbox and environment, the same limits, the same answer (see `editor_run`)."""
-        program = [SHELL, "-c", args.command]
-        if walls is not None:
-            program = enter_command(walls, cwd, program)
+        # Through `enter` even unconfined: it drops the secret variables from whatever environment the
+        # editor adds to ours (its own may hold the user's exported key).
+        unconfined = Confinement(SandboxMode.OFF, network=True, roots=(cwd,))
+        program = enter_command(walls or unconfined, cwd, [SHELL, "-c", args.command])
         start = anyio.current_time()
 
         async def progress() -> None:

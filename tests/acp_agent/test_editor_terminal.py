@@ -59,7 +59,9 @@ async def test_run_command_runs_in_the_editors_terminal_and_m2_gets_its_output_a
 
     ((_, asked_session, terminal_id, program, cwd, env),) = editor.client.asked("terminal/create")
     assert asked_session == session_id
-    assert program == ["/bin/sh", "-c", command]  # --sandbox off: the shell itself
+    # --sandbox off: the shell through `enter`, which only drops the secret variables
+    assert program[:4] == [sys.executable, "-I", "-m", "mcp_tools.sandbox.enter"]
+    assert json.loads(program[4])["mode"] == "off" and program[5:] == ["--", "/bin/sh", "-c", command]
     assert cwd == str(repo.resolve())
     assert "MINIMAX_API_KEY" not in env and env["PATH"]
     assert methods(editor) == ["terminal/create", "terminal/wait_for_exit", "terminal/release"]
@@ -89,6 +91,14 @@ async def test_the_terminal_is_shown_in_the_tool_call_that_runs_it(tmp_path: Pat
     ]
     ((_, _, terminal_id, *_),) = editor.client.asked("terminal/create")
     assert shown and set(shown) == {(run.tool_call_id, terminal_id)}
+    # In order: announced, then shown, and still shown in the call's last update (which replaces content).
+    of_run = [u for u in updates if getattr(u, "tool_call_id", None) == run.tool_call_id]
+    assert of_run[0] is run and isinstance(of_run[1], ToolCallProgress)
+    last = of_run[-1]
+    assert last.status == "completed"
+    assert [c.terminal_id for c in last.content or [] if isinstance(c, TerminalToolCallContent)] == [
+        terminal_id
+    ]
 
 
 async def test_a_command_past_its_timeout_is_killed_through_the_editor_and_released(
@@ -196,3 +206,19 @@ async def test_with_the_sandbox_on_the_editor_is_given_the_sandboxed_command_lin
     assert (repo / "made.txt").read_text() == "inside\n"
     result = result_of(fake_minimax)
     assert "Read-only file system" in result and "done" in result
+
+
+async def test_a_key_in_the_editors_own_environment_never_reaches_the_command(
+    tmp_path: Path, fake_minimax: Any
+) -> None:
+    repo = make_project(tmp_path)
+    command = 'echo "key=${MINIMAX_API_KEY:-none} other=${M2BRIDGE_API_KEY:-none} path=${PATH:+set}"'
+    fake_minimax.script(CallTools([("run_command", {"command": command})]), Reply("It ran."))
+    async with acp_editor(repo, m2_env(tmp_path, fake_minimax)) as editor:
+        editor.client.own_environment = {
+            "MINIMAX_API_KEY": "editor-secret",
+            "M2BRIDGE_API_KEY": "other-secret",
+        }
+        await one_turn(editor, repo, EVERYTHING)
+    result = result_of(fake_minimax)
+    assert "key=none other=none path=set" in result and "secret" not in result

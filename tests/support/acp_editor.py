@@ -91,6 +91,8 @@ class RecordingClient:
     permission: RequestPermissionResponse | None = None
     permission_requests: list[Any] = field(default_factory=list)
     never_answer: bool = False  # a client that leaves permission requests unanswered
+    # The editor's own environment, under what the agent passes to a terminal (empty: only the agent's).
+    own_environment: dict[str, str] = field(default_factory=dict[str, str])
     # Files and terminals: unsaved buffers by absolute path; a reason to refuse every write with.
     buffers: dict[str, str] = field(default_factory=dict)
     refuse_writes: str | None = None
@@ -140,7 +142,8 @@ class RecordingClient:
         process = await asyncio.create_subprocess_exec(
             command,
             *(args or []),
-            env=given,
+            # An editor may lay the agent's variables over its own environment, as VS Code and Zed do.
+            env={**self.own_environment, **given},
             cwd=cwd,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,

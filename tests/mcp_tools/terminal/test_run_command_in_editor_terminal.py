@@ -138,7 +138,8 @@ async def test_the_editor_gets_the_shell_the_folder_and_the_environment_of_a_loc
     outcome = await run_command(ctx, editor).call({"command": "echo hi; pwd; exit 5", "cwd": "sub"})
 
     ((program, cwd, env, limit),) = editor.created
-    assert program == ["/bin/sh", "-c", "echo hi; pwd; exit 5"]
+    assert program[:4] == [sys.executable, "-I", "-m", "mcp_tools.sandbox.enter"]
+    assert program[5:] == ["--", "/bin/sh", "-c", "echo hi; pwd; exit 5"]
     assert cwd == str(repo.resolve() / "sub")
     assert env == dict(ctx.child_env) and "MINIMAX_API_KEY" not in env
     assert limit == EDITOR_OUTPUT_LIMIT
