@@ -186,10 +186,11 @@ async def test_a_command_cannot_read_the_key_from_a_server_running_as_the_same_u
     "entry",
     [
         ["-m", "m2bridge", "lsp"],
+        ["-m", "m2bridge", "acp"],
         ["-c", "from lsp.cli import main; main([])"],
         ["-c", "from mcp_tools.server.cli import main; main([])"],
     ],
-    ids=["m2bridge-lsp", "lsp.cli", "mcp_tools.server.cli"],
+    ids=["m2bridge-lsp", "m2bridge-acp", "lsp.cli", "mcp_tools.server.cli"],
 )
 def test_every_tool_running_entry_point_makes_itself_non_dumpable(tmp_path: Path, entry: list[str]):
     root, home = _ordinary_home(tmp_path)
