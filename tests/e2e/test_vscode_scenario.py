@@ -314,8 +314,16 @@ def step_fix_with_m2(walk: Walk) -> None:
     page.keyboard.press("Escape")
     # The editor's context menu on the problem: "Fix with M2" is offered (clicked first, then right-clicked:
     # VS Code builds the menu before the extension hears where the cursor went).
-    box = page.locator(".editor-instance .squiggly-error").first.bounding_box()
-    assert box is not None
+    # The marker widget's close re-renders the decorations: the squiggle is found again once it is back.
+    squiggle = page.locator(".editor-instance .squiggly-error").first
+    box = None
+    for _ in range(20):  # bounded: about 10 s
+        squiggle.wait_for(state="visible", timeout=10_000)
+        box = squiggle.bounding_box()
+        if box is not None and box["width"] > 0:
+            break
+        page.wait_for_timeout(500)
+    assert box is not None, "the JSON error's squiggle did not come back after the problem widget closed"
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.click(x, y)
     context_menu_offers(page, (x, y), "Fix with M2")
