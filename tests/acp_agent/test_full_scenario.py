@@ -16,23 +16,22 @@ from typing import Any
 from acp import text_block
 from acp.schema import AllowedOutcome, RequestPermissionResponse
 
-from tests.fakes.minimax import CallTools, Reply
 from tests.support.acp_editor import EVERYTHING, Editor, acp_editor
-from tests.support.env import m2_env, make_project, run_cli, run_json
-from tests.support.sent import tool_results, user_texts
-
-EDIT = {"path": "app.py", "old_string": "return 1", "new_string": "return 2"}
-LONG_ANSWER = "word " * 400
+from tests.support.acp_story import (
+    CONVERSATION,
+    EDITED,
+    LONG_ANSWER,
+    REPLAYED_KINDS,
+    continue_in_chat,
+    script_the_editors_session,
+    start_in_chat,
+)
+from tests.support.env import m2_env, make_project, run_cli
+from tests.support.sent import tool_results
 
 
 def allow_once() -> RequestPermissionResponse:
     return RequestPermissionResponse(outcome=AllowedOutcome(outcome="selected", option_id="allow_once"))
-
-
-# The updates that carry the conversation; the others (commands, title, usage, mode) may come between.
-CONVERSATION = {
-    "user_message_chunk", "agent_thought_chunk", "agent_message_chunk", "tool_call", "tool_call_update",
-}  # fmt: skip
 
 
 def kinds(updates: list[Any]) -> list[str]:
@@ -84,16 +83,7 @@ async def test_the_python_sdk_client_drives_m2bridge_acp_through_the_whole_story
     app = str(repo.resolve() / "app.py")
 
     # The editor's first session: an edit, a command, a turn cancelled mid-stream, and one more turn.
-    fake_minimax.token_delay = 0.02  # slow enough that the cancel lands mid-stream
-    fake_minimax.script(
-        CallTools([("read_file", {"path": "app.py"})], thinking="Look at the file first."),
-        CallTools([("edit_file", EDIT)], thinking="Now change 1 to 2."),
-        Reply("Changed it to 2.", thinking="Done editing."),
-        CallTools([("run_command", {"command": "cat app.py"})], thinking="Show it."),
-        Reply("It returns 2 now.", thinking="The command ran."),
-        Reply(LONG_ANSWER, thinking="A long answer is coming."),
-        Reply("In short: 2.", thinking="Shorter this time."),
-    )
+    script_the_editors_session(fake_minimax)
     async with acp_editor(repo, env) as editor:
         turns = Turns(editor)
         init = await editor.initialize(EVERYTHING)
@@ -126,11 +116,9 @@ async def test_the_python_sdk_client_drives_m2bridge_acp_through_the_whole_story
     asked_session, asked_call, options = editor.client.permission_requests[0]
     assert asked_session == session_id and asked_call.tool_call_id == edit_call.tool_call_id
     assert {o.kind for o in options} == {"allow_once", "allow_always", "reject_once"}
-    assert editor.client.asked("fs/write_text_file") == [
-        ("fs/write_text_file", session_id, app, "def answer():\n    return 2\n")
-    ]
+    assert editor.client.asked("fs/write_text_file") == [("fs/write_text_file", session_id, app, EDITED)]
     assert ("fs/read_text_file", session_id, app) in editor.client.requests
-    assert (repo / "app.py").read_text() == "def answer():\n    return 2\n"
+    assert (repo / "app.py").read_text() == EDITED
 
     # The command ran in the editor's terminal (a real process the editor started), with permission;
     # M2 got its output, and the API key never reached the command.
@@ -154,16 +142,7 @@ async def test_the_python_sdk_client_drives_m2bridge_acp_through_the_whole_story
     assert after.stop_reason == "end_turn" and text_of(after_updates, "agent_message_chunk") == "In short: 2."
 
     # A session started in the terminal with `chat -p` ...
-    fake_minimax.token_delay = 0.0
-    fake_minimax.script(
-        CallTools([("read_file", {"path": "app.py"})], thinking="Read it first."),
-        Reply("answer() returns 2.", thinking="It returns 2."),
-        Reply("Still 2.", thinking="Nothing changed since."),
-        Reply("Yes, 2.", thinking="Asked a third time."),
-    )
-    code, made_in_chat = run_json(["chat", "-p", "what does answer return?", "--json"], env, repo)
-    assert code == 0, made_in_chat
-    chat_session = made_in_chat["session_id"]
+    chat_session = start_in_chat(fake_minimax, env, repo)
 
     # ... loaded into the editor: replayed as updates (the user's words, thinking, tool call, text),
     # then continued there.
@@ -174,14 +153,7 @@ async def test_the_python_sdk_client_drives_m2bridge_acp_through_the_whole_story
         replayed = turns.since_last()
         continued_here = await editor.conn.prompt(session_id=chat_session, prompt=[text_block("and now?")])
         continued_updates = turns.since_last()
-    assert kinds(replayed) == [
-        "user_message_chunk",
-        "agent_thought_chunk",
-        "tool_call",
-        "tool_call_update",
-        "agent_thought_chunk",
-        "agent_message_chunk",
-    ]
+    assert kinds(replayed) == REPLAYED_KINDS
     assert text_of(replayed, "user_message_chunk") == "what does answer return?"
     assert text_of(replayed, "agent_thought_chunk") == "Read it first.It returns 2."
     assert text_of(replayed, "agent_message_chunk") == "answer() returns 2."
@@ -190,12 +162,5 @@ async def test_the_python_sdk_client_drives_m2bridge_acp_through_the_whole_story
     assert text_of(continued_updates, "agent_message_chunk") == "Still 2."
 
     # ... and continued once more back in the terminal, with the editor's turn in its history.
-    code, continued = run_json(["chat", "--continue", "-p", "and once more?", "--json"], env, repo)
-    assert code == 0, continued
-    assert continued["session_id"] == chat_session and continued["text"] == "Yes, 2."
-    last = user_texts(fake_minimax.requests[-1])
-    assert last[0] == "what does answer return?" and "and now?" in last and last[-1] == "and once more?"
-
-    # Every scripted step was asked for, and the fake saw no history violation in any request.
-    assert fake_minimax.pending == 0
+    continue_in_chat(fake_minimax, env, repo, chat_session)
     assert fake_minimax.violations == []

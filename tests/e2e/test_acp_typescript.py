@@ -21,15 +21,21 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.minimax import CallTools, Reply
-from tests.support.env import ROOT, m2_env, make_project, run_cli, run_json
-from tests.support.sent import tool_results, user_texts
+from tests.support.acp_story import (
+    CONVERSATION,
+    EDITED,
+    LONG_ANSWER,
+    REPLAYED_KINDS,
+    continue_in_chat,
+    script_the_editors_session,
+    start_in_chat,
+)
+from tests.support.env import ROOT, m2_env, make_project, run_cli
+from tests.support.sent import tool_results
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 CLIENT = ROOT / "tests" / "e2e" / "acp_ts"
-EDIT = {"path": "app.py", "old_string": "return 1", "new_string": "return 2"}
-LONG_ANSWER = "word " * 400
 
 
 def installed_client() -> Path:
@@ -86,12 +92,6 @@ def updates(report: dict[str, Any], step: int) -> list[dict[str, Any]]:
     return [u["update"] for u in report["updates"] if u["step"] == step]
 
 
-# The updates that carry the conversation; the others (commands, title, usage, mode) may come between.
-CONVERSATION = {
-    "user_message_chunk", "agent_thought_chunk", "agent_message_chunk", "tool_call", "tool_call_update",
-}  # fmt: skip
-
-
 def kinds(report: dict[str, Any], step: int) -> list[str]:
     """The conversation's update kinds in one step, in arrival order, runs of one kind collapsed."""
     seen: list[str] = []
@@ -116,16 +116,7 @@ def test_the_official_typescript_client_drives_m2bridge_acp_through_the_whole_st
     secret = env["MINIMAX_API_KEY"]
 
     # The editor's first session: an edit, a command, a turn cancelled mid-stream.
-    fake_minimax.token_delay = 0.02  # slow enough that the cancel lands mid-stream
-    fake_minimax.script(
-        CallTools([("read_file", {"path": "app.py"})], thinking="Look at the file first."),
-        CallTools([("edit_file", EDIT)], thinking="Now change 1 to 2."),
-        Reply("Changed it to 2.", thinking="Done editing."),
-        CallTools([("run_command", {"command": "cat app.py"})], thinking="Show it."),
-        Reply("It returns 2 now.", thinking="The command ran."),
-        Reply(LONG_ANSWER, thinking="A long answer is coming."),
-        Reply("In short: 2.", thinking="Shorter this time."),
-    )
+    script_the_editors_session(fake_minimax)
     first = run_client(client, tmp_path, "first", repo, env, [
         {"op": "initialize"},
         {"op": "newSession", "cwd": str(repo), "as": "editor"},
@@ -163,11 +154,11 @@ def test_the_official_typescript_client_drives_m2bridge_acp_through_the_whole_st
             "op": "write",
             "sessionId": session_id,
             "path": str(repo.resolve() / "app.py"),
-            "content": "def answer():\n    return 2\n",
+            "content": EDITED,
         }
     ]
     assert any(f["op"] == "read" and f["path"] == str(repo.resolve() / "app.py") for f in first["fs"])
-    assert (repo / "app.py").read_text() == "def answer():\n    return 2\n"
+    assert (repo / "app.py").read_text() == EDITED
 
     # The command ran in the editor's terminal (a real process the client started), with permission;
     # M2 got its output, and the API key never reached it.
@@ -196,16 +187,7 @@ def test_the_official_typescript_client_drives_m2bridge_acp_through_the_whole_st
     assert after["stopReason"] == "end_turn" and text_of(first, 5, "agent_message_chunk") == "In short: 2."
 
     # A session started in the terminal with `chat -p` ...
-    fake_minimax.token_delay = 0.0
-    fake_minimax.script(
-        CallTools([("read_file", {"path": "app.py"})], thinking="Read it first."),
-        Reply("answer() returns 2.", thinking="It returns 2."),
-        Reply("Still 2.", thinking="Nothing changed since."),
-        Reply("Yes, 2.", thinking="Asked a third time."),
-    )
-    code, made_in_chat = run_json(["chat", "-p", "what does answer return?", "--json"], env, repo)
-    assert code == 0, made_in_chat
-    chat_session = made_in_chat["session_id"]
+    chat_session = start_in_chat(fake_minimax, env, repo)
 
     # ... loaded into the editor: replayed as updates (the user's words, thinking, tool call, text),
     # then continued there.
@@ -214,14 +196,7 @@ def test_the_official_typescript_client_drives_m2bridge_acp_through_the_whole_st
         {"op": "loadSession", "cwd": str(repo), "sessionId": chat_session, "as": "chat"},
         {"op": "prompt", "session": "chat", "text": "and now?"},
     ])  # fmt: skip
-    assert kinds(second, 1) == [
-        "user_message_chunk",
-        "agent_thought_chunk",
-        "tool_call",
-        "tool_call_update",
-        "agent_thought_chunk",
-        "agent_message_chunk",
-    ]
+    assert kinds(second, 1) == REPLAYED_KINDS
     assert text_of(second, 1, "user_message_chunk") == "what does answer return?"
     assert text_of(second, 1, "agent_thought_chunk") == "Read it first.It returns 2."
     assert text_of(second, 1, "agent_message_chunk") == "answer() returns 2."
@@ -230,12 +205,5 @@ def test_the_official_typescript_client_drives_m2bridge_acp_through_the_whole_st
     assert text_of(second, 2, "agent_message_chunk") == "Still 2."
 
     # ... and continued once more back in the terminal, with the editor's turn in its history.
-    code, continued = run_json(["chat", "--continue", "-p", "and once more?", "--json"], env, repo)
-    assert code == 0, continued
-    assert continued["session_id"] == chat_session and continued["text"] == "Yes, 2."
-    last = user_texts(fake_minimax.requests[-1])
-    assert last[0] == "what does answer return?" and "and now?" in last and last[-1] == "and once more?"
-
-    # Every scripted step was asked for, and the fake saw no history violation in any request.
-    assert fake_minimax.pending == 0
+    continue_in_chat(fake_minimax, env, repo, chat_session)
     assert fake_minimax.violations == []
