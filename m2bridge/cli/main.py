@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("export", "one session as JSON, every stored field"),
         ("fork", "copy a session's history into a new session"),
         ("rm", "remove a session"),
+        ("watch", "one session's turns, then each new turn as it lands (Ctrl-C ends)"),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("id", metavar="ID")

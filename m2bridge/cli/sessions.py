@@ -1,4 +1,4 @@
-"""`m2bridge sessions list|show|export|fork|rm|recover`."""
+"""`m2bridge sessions list|show|export|fork|rm|watch|recover`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from m2bridge.messages import TurnAdapter
 from m2bridge.sessions import SessionInfo
 from m2bridge.sessions.display import display_turns, info_json
 
-__all__ = ["run_sessions"]
+__all__ = ["print_turns", "run_sessions"]
 
 
 def _when(stamp: float) -> str:
@@ -43,6 +43,10 @@ def run_sessions(args: argparse.Namespace) -> int:
         console.print(table if infos else "no sessions yet")
         return 0
     info = store.resolve(args.id)
+    if args.action == "watch":
+        from m2bridge.cli.session_watch import watch_session
+
+        return watch_session(store, info, console, as_json=args.json)
     if args.action == "fork":
         forked = store.fork(info.id)
         print(json.dumps(info_json(forked)) if args.json else forked.id)
@@ -63,16 +67,20 @@ def run_sessions(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"session": info_json(loaded.info), "turns": turns}, ensure_ascii=False))
         return 0
-    _print_turns(console, loaded.info, turns)
+    print_turns(console, loaded.info, turns)
     for warning in loaded.warnings:
         console.print(Text(f"[m2bridge] {warning}", style="yellow"))
     return 0
 
 
-def _print_turns(console: Console, info: SessionInfo, turns: list[dict[str, Any]]) -> None:
-    console.print(
-        Text(f"session {info.id} · {info.title} · {info.workspace} · {info.protocol}", style="bold")
-    )
+def print_turns(
+    console: Console, info: SessionInfo, turns: list[dict[str, Any]], *, header: bool = True
+) -> None:
+    """`sessions show`'s rendering (`sessions watch` prints later turns without the header)."""
+    if header:
+        console.print(
+            Text(f"session {info.id} · {info.title} · {info.workspace} · {info.protocol}", style="bold")
+        )
     for item in turns:
         faint = " dim" if item.get("summarised") else ""
         kind = item["kind"]
