@@ -30,9 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "usage_update (for editors that use them)",
     )
     args = parser.parse_args(argv)
+    # The agent's own story at INFO; libraries only from WARNING (httpx alone would log every request,
+    # on the path to M2's first thought).
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="m2bridge acp: %(levelname)s %(message)s"
+        stream=sys.stderr, level=logging.WARNING, format="m2bridge acp: %(levelname)s %(message)s"
     )
+    logging.getLogger("m2bridge.acp").setLevel(logging.INFO)
     try:
         asyncio.run(_serve(flag_choice(args), unstable=bool(args.unstable)))
     except KeyboardInterrupt:
