@@ -33,12 +33,8 @@ Cost: an fsync per commit is what a durable append costs, so the store spends as
 from __future__ import annotations
 
 import builtins
-import logging
 import os
-import re
-import secrets
 import sqlite3
-import string
 import threading
 import time
 from collections.abc import Generator, Sequence
@@ -46,47 +42,37 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import cast, get_args
+from typing import Protocol
 
-from pydantic import BaseModel, ValidationError
-
-from m2bridge.errors import SessionBusy, SessionError, SessionMovedOn, SessionNotFound
+from m2bridge.errors import SessionError, SessionNotFound
 from m2bridge.messages import Turn, TurnAdapter
 from m2bridge.sessions.damage import store_errors
 from m2bridge.sessions.group_commit import GroupCommit
-from m2bridge.sessions.owner import LeaseOwner, process_is_gone, this_process
+from m2bridge.sessions.owner import LeaseOwner, this_process
+from m2bridge.sessions.rules import LOST_KIND, check_turns, prefix_problem, read_turns
+from m2bridge.sessions.rules import busy as _busy
+from m2bridge.sessions.rules import held_by_live_other as _held_by_live_other
+from m2bridge.sessions.rules import moved_on as _moved_on
+from m2bridge.sessions.rules import new_session_id as _new_id
+from m2bridge.sessions.rules import not_found as _not_found
 from m2bridge.sessions.schema import check_version, migrate
 
 __all__ = [
     "BUSY_TIMEOUT",
     "LOST_KIND",
     "Lease",
+    "LeaseKeeper",
     "LoadedSession",
     "SessionInfo",
     "SessionStore",
     "StoredTurn",
 ]
 
-logger = logging.getLogger("m2bridge.sessions")
-
 # How long a write waits for another process's write transaction before giving up. Transactions
 # here last milliseconds, so reaching this means something is badly stuck.
 BUSY_TIMEOUT = 10.0
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
-
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-_ID_LENGTH = 12
-_ID_CHARS = re.compile(r"[a-z0-9]+")
-_MIN_PREFIX = 4
-
-# The concrete turn classes, from the `Turn` union (Annotated[Union[...], Field(...)]).
-_TURN_TYPES = cast("tuple[type[BaseModel], ...]", get_args(get_args(Turn)[0]))
-_KNOWN_KINDS = frozenset(str(cls.model_fields["kind"].default) for cls in _TURN_TYPES)
-
-# The kind of the record `m2bridge sessions recover` puts where a turn could not be salvaged, so the
-# session keeps its indexes and its head; loading reports it instead of a turn.
-LOST_KIND = "lost"
 
 # Reading connections kept open between reads; more are opened while more threads read at once.
 _IDLE_READERS = 4
@@ -128,6 +114,14 @@ class LoadedSession:
         return self.info.turns
 
 
+class LeaseKeeper(Protocol):
+    """The store a lease goes back to for its refresh and release (either backend)."""
+
+    def refresh_lease(self, lease: Lease) -> float: ...
+
+    def release_lease(self, lease: Lease) -> None: ...
+
+
 class Lease:
     """A turn lease on one session, held by `owner` until released or `ttl` seconds without refresh.
 
@@ -136,7 +130,7 @@ class Lease:
     """
 
     def __init__(
-        self, store: SessionStore, session_id: str, owner: str, ttl: float, expires: float, token: str
+        self, store: LeaseKeeper, session_id: str, owner: str, ttl: float, expires: float, token: str
     ) -> None:
         self._store = store
         self.session_id = session_id
@@ -172,48 +166,6 @@ class Lease:
 
     def __repr__(self) -> str:
         return f"Lease(session_id={self.session_id!r}, owner={self.owner!r}, expires={self.expires:.3f})"
-
-
-def _not_found(session_id: str) -> SessionNotFound:
-    return SessionNotFound(
-        f"no session with id {session_id!r}; `m2bridge sessions list` shows the sessions there are"
-    )
-
-
-def _busy(session_id: str) -> SessionBusy:
-    return SessionBusy(
-        f"another m2bridge process is in the middle of a turn on session {session_id}; "
-        "wait for it to finish, or fork the session"
-    )
-
-
-def _holder_is_gone(held_by: str) -> bool:
-    process = LeaseOwner.decode(held_by).process
-    return process is not None and process_is_gone(process)
-
-
-def _held_by_live_other(held_by: str | None, expires: float | None, now: float, token: str | None) -> bool:
-    """Whether a lease recorded as (`held_by`, `expires`) stops the holder of `token` (None: no lease)."""
-    if held_by is None or expires is None or expires <= now or held_by == token:
-        return False
-    if _holder_is_gone(held_by):
-        logger.info(
-            "the lease holder %s is gone; its lease no longer counts", LeaseOwner.decode(held_by).label
-        )
-        return False
-    return True
-
-
-def _moved_on(session_id: str) -> SessionMovedOn:
-    return SessionMovedOn(
-        "the session moved on: another process added turns since this one loaded it; "
-        f"reload it, or fork it with `m2bridge sessions fork {session_id}`"
-    )
-
-
-def _new_id() -> str:
-    # Random rather than derived from the workspace: two sessions in one folder must not collide.
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
 
 
 def _prepare_file(path: Path) -> None:
@@ -415,14 +367,10 @@ class SessionStore:
             row = conn.execute(f"SELECT {_INFO_COLUMNS} FROM sessions WHERE id = ?", (wanted,)).fetchone()
             if row is not None:
                 return SessionInfo(*row)
+            problem = prefix_problem(wanted)
+            if problem is not None:
+                raise problem
             prefix = wanted.lower()
-            if len(prefix) < _MIN_PREFIX or not _ID_CHARS.fullmatch(prefix):
-                if 0 < len(prefix) < _MIN_PREFIX:
-                    raise SessionNotFound(
-                        f"no session with id {wanted!r}; give the full id or at least "
-                        f"{_MIN_PREFIX} characters of it"
-                    )
-                raise _not_found(wanted)
             # '{' sorts right after 'z', so this range is exactly the ids starting with the prefix,
             # and it is answered from the primary-key index.
             rows = conn.execute(
@@ -516,28 +464,8 @@ class SessionStore:
                 " WHERE session_id = ? ORDER BY idx",
                 (session_id,),
             ).fetchall()
-        turns: builtins.list[StoredTurn] = []
-        warnings: builtins.list[str] = []
-        for idx, kind, payload, created in rows:
-            if kind == LOST_KIND:
-                message = (
-                    f"session {session_id}: turn {idx} was lost to damage in the store file "
-                    "(`m2bridge sessions recover` salvaged the rest)"
-                )
-                logger.warning("%s", message)
-                warnings.append(message)
-                continue
-            try:
-                turns.append(StoredTurn(idx, TurnAdapter.validate_json(payload), float(created)))
-            except (ValidationError, TypeError, ValueError) as exc:
-                reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-                hint = "" if kind in _KNOWN_KINDS else " (an unknown kind: written by a newer m2bridge?)"
-                message = (
-                    f"session {session_id}: turn {idx} ({kind!r}) could not be read and was skipped{hint}: "
-                    f"{reason}"
-                )
-                logger.warning("%s", message)
-                warnings.append(message)
+        read, warnings = read_turns(session_id, rows)
+        turns = [StoredTurn(idx, turn, created) for idx, turn, created in read]
         return LoadedSession(info=info, turns=turns, warnings=warnings)
 
     def append(
@@ -557,9 +485,7 @@ class SessionStore:
         """
         if lease is not None and lease.session_id != session_id:
             raise ValueError(f"the lease is for session {lease.session_id}, not {session_id}")
-        for turn in turns:
-            if not isinstance(turn, _TURN_TYPES):
-                raise TypeError(f"not a turn: {type(turn).__name__}")
+        check_turns(turns)
         # Serialised before the transaction, so the write lock is held as briefly as possible.
         rows = [(turn.kind, TurnAdapter.dump_json(turn).decode()) for turn in turns]
         held = lease if lease is not None and not lease.released else None
