@@ -10,6 +10,8 @@ only, like the other tuning values: no environment variable, and no project file
 The sandbox (`sandbox`, `allow_network`, `sandbox_fallback`) likewise: the user's config and the
 command line only, never a project file or the environment, since a cloned repository that could say
 `sandbox = "off"` would undo the wall the sandbox is.
+The session store's database (`database_url`, `M2BRIDGE_DATABASE_URL`) likewise never comes from a
+project file: a cloned repository must not be able to send every conversation to its own server.
 """
 
 from __future__ import annotations
@@ -73,10 +75,13 @@ _USER_KEYS = frozenset(
         "sandbox",
         "allow_network",
         "sandbox_fallback",
+        "database_url",
     }
 )
 _SANDBOX_KEYS = frozenset({"sandbox", "allow_network", "sandbox_fallback"})
 _SECRET_WORDS = ("key", "token", "secret", "password")
+_STORE_KEYS = frozenset({"database_url"})
+_DATABASE_SCHEMES = ("postgresql", "postgres")
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,8 @@ class Settings:
     allow_network: bool = False
     # `sandbox_fallback = "off"`: where no sandbox exists, run commands unsandboxed rather than not at all.
     allow_unsandboxed: bool = False
+    # The session store on PostgreSQL (None: SQLite in `home`). Kept out of repr: it may hold a password.
+    database_url: str | None = field(default=None, repr=False)
     # Where each value came from, for `doctor`; and what was ignored, for the user.
     sources: Mapping[str, str] = field(default_factory=dict[str, str])
     warnings: tuple[str, ...] = ()
@@ -204,6 +211,11 @@ def _filtered(
                 f"{where}: '{name}' ignored: the sandbox is chosen only in your user config.toml or with "
                 "--sandbox and --allow-network, never by a project's file."
             )
+        elif name not in allowed and name in _STORE_KEYS:
+            warnings.append(
+                f"{where}: '{name}' ignored: the session store's database is chosen only in your user "
+                "config.toml or with M2BRIDGE_DATABASE_URL, never by a project's file."
+            )
         elif name not in allowed:
             warnings.append(f"{where}: '{name}' is not allowed there and was ignored.")
         else:
@@ -216,6 +228,18 @@ def _check_url(name: str, value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{name} must be an http(s) URL, got {value!r}.")
     return value.rstrip("/")
+
+
+def _check_database_url(value: object) -> str:
+    # The value is never shown: a database URL may carry a password.
+    text = value if isinstance(value, str) else ""
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in _DATABASE_SCHEMES:
+        raise ConfigError(
+            "M2BRIDGE_DATABASE_URL (database_url in config.toml) must be a postgresql:// URL, "
+            "e.g. postgresql://me@db.example.com/m2bridge?sslmode=verify-full."
+        )
+    return text
 
 
 def _coerce(name: str, value: object, kind: type[int] | type[float]) -> int | float:
@@ -338,6 +362,7 @@ def load_settings(
         ("M2BRIDGE_BASE_URL", "base_url"),
         ("M2BRIDGE_API", "api"),
         ("M2BRIDGE_MODEL", "model"),
+        ("M2BRIDGE_DATABASE_URL", "database_url"),
     ):
         if env.get(var):
             values[name] = env[var]
@@ -354,6 +379,8 @@ def load_settings(
         updates["base_url"] = _check_url("M2BRIDGE_BASE_URL", str(values["base_url"]))
     if "model" in values:
         updates["model"] = str(values["model"])
+    if values.get("database_url"):
+        updates["database_url"] = _check_database_url(values["database_url"])
     api = str(values.get("api") or ("openai" if updates.get("base_url") else "anthropic")).lower()
     if api not in ("anthropic", "openai"):
         raise ConfigError(f"M2BRIDGE_API must be 'anthropic' or 'openai', got {api!r}.")

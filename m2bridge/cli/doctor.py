@@ -81,6 +81,8 @@ def _protocol(settings: Settings) -> Check:
 
 
 def _store(settings: Settings) -> Check:
+    if settings.database_url:
+        return _database_store(settings.database_url, settings.sources.get("database_url", "config.toml"))
     from m2bridge.sessions import SessionStore
 
     try:
@@ -100,6 +102,23 @@ def _store(settings: Settings) -> Check:
 
 
 _RECOVER = "run `m2bridge sessions recover` to salvage every readable turn"
+
+
+def _database_store(url: str, source: str) -> Check:
+    """The PostgreSQL store: reachable, migrated, and how many sessions this role has there."""
+    from m2bridge.sessions import open_store_at
+    from m2bridge.sessions.postgres.url import hide_password
+
+    where = f"session store PostgreSQL {hide_password(url)} (from {source})"
+    try:
+        store = open_store_at(url)
+        try:
+            count = len(store.list(limit=100_000))
+        finally:
+            store.close()
+    except M2BridgeError as exc:  # the store's messages hide the password too
+        return False, f"{where}: {exc}"
+    return True, f"{where}: reachable, {count} sessions of this role"
 
 
 def _tools(settings: Settings) -> Check:

@@ -14,7 +14,7 @@ from m2bridge.client.events import RetryScheduled
 from m2bridge.config import Settings, load_settings
 from m2bridge.conversation import ConversationService
 from m2bridge.sandbox_choice import SandboxChoice, choose_sandbox
-from m2bridge.sessions import SessionStore
+from m2bridge.sessions import Store, open_store
 from m2bridge.tools import Tool
 from m2bridge.workspace import detect_workspace
 
@@ -25,7 +25,7 @@ __all__ = ["Runtime", "chat_service", "open_runtime", "open_settings"]
 class Runtime:
     settings: Settings
     workspace: Path
-    store: SessionStore
+    store: Store
 
 
 def open_settings(*, quiet: bool = False, sandbox: SandboxChoice | None = None) -> tuple[Settings, Path]:
@@ -43,7 +43,7 @@ def open_settings(*, quiet: bool = False, sandbox: SandboxChoice | None = None) 
 
 def open_runtime(*, quiet: bool = False) -> Runtime:
     settings, workspace = open_settings(quiet=quiet)
-    return Runtime(settings=settings, workspace=workspace, store=SessionStore(settings.sessions_db))
+    return Runtime(settings=settings, workspace=workspace, store=open_store(settings))
 
 
 def chat_service(

@@ -17,6 +17,7 @@ from m2bridge.conversation.handle import Conversation
 from m2bridge.conversation.store_access import StoreAccess
 from m2bridge.conversation.tool_slot import ToolSlot, ToolSource
 from m2bridge.errors import SessionNotFound
+from m2bridge.sessions import store_location
 
 __all__ = ["ConversationService"]
 
@@ -37,7 +38,7 @@ class ConversationService:
         self.workspace = workspace
         self.owner = owner
         self.note = note
-        self.sessions = StoreAccess(settings.sessions_db)
+        self.sessions = StoreAccess(store_location(settings))
         self.clients = ClientSlot(on_retry)
         self.tools = ToolSlot(tools)
 

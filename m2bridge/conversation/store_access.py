@@ -1,6 +1,6 @@
 """Every call the conversation service makes on the session store, in one place.
 
-Each method is one call on the store's async face (its SQLite work runs in worker threads), so a
+Each method is one call on the store's async face (its database work runs in worker threads), so a
 surface's session lookups never hold up the event loop that streams another turn."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from m2bridge.errors import SessionNotFound
-from m2bridge.sessions import SessionInfo
+from m2bridge.sessions import SessionInfo, StoreLocation
 from m2bridge.sessions.async_store import AsyncSessionStore
 from m2bridge.sessions.display import display_turns
 
@@ -19,14 +19,15 @@ __all__ = ["StoreAccess"]
 class StoreAccess:
     """The store, opened at first use and closed once."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, location: StoreLocation) -> None:
+        # An SQLite file's path, or a PostgreSQL URL (see `m2bridge.sessions.store_location`).
+        self.location = location
         self._store: AsyncSessionStore | None = None
 
     async def store(self) -> AsyncSessionStore:
         """The store itself, for the agent (which appends under its lease)."""
         if self._store is None:
-            self._store = await AsyncSessionStore.open(str(self.path))
+            self._store = await AsyncSessionStore.open(self.location)
         return self._store
 
     async def resolve(self, id_or_prefix: str) -> SessionInfo:

@@ -1,6 +1,8 @@
-"""The session store for async code: the same operations, awaited, with the SQLite work in a thread.
+"""The session store for async code: the same operations, awaited, with the database work in a thread.
 
-Every store call ends in SQLite, and a durable append waits for an fsync (milliseconds on a real disk).
+Every store call ends in the database (SQLite, or PostgreSQL through a connection pool: both stores are
+synchronous, so the engine has one path for both), and a durable append waits for an fsync
+(milliseconds on a real disk) or a server's commit.
 Called on the event loop, that wait stops everything else the loop serves: sixteen `m2_task` agents
 would take turns at the disk, and an editor's keystrokes would queue behind them. Here each call runs
 in a worker thread (`anyio.to_thread.run_sync`) on the one `SessionStore`, whose locks keep each of
@@ -24,7 +26,9 @@ from typing import TypeVar
 import anyio.to_thread
 
 from m2bridge.messages import Turn
-from m2bridge.sessions.store import Lease, LoadedSession, SessionInfo, SessionStore
+from m2bridge.sessions.contract import Store
+from m2bridge.sessions.opening import StoreLocation, open_store_at
+from m2bridge.sessions.store import Lease, LoadedSession, SessionInfo
 from m2bridge.sessions.unanswered import drop_if_unanswered
 
 __all__ = ["AsyncLease", "AsyncSessionStore"]
@@ -83,15 +87,15 @@ class AsyncLease:
 
 
 class AsyncSessionStore:
-    """`SessionStore`'s operations as coroutines. Wraps a store (`sync`), which stays usable as is."""
+    """A store's operations as coroutines. Wraps a store (`sync`), which stays usable as is."""
 
-    def __init__(self, store: SessionStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.sync = store
 
     @classmethod
-    async def open(cls, path: str) -> AsyncSessionStore:
-        """Open (and if needed create or migrate) the store file, off the loop."""
-        return cls(await _off_loop(partial(SessionStore, path)))
+    async def open(cls, location: StoreLocation) -> AsyncSessionStore:
+        """Open (and if needed create or migrate) the store file or database, off the loop."""
+        return cls(await _off_loop(partial(open_store_at, location)))
 
     @property
     def path(self) -> str:

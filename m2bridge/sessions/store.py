@@ -64,6 +64,7 @@ __all__ = [
     "LeaseKeeper",
     "LoadedSession",
     "SessionInfo",
+    "SessionRecords",
     "SessionStore",
     "StoredTurn",
 ]
@@ -112,6 +113,16 @@ class LoadedSession:
     def head(self) -> int:
         """The index the next appended turn gets (= number of turns stored, readable or not)."""
         return self.info.turns
+
+
+@dataclass(frozen=True)
+class SessionRecords:
+    """A session exactly as stored: its row and every turn record's bytes (for `sessions copy`)."""
+
+    info: SessionInfo
+    forked_from: str | None
+    # (index, kind, payload bytes, created), in index order
+    turns: list[tuple[int, str, bytes, float]]
 
 
 class LeaseKeeper(Protocol):
@@ -166,6 +177,13 @@ class Lease:
 
     def __repr__(self) -> str:
         return f"Lease(session_id={self.session_id!r}, owner={self.owner!r}, expires={self.expires:.3f})"
+
+
+def _as_text(payload: bytes) -> str | bytes:
+    try:
+        return payload.decode()
+    except UnicodeDecodeError:
+        return payload
 
 
 def _prepare_file(path: Path) -> None:
@@ -547,6 +565,56 @@ class SessionStore:
         if sets:
             conn.execute(f"UPDATE sessions SET {', '.join(sets)} WHERE id = ?", (*params, session_id))
         return head + len(rows), now + (held.ttl if held is not None else 0.0)
+
+    # -- moving sessions between stores -----------------------------------------------------------
+
+    def records(self, session_id: str) -> SessionRecords:
+        """The session exactly as stored (see `m2bridge.sessions.copy`)."""
+        with self._read() as conn:
+            info = self._info(conn, session_id)
+            forked_from = conn.execute(
+                "SELECT forked_from FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()[0]
+            rows = conn.execute(
+                "SELECT idx, kind, CAST(payload AS BLOB), created FROM turns"
+                " WHERE session_id = ? ORDER BY idx",
+                (session_id,),
+            ).fetchall()
+        return SessionRecords(
+            info, forked_from, [(int(i), str(k), bytes(p), float(c)) for i, k, p, c in rows]
+        )
+
+    def restore(self, records: SessionRecords) -> SessionInfo:
+        """Store a copied session under its own id, every record as it was; SessionError if the id
+        is taken here."""
+        info = records.info
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (info.id,)).fetchone() is not None:
+                raise SessionError(f"the session store {self.path} already holds a session {info.id}")
+            conn.execute(
+                "INSERT INTO sessions (id, title, workspace, protocol, model, created, updated,"
+                " context_tokens, forked_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    info.id,
+                    info.title,
+                    info.workspace,
+                    info.protocol,
+                    info.model,
+                    info.created,
+                    info.updated,
+                    info.context_tokens,
+                    records.forked_from,
+                ),
+            )
+            # Text as this store writes it; bytes that are not UTF-8 (a damaged record) kept as they are.
+            conn.executemany(
+                "INSERT INTO turns (session_id, idx, kind, payload, created) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (info.id, idx, kind, _as_text(payload), created)
+                    for idx, kind, payload, created in records.turns
+                ],
+            )
+            return self._info(conn, info.id)
 
     # -- leases -----------------------------------------------------------------------------------
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from m2bridge.errors import SessionError
 from m2bridge.messages import ContextTurn, UserTurn
-from m2bridge.sessions.store import SessionStore
+from m2bridge.sessions.contract import Store
 
 __all__ = ["drop_if_unanswered"]
 
 
-def drop_if_unanswered(store: SessionStore, session_id: str, owner: str) -> bool:
+def drop_if_unanswered(store: Store, session_id: str, owner: str) -> bool:
     """Remove the session if it holds only what the user sent; True if it was removed.
 
     Checked and removed under the session's lease, so no other process can add a turn in between; a

@@ -1,9 +1,10 @@
-"""The session store in one process: round trips, concurrency errors, leases, damage, fork and friends."""
+"""The session store in one process: round trips, concurrency errors, leases, damage, fork and friends.
+
+Every test runs on both backends (SQLite and PostgreSQL, see conftest.py): one store contract."""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import string
 import time
 
@@ -25,8 +26,8 @@ from m2bridge.messages import (
     Usage,
     UserTurn,
 )
-from m2bridge.sessions import SessionStore
-from m2bridge.sessions import store as store_module
+from m2bridge.sessions import Store
+from tests.m2bridge.sessions.backends import id_module
 
 TRICKY = (
     "  leading spaces\n<think>\nfirst, \U0001d518\U0001d52b\U0001d526\U0001d520\U0001d52c\U0001d521\U0001d522"
@@ -81,20 +82,8 @@ def every_kind() -> list:
     ]
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = SessionStore(tmp_path / "sessions.db")
-    yield s
-    s.close()
-
-
-def new_session(store: SessionStore, workspace: str = "/work/project", **kwargs):
+def new_session(store: Store, workspace: str = "/work/project", **kwargs):
     return store.create(workspace=workspace, protocol="anthropic", model="MiniMax-M2", **kwargs)
-
-
-def raw(store: SessionStore) -> sqlite3.Connection:
-    """A separate, plain connection to the same file, as another program would open it."""
-    return sqlite3.connect(store.path, isolation_level=None)
 
 
 # -- round trips ----------------------------------------------------------------------------------
@@ -114,16 +103,12 @@ def test_every_kind_of_turn_comes_back_value_identical(store):
     assert type(loaded.turns[2].turn.provider_message["nested"]["big"]) is int
 
 
-def test_the_stored_payload_is_exactly_the_turn_adapter_json(store):
+def test_the_stored_payload_is_exactly_the_turn_adapter_json(store, raw):
     session = new_session(store)
     turns = every_kind()
     store.append(session.id, turns, expected_head=0)
-    conn = raw(store)
-    try:
-        rows = conn.execute("SELECT kind, payload FROM turns ORDER BY idx").fetchall()
-    finally:
-        conn.close()
-    assert rows == [(t.kind, TurnAdapter.dump_json(t).decode()) for t in turns]
+    rows = [(kind, payload) for _, kind, payload, _ in raw.turn_rows(session.id)]
+    assert rows == [(t.kind, TurnAdapter.dump_json(t)) for t in turns]
 
 
 def test_any_thinking_text_survives_the_round_trip(store):
@@ -175,23 +160,20 @@ def test_append_accepts_only_turns(store):
 # -- optimistic concurrency and leases ------------------------------------------------------------
 
 
-def test_a_stale_expected_head_is_refused_with_session_moved_on_and_nothing_is_written(tmp_path):
-    path = tmp_path / "s.db"
-    with SessionStore(path) as mine, SessionStore(path) as theirs:
-        session = new_session(mine)
-        loaded = mine.load(session.id)
-        theirs.append(session.id, [UserTurn(text="theirs")], expected_head=0)
+def test_a_stale_expected_head_is_refused_with_session_moved_on_and_nothing_is_written(open_store):
+    mine, theirs = open_store(), open_store()
+    session = new_session(mine)
+    loaded = mine.load(session.id)
+    theirs.append(session.id, [UserTurn(text="theirs")], expected_head=0)
 
-        with pytest.raises(SessionMovedOn) as caught:
-            mine.append(
-                session.id, [UserTurn(text="mine"), UserTurn(text="mine too")], expected_head=loaded.head
-            )
-        assert "another process added turns" in str(caught.value)
-        assert f"m2bridge sessions fork {session.id}" in str(caught.value)
-        assert [t.turn.text for t in mine.load(session.id).turns] == ["theirs"]
+    with pytest.raises(SessionMovedOn) as caught:
+        mine.append(session.id, [UserTurn(text="mine"), UserTurn(text="mine too")], expected_head=loaded.head)
+    assert "another process added turns" in str(caught.value)
+    assert f"m2bridge sessions fork {session.id}" in str(caught.value)
+    assert [t.turn.text for t in mine.load(session.id).turns] == ["theirs"]
 
-        # Reloading gives the right head, and the append goes through.
-        assert mine.append(session.id, [UserTurn(text="mine")], expected_head=mine.load(session.id).head) == 2
+    # Reloading gives the right head, and the append goes through.
+    assert mine.append(session.id, [UserTurn(text="mine")], expected_head=mine.load(session.id).head) == 2
 
 
 def test_an_expected_head_past_the_end_is_a_programming_error(store):
@@ -200,22 +182,21 @@ def test_an_expected_head_past_the_end_is_a_programming_error(store):
         store.append(session.id, [UserTurn(text="a")], expected_head=5)
 
 
-def test_another_owner_holding_the_lease_makes_acquire_and_append_raise_session_busy(tmp_path):
-    path = tmp_path / "s.db"
-    with SessionStore(path) as editor, SessionStore(path) as terminal:
-        session = new_session(editor)
-        with editor.acquire(session.id, "editor") as lease:
-            with pytest.raises(SessionBusy) as caught:
-                terminal.acquire(session.id, "terminal")
-            assert f"in the middle of a turn on session {session.id}" in str(caught.value)
-            assert "fork the session" in str(caught.value)
-            with pytest.raises(SessionBusy):
-                terminal.append(session.id, [UserTurn(text="sneaky")], expected_head=0)
-            # The holder appends by showing its lease.
-            assert editor.append(session.id, [UserTurn(text="a")], expected_head=0, lease=lease) == 1
-        # Released: the other process may go.
-        with terminal.acquire(session.id, "terminal") as lease:
-            assert terminal.append(session.id, [UserTurn(text="b")], expected_head=1, lease=lease) == 2
+def test_another_owner_holding_the_lease_makes_acquire_and_append_raise_session_busy(open_store):
+    editor, terminal = open_store(), open_store()
+    session = new_session(editor)
+    with editor.acquire(session.id, "editor") as lease:
+        with pytest.raises(SessionBusy) as caught:
+            terminal.acquire(session.id, "terminal")
+        assert f"in the middle of a turn on session {session.id}" in str(caught.value)
+        assert "fork the session" in str(caught.value)
+        with pytest.raises(SessionBusy):
+            terminal.append(session.id, [UserTurn(text="sneaky")], expected_head=0)
+        # The holder appends by showing its lease.
+        assert editor.append(session.id, [UserTurn(text="a")], expected_head=0, lease=lease) == 1
+    # Released: the other process may go.
+    with terminal.acquire(session.id, "terminal") as lease:
+        assert terminal.append(session.id, [UserTurn(text="b")], expected_head=1, lease=lease) == 2
 
 
 def test_the_lease_is_reentrant_for_its_owner_and_freed_by_the_last_release(store):
@@ -267,18 +248,14 @@ def test_refreshing_a_lease_pushes_its_expiry_and_fails_once_it_was_taken_over(s
         lease.refresh()
 
 
-def test_appending_with_the_lease_keeps_it_alive(store):
+def test_appending_with_the_lease_keeps_it_alive(store, raw):
     session = new_session(store)
     lease = store.acquire(session.id, "me", ttl=30)
     first = lease.expires
     time.sleep(0.01)
     store.append(session.id, [UserTurn(text="a")], expected_head=0, lease=lease)
     assert lease.expires > first
-    conn = raw(store)
-    try:
-        assert conn.execute("SELECT lease_expires FROM sessions").fetchone()[0] == lease.expires
-    finally:
-        conn.close()
+    assert raw.execute("SELECT lease_expires FROM sessions")[0][0] == lease.expires
     lease.release()
 
 
@@ -291,26 +268,16 @@ def test_a_lease_for_another_session_is_rejected(store):
 # -- damage ---------------------------------------------------------------------------------------
 
 
-def test_a_corrupt_record_and_an_unknown_kind_are_skipped_with_a_warning_while_the_rest_loads(store, caplog):
+def test_a_corrupt_record_and_an_unknown_kind_are_skipped_with_a_warning_while_the_rest_loads(
+    store, raw, caplog
+):
     damaged, intact = new_session(store), new_session(store)
     store.append(damaged.id, [UserTurn(text="zero")], expected_head=0)
     store.append(intact.id, every_kind(), expected_head=0)
-    conn = raw(store)
-    try:
-        now = time.time()
-        conn.execute(
-            "INSERT INTO turns VALUES (?, 1, 'assistant', ?, ?)",
-            (damaged.id, '{"kind": "assistant", "blo', now),
-        )
-        conn.execute(
-            "INSERT INTO turns VALUES (?, 2, 'telepathy', ?, ?)",
-            (damaged.id, '{"kind": "telepathy", "vibes": 11}', now),
-        )
-        conn.execute(
-            "INSERT INTO turns VALUES (?, 3, 'user', ?, ?)", (damaged.id, b"\xff\xfe not utf-8", now)
-        )
-    finally:
-        conn.close()
+    now = time.time()
+    raw.insert_turn(damaged.id, 1, "assistant", '{"kind": "assistant", "blo', now)
+    raw.insert_turn(damaged.id, 2, "telepathy", '{"kind": "telepathy", "vibes": 11}', now)
+    raw.insert_turn(damaged.id, 3, "user", b"\xff\xfe not utf-8", now)
     store.append(damaged.id, [UserTurn(text="four")], expected_head=4)
 
     with caplog.at_level(logging.WARNING, logger="m2bridge.sessions"):
@@ -332,40 +299,28 @@ def test_a_corrupt_record_and_an_unknown_kind_are_skipped_with_a_warning_while_t
     assert store.append(damaged.id, [UserTurn(text="five")], expected_head=loaded.head) == 6
 
 
-def test_the_database_itself_refuses_gaps_overwrites_edits_and_deletions_of_turns(store):
+def test_the_database_itself_refuses_gaps_overwrites_edits_and_deletions_of_turns(store, raw):
     session = new_session(store)
     store.append(session.id, [UserTurn(text="a")], expected_head=0)
-    conn = raw(store)
-    try:
-        row = (session.id, "user", '{"kind":"user","text":"x"}', 0.0)
-        for idx in (0, 2, -1):  # overwrite, gap, nonsense
-            with pytest.raises(sqlite3.DatabaseError, match=r"appended at the session head|UNIQUE"):
-                conn.execute("INSERT INTO turns VALUES (?, ?, ?, ?, ?)", (row[0], idx, *row[1:]))
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute("UPDATE turns SET payload = 'x'")
-        with pytest.raises(sqlite3.DatabaseError, match="only together with their session"):
-            conn.execute("DELETE FROM turns")
-    finally:
-        conn.close()
+    for idx in (0, 2, -1):  # overwrite, gap, nonsense
+        with pytest.raises(raw.error, match=r"appended at the session head|UNIQUE"):
+            raw.insert_turn(session.id, idx, "user", '{"kind":"user","text":"x"}', 0.0)
+    with pytest.raises(raw.error, match="append-only"):
+        raw.execute("UPDATE turns SET kind = 'x'")
+    with pytest.raises(raw.error, match="only together with their session"):
+        raw.execute("DELETE FROM turns")
     assert [t.turn.text for t in store.load(session.id).turns] == ["a"]
 
 
 # -- fork, remove, list, resolve ------------------------------------------------------------------
 
 
-def test_fork_copies_every_payload_byte_identically_and_the_fork_is_independent(store):
+def test_fork_copies_every_payload_byte_identically_and_the_fork_is_independent(store, raw):
     original = new_session(store, title="refactor")
     store.append(original.id, every_kind(), expected_head=0, context_tokens=4321)
-    conn = raw(store)
-    try:
-        # A payload as another writer (or an older version) might have spelled it: key order and
-        # spacing that re-serialising would change.
-        conn.execute(
-            "INSERT INTO turns VALUES (?, 7, 'user', ?, 1.5)",
-            (original.id, '{ "text": "spaced",  "kind": "user" }'),
-        )
-    finally:
-        conn.close()
+    # A payload as another writer (or an older version) might have spelled it: key order and
+    # spacing that re-serialising would change.
+    raw.insert_turn(original.id, 7, "user", '{ "text": "spaced",  "kind": "user" }', 1.5)
 
     fork = store.fork(original.id)
     assert fork.id != original.id
@@ -377,18 +332,7 @@ def test_fork_copies_every_payload_byte_identically_and_the_fork_is_independent(
     )
     assert fork.turns == 8 and fork.context_tokens == 4321
 
-    def payloads(session_id: str) -> list[tuple[int, str, bytes, float]]:
-        c = raw(store)
-        try:
-            return c.execute(
-                "SELECT idx, kind, CAST(payload AS BLOB), created FROM turns"
-                " WHERE session_id = ? ORDER BY idx",
-                (session_id,),
-            ).fetchall()
-        finally:
-            c.close()
-
-    assert payloads(fork.id) == payloads(original.id)
+    assert raw.turn_rows(fork.id) == raw.turn_rows(original.id)
 
     store.append(fork.id, [UserTurn(text="only in the fork")], expected_head=8)
     store.append(original.id, [UserTurn(text="only in the original")], expected_head=8)
@@ -407,7 +351,7 @@ def test_a_session_busy_in_another_process_can_still_be_forked(store):
         assert store.append(fork.id, [UserTurn(text="b")], expected_head=1) == 2
 
 
-def test_remove_deletes_the_session_and_its_turns_only(store):
+def test_remove_deletes_the_session_and_its_turns_only(store, raw):
     keep, drop = new_session(store), new_session(store)
     store.append(keep.id, [UserTurn(text="keep")], expected_head=0)
     store.append(drop.id, [UserTurn(text="drop")], expected_head=0)
@@ -419,11 +363,7 @@ def test_remove_deletes_the_session_and_its_turns_only(store):
         store.remove(drop.id)
     assert [s.id for s in store.list()] == [keep.id]
     assert store.load(keep.id).turns[0].turn.text == "keep"
-    conn = raw(store)
-    try:
-        assert conn.execute("SELECT count(*) FROM turns WHERE session_id = ?", (drop.id,)).fetchone() == (0,)
-    finally:
-        conn.close()
+    assert raw.execute("SELECT count(*) FROM turns WHERE session_id = ?", (drop.id,)) == [(0,)]
 
 
 def test_remove_waits_for_a_running_turn_unless_forced(store):
@@ -469,9 +409,11 @@ def test_session_ids_are_short_random_and_url_safe(store):
     assert len({new_session(store, "/same").id for _ in range(3)}) == 3  # not derived from the workspace
 
 
-def test_resolve_accepts_an_exact_id_or_a_unique_prefix_of_at_least_four_characters(store, monkeypatch):
+def test_resolve_accepts_an_exact_id_or_a_unique_prefix_of_at_least_four_characters(
+    store, backend, monkeypatch
+):
     ids = iter(["abcd11111111", "abcd22222222", "wxyz00000000"])
-    monkeypatch.setattr(store_module, "_new_id", lambda: next(ids))
+    monkeypatch.setattr(id_module(backend), "_new_id", lambda: next(ids))
     one, two, other = new_session(store), new_session(store), new_session(store)
 
     assert store.resolve("abcd11111111") == one
@@ -487,9 +429,9 @@ def test_resolve_accepts_an_exact_id_or_a_unique_prefix_of_at_least_four_charact
             store.resolve(missing)
 
 
-def test_an_id_collision_on_create_is_retried(store, monkeypatch):
+def test_an_id_collision_on_create_is_retried(store, backend, monkeypatch):
     ids = iter(["same00000000", "same00000000", "next00000000"])
-    monkeypatch.setattr(store_module, "_new_id", lambda: next(ids))
+    monkeypatch.setattr(id_module(backend), "_new_id", lambda: next(ids))
     assert new_session(store).id == "same00000000"
     assert new_session(store).id == "next00000000"
 
@@ -509,8 +451,8 @@ def test_an_unknown_session_raises_session_not_found_everywhere(store):
             call()
 
 
-def test_a_closed_store_says_so(tmp_path):
-    store = SessionStore(tmp_path / "s.db")
+def test_a_closed_store_says_so(open_store):
+    store = open_store()
     store.close()
     store.close()
     with pytest.raises(SessionError, match="closed"):
