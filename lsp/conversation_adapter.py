@@ -29,6 +29,7 @@ from lsp.deltas import DeltaRelay
 from lsp.editor_setup import EditorSetup
 from lsp.editor_workspace import EditorWorkspace
 from lsp.link import EditorLink, Progress
+from lsp.live_session import LiveSession
 from lsp.params import ChatParams
 from lsp.state import EditorState
 from m2bridge.agent import TurnResult
@@ -93,6 +94,8 @@ class EditorConversations:
         self._last_context: dict[str, str] = {}
         self._progress: dict[str | int, Progress] = {}
         self._running: set[TurnControl] = set()
+        # m2/sessionChanged for the session the editor shows, when it grows elsewhere.
+        self.live = LiveSession(link.notify, lambda: self.service().sessions.store())
 
     # The service ------------------------------------------------------------------------------------
     def service(self) -> ConversationService:
@@ -135,7 +138,9 @@ class EditorConversations:
             self._service.tools.reopen()
 
     async def close(self) -> None:
-        """Kill every process the tools started and close the model clients and the store."""
+        """Stop following the shown session; kill every process the tools started and close the model
+        clients and the store."""
+        await self.live.close()
         if self._service is not None:
             service, self._service = self._service, None
             await service.aclose()
@@ -143,6 +148,7 @@ class EditorConversations:
     # Turns ------------------------------------------------------------------------------------------
     def new_session(self) -> None:
         self.current_session = None
+        self.live.hide()
 
     def editor_context(self) -> str | None:
         return assemble_context(self.state, self.buffers, show=self.setup.show_path, unsaved=unsaved)
@@ -174,6 +180,7 @@ class EditorConversations:
             self.link.notify(TURN_STARTED, {**started, "origin": origin})
         control = TurnControl()
         self._running.add(control)
+        self.live.turn_started()
         try:
             result = await self._answer(params, control, title)
         except BaseException as err:
@@ -183,6 +190,7 @@ class EditorConversations:
             raise
         finally:
             self._running.discard(control)
+            self.live.turn_ended(self.current_session)
         if announce:
             self.link.notify(TURN_ENDED, {"sessionId": result["sessionId"], "result": result})
         return result

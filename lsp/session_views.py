@@ -12,7 +12,7 @@ from m2bridge.conversation import ConversationService, camel_case, recased
 from m2bridge.errors import SessionNotFound
 from m2bridge.sessions import SessionInfo
 
-__all__ = ["session_list", "session_view"]
+__all__ = ["session_list", "session_view", "shown_session"]
 
 # What the model or a tool wrote is shown as written, whatever its keys look like.
 _AS_WRITTEN = frozenset({"arguments", "artifacts"})
@@ -38,6 +38,12 @@ async def session_list(service: ConversationService, workspace: Path) -> list[di
 
 async def session_view(service: ConversationService, session_id: str) -> dict[str, Any]:
     """A session's turns for display, thinking included and marked."""
+    return (await shown_session(service, session_id))[2]
+
+
+async def shown_session(service: ConversationService, session_id: str) -> tuple[str, int, dict[str, Any]]:
+    """`session_view`, with the session's id and how many turns the view holds (the count the editor
+    shows, which the change feed compares against)."""
     try:
         info, turns = await service.sessions.display(session_id)
     except SessionNotFound as err:
@@ -50,4 +56,6 @@ async def session_view(service: ConversationService, session_id: str) -> dict[st
         "context_tokens": info.context_tokens,
         "turns": turns,
     }
-    return recased(shown, camel_case, _AS_WRITTEN)
+    # The turns were read after `info`: a turn that landed in between is in them, and counts as shown.
+    count = max(info.turns, 1 + max((int(t["index"]) for t in turns), default=-1))
+    return info.id, count, recased(shown, camel_case, _AS_WRITTEN)

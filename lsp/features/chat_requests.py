@@ -1,4 +1,5 @@
-"""What the chat panel sends: `m2/chat` turns, the `m2/context` preview, `m2/sessions` and `m2/session`,
+"""What the chat panel sends: `m2/chat` turns, the `m2/context` preview, `m2/sessions` and `m2/session`
+(the session it shows, followed for `m2/sessionChanged`),
 the `m2.chat`, `m2.newSession` and `m2.stop` commands, and the cancel button of a turn's progress.
 
 `m2.stop` is the chat view's Stop for a turn it did not start (a code action's): the view has no request
@@ -16,7 +17,7 @@ from lsp.conversation_adapter import ANSWER_SHOWN, EditorConversations
 from lsp.editor_setup import EditorSetup
 from lsp.link import EditorLink
 from lsp.params import ChatParams, SessionParams, parse_arguments, parse_params
-from lsp.session_views import session_list, session_view
+from lsp.session_views import session_list, shown_session
 
 __all__ = ["CHAT_COMMAND", "NEW_SESSION", "STOP", "register_chat_requests"]
 
@@ -43,7 +44,12 @@ def register_chat_requests(
 
     @server.feature("m2/session")
     async def session(ls: LanguageServer, params: object) -> dict[str, Any]:
-        return await session_view(conversations.service(), parse_params(SessionParams, params).id)
+        session_id, turns, view = await shown_session(
+            conversations.service(), parse_params(SessionParams, params).id
+        )
+        # The editor shows it now: m2/sessionChanged when it grows elsewhere.
+        await conversations.live.show(session_id, turns)
+        return view
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancelled(ls: LanguageServer, params: types.WorkDoneProgressCancelParams) -> None:

@@ -32,6 +32,7 @@ from urllib.parse import quote
 import anyio.to_thread
 
 from m2bridge.errors import SessionError
+from m2bridge.sessions.store import SessionStore
 
 __all__ = [
     "DEFAULT_INTERVAL",
@@ -39,6 +40,7 @@ __all__ = [
     "ChangeSource",
     "SessionChange",
     "SqliteChangeSource",
+    "change_feed_for",
     "sqlite_change_feed",
 ]
 
@@ -182,16 +184,18 @@ class ChangeFeed:
         self._seen.clear()
         self._pending.clear()
 
-    async def catch_up(self, session_id: str) -> int | None:
-        """Take the session's count as it is now as seen, without reporting what led to it (the reader
-        ran those turns itself). Its count, or None when it is gone."""
-        heads = await self.source.heads([session_id])
-        turns = heads.get(session_id)
-        if turns is not None and session_id in self._seen:
-            self._seen[session_id] = max(turns, self._seen[session_id])
-            pending = self._pending.get(session_id)
-            if pending is not None and pending.turns is not None and pending.turns <= turns:
-                del self._pending[session_id]
+    async def follow_now(self, session_id: str) -> int | None:
+        """Follow the session from its count as it is now, without reporting what led to it (the reader
+        ran those turns itself): only what lands later is reported. Its count, or None when it is gone
+        (then it is not followed)."""
+        turns = (await self.source.heads([session_id])).get(session_id)
+        if turns is None:
+            self.forget(session_id)
+            return None
+        self._seen[session_id] = max(turns, self._seen.get(session_id, turns))
+        pending = self._pending.get(session_id)
+        if pending is not None and pending.turns is not None and pending.turns <= turns:
+            del self._pending[session_id]
         return turns
 
     def start(self) -> None:
@@ -277,3 +281,11 @@ class ChangeFeed:
 def sqlite_change_feed(path: str | Path, interval: float = DEFAULT_INTERVAL) -> ChangeFeed:
     """The change feed of the SQLite store at `path`."""
     return ChangeFeed(SqliteChangeSource(path, interval))
+
+
+def change_feed_for(store: object, interval: float = DEFAULT_INTERVAL) -> ChangeFeed | None:
+    """The change feed of an open store (the sync object, `AsyncSessionStore.sync`); None for a store
+    that has none yet (PostgreSQL's LISTEN/NOTIFY source goes here)."""
+    if isinstance(store, SessionStore):
+        return sqlite_change_feed(store.path, interval)
+    return None

@@ -115,14 +115,14 @@ async def test_a_turn_that_landed_before_the_feed_started_is_reported_against_wh
         await feed.aclose()
 
 
-async def test_caught_up_turns_are_not_reported_but_later_ones_are(store):
+async def test_turns_before_following_from_now_are_not_reported_but_later_ones_are(store):
     session = new_session(store)
     feed = sqlite_change_feed(store.path, interval=0.02)
     feed.follow(session, 0)
     try:
         await first_look_taken(feed)
         add_turn(store, session)  # the reader's own turn
-        assert await feed.catch_up(session) == 1
+        assert await feed.follow_now(session) == 1
         await no_change_within(feed, 0.3)
         add_turn(store, session)
         assert await next_change(feed) == SessionChange(session, 2)
@@ -183,3 +183,17 @@ async def test_the_feed_never_creates_a_store_file(tmp_path):
         await next_change(feed)
     await feed.aclose()
     assert not (tmp_path / "missing.db").exists()
+
+
+async def test_a_session_followed_from_now_is_reported_only_when_it_grows_later(store):
+    session = new_session(store)
+    add_turn(store, session)
+    feed = sqlite_change_feed(store.path, interval=0.02)
+    try:
+        assert await feed.follow_now(session) == 1
+        await no_change_within(feed, 0.2)
+        add_turn(store, session)
+        assert await next_change(feed) == SessionChange(session, 2)
+        assert await feed.follow_now("gone12345678") is None and set(feed.followed) == {session}
+    finally:
+        await feed.aclose()
