@@ -20,7 +20,7 @@ import time
 
 from m2bridge.errors import SessionBusy, SessionMovedOn
 from m2bridge.messages import AssistantTurn, TextBlock, ThinkingBlock, ToolCall, ToolResult, ToolResultsTurn
-from m2bridge.sessions import SessionStore
+from m2bridge.sessions import open_store_at
 
 
 def make_turn(writer: str, seq: int, part: int):
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--go", help="wait for this file to exist before writing")
     args = parser.parse_args()
 
-    store = SessionStore(args.db)
+    store = open_store_at(args.db)  # a file path, or a PostgreSQL URL
     owner = f"{args.writer}:{os.getpid()}"
     print("ready", flush=True)
     if args.go:

@@ -1,9 +1,11 @@
 """The store's async face and its group commit: the event loop never waits on the disk, appends made at
-once share a transaction without sharing their failures, and a write in flight survives cancellation."""
+once share a transaction without sharing their failures, and a write in flight survives cancellation.
+
+On both backends (conftest.py) except where a test names the SQLite store's own machinery (its group
+commit, its PRAGMAs); PostgreSQL's own counterparts are tested beside them."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -14,32 +16,38 @@ import pytest
 
 from m2bridge.errors import SessionBusy, SessionMovedOn
 from m2bridge.messages import Turn, UserTurn
-from m2bridge.sessions import LoadedSession, SessionStore
+from m2bridge.sessions import LoadedSession, SessionStore, Store
 from m2bridge.sessions.async_store import AsyncSessionStore
 
 # Every wait below is bounded; none of them measures anything.
 BOUND = 10.0
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = SessionStore(tmp_path / "sessions.db")
-    yield s
-    s.close()
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
-def new_session(store: SessionStore) -> str:
+def new_session(store: Store) -> str:
     return store.create(workspace="/work/project", protocol="anthropic", model="MiniMax-M2").id
 
 
 @contextmanager
-def connection_held(store: SessionStore) -> Iterator[threading.Event]:
-    """The store's writing connection held by another thread (as if its fsync took ages) until the
-    event is set; released after BOUND seconds whatever happens, so a broken test cannot hang."""
+def connection_held(store: Store, location=None) -> Iterator[threading.Event]:
+    """The store's database held by another thread (as if its commit took ages) until the event is
+    set; released after BOUND seconds whatever happens, so a broken test cannot hang. SQLite: the
+    store's writing connection; PostgreSQL (`location` its URL): the sessions table locked by another
+    connection."""
     holding, done = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with store._lock:
+        if isinstance(store, SessionStore):
+            with store._lock:
+                holding.set()
+                done.wait(BOUND)
+            return
+        import psycopg
+
+        with psycopg.connect(str(location)) as conn, conn.transaction():
+            conn.execute("LOCK TABLE m2bridge.sessions IN EXCLUSIVE MODE")
             holding.set()
             done.wait(BOUND)
 
@@ -60,11 +68,11 @@ def wait_until_queued(store: SessionStore, count: int) -> None:
         time.sleep(0.001)
 
 
-async def test_the_event_loop_keeps_running_while_an_append_waits_on_the_disk(store):
+async def test_the_event_loop_keeps_running_while_an_append_waits_on_the_disk(store, location):
     astore = AsyncSessionStore(store)
     session = new_session(store)
     order: list[str] = []
-    with connection_held(store) as release:
+    with connection_held(store, location) as release:
 
         async def append() -> None:
             await astore.append(session, [UserTurn(text="x")], expected_head=0)
@@ -82,6 +90,7 @@ async def test_the_event_loop_keeps_running_while_an_append_waits_on_the_disk(st
     assert store.load(session).head == 1
 
 
+@sqlite_only  # PostgreSQL commits each append on a connection of its own, no group commit
 def test_appends_queued_together_commit_together_and_a_refused_one_fails_alone(store):
     sessions = [new_session(store) for _ in range(6)]
     store.append(sessions[0], [UserTurn(text="first")], expected_head=0)
@@ -143,23 +152,18 @@ async def test_an_append_made_on_the_way_out_of_a_cancelled_task_still_lands(sto
     assert [t.turn.text for t in store.load(session).turns] == ["kept"]
 
 
-def test_appending_with_a_lease_that_expired_unclaimed_takes_it_back(store):
+def test_appending_with_a_lease_that_expired_unclaimed_takes_it_back(store, raw):
     session = new_session(store)
     lease = store.acquire(session, "me", ttl=0.01)
     time.sleep(0.02)  # expired, and nobody took it over
     lease.ttl = 30
     assert store.append(session, [UserTurn(text="x")], expected_head=0, lease=lease) == 1
-    conn = sqlite3.connect(store.path)
-    try:
-        owner, expires, depth = conn.execute(
-            "SELECT lease_owner, lease_expires, lease_depth FROM sessions"
-        ).fetchone()
-    finally:
-        conn.close()
+    [(owner, expires, depth)] = raw.execute("SELECT lease_owner, lease_expires, lease_depth FROM sessions")
     assert (owner, expires, depth) == (lease.token, lease.expires, 1)
     lease.release()
 
 
+@sqlite_only
 def test_appends_after_lease_changes_and_creates_are_still_fully_synchronous(store):
     session = new_session(store)  # a create commits without an fsync, like a lease change
     with store.acquire(session, "me") as lease:
@@ -167,6 +171,17 @@ def test_appends_after_lease_changes_and_creates_are_still_fully_synchronous(sto
         store.append(session, [UserTurn(text="x")], expected_head=0, lease=lease)
     full = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL
     assert store._connection().execute("PRAGMA synchronous").fetchone()[0] == full
+
+
+def test_every_commit_waits_for_the_server_even_where_the_role_default_says_not_to(postgres_db):
+    from m2bridge.sessions.postgres.store import PostgresSessionStore
+
+    postgres_db.server.admin_sql(f"ALTER ROLE {postgres_db.owner} SET synchronous_commit = off")
+    with PostgresSessionStore(postgres_db.url, pool_size=2) as store:
+        session = new_session(store)
+        store.append(session, [UserTurn(text="x")], expected_head=0)
+        with store._pool.connection() as conn:
+            assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
 
 
 async def test_a_turn_starts_with_the_lease_the_session_and_its_prompt_stored_in_one_trip(store):

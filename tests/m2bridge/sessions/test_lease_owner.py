@@ -93,15 +93,15 @@ def test_an_owner_round_trips_through_text_and_an_old_plain_label_stays_a_label(
 
 HOLDER = """
 import sys, time
-from m2bridge.sessions import SessionStore
-store = SessionStore(sys.argv[1])
+from m2bridge.sessions import open_store_at
+store = open_store_at(sys.argv[1])
 lease = store.acquire(sys.argv[2], "holder", ttl=3600)
 print("held", flush=True)
 time.sleep(60)
 """
 
 
-def start_holder(db: Path, session_id: str) -> subprocess.Popen[str]:
+def start_holder(db: Path | str, session_id: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(db), session_id], stdout=subprocess.PIPE, text=True
     )
@@ -110,45 +110,42 @@ def start_holder(db: Path, session_id: str) -> subprocess.Popen[str]:
 
 
 @linux_only
-def test_a_lease_whose_process_was_killed_is_taken_over_at_once_though_not_expired(tmp_path):
-    db = tmp_path / "s.db"
-    with SessionStore(db) as store:
-        session = store.create(workspace="/w", protocol="anthropic", model="m")
-        holder = start_holder(db, session.id)
-        try:
-            with pytest.raises(SessionBusy):  # alive: its lease is respected
-                store.acquire(session.id, "me")
-            with pytest.raises(SessionBusy):
-                store.append(session.id, [UserTurn(text="x")], expected_head=0)
-            with pytest.raises(SessionBusy):
-                store.remove(session.id)
-        finally:
-            holder.send_signal(signal.SIGKILL)
-            holder.wait()
-            assert holder.stdout is not None
-            holder.stdout.close()
-        assert store.append(session.id, [UserTurn(text="x")], expected_head=0) == 1
-        with store.acquire(session.id, "me") as lease:
-            assert store.append(session.id, [UserTurn(text="y")], expected_head=1, lease=lease) == 2
+def test_a_lease_whose_process_was_killed_is_taken_over_at_once_though_not_expired(location, store):
+    session = store.create(workspace="/w", protocol="anthropic", model="m")
+    holder = start_holder(location, session.id)
+    try:
+        with pytest.raises(SessionBusy):  # alive: its lease is respected
+            store.acquire(session.id, "me")
+        with pytest.raises(SessionBusy):
+            store.append(session.id, [UserTurn(text="x")], expected_head=0)
+        with pytest.raises(SessionBusy):
+            store.remove(session.id)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert store.append(session.id, [UserTurn(text="x")], expected_head=0) == 1
+    with store.acquire(session.id, "me") as lease:
+        assert store.append(session.id, [UserTurn(text="y")], expected_head=1, lease=lease) == 2
 
 
 @linux_only
-def test_the_same_label_in_two_processes_is_two_owners(tmp_path):
+def test_the_same_label_in_two_processes_is_two_owners(location, store):
     # m2_task labels its lease by session id: two servers running it must not share one lease.
-    db = tmp_path / "s.db"
-    with SessionStore(db) as store:
-        session = store.create(workspace="/w", protocol="anthropic", model="m")
-        holder = start_holder(db, session.id)
-        try:
-            with pytest.raises(SessionBusy):
-                store.acquire(session.id, "holder")
-        finally:
-            holder.kill()
-            holder.wait()
-            assert holder.stdout is not None
-            holder.stdout.close()
+    session = store.create(workspace="/w", protocol="anthropic", model="m")
+    holder = start_holder(location, session.id)
+    try:
+        with pytest.raises(SessionBusy):
+            store.acquire(session.id, "holder")
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
 
 
+# SQLite only: no older m2bridge ever wrote a PostgreSQL store.
 def test_a_lease_recorded_as_a_plain_label_by_an_older_m2bridge_keeps_its_time_to_live(tmp_path):
     db = tmp_path / "s.db"
     with SessionStore(db) as store:

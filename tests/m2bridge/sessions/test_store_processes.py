@@ -1,4 +1,6 @@
-"""Several real processes sharing one store file: concurrent writers, and a writer killed with SIGKILL."""
+"""Several real processes sharing one store: concurrent writers, and a writer killed with SIGKILL.
+
+On both backends (conftest.py): one SQLite file, or one PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import pytest
 
 from m2bridge.errors import SessionBusy
 from m2bridge.messages import AssistantTurn, ToolResultsTurn, Turn, UserTurn
-from m2bridge.sessions import LoadedSession, SessionStore
+from m2bridge.sessions import LoadedSession, StoreLocation, open_store_at
 
 WRITER = Path(__file__).with_name("store_writer.py")
 ROOT = Path(__file__).resolve().parents[3]
@@ -24,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and POSIX file modes")
 
 
-def start_writer(db: Path, session: str, writer: str, count: int, *options: str) -> subprocess.Popen[str]:
+def start_writer(
+    db: StoreLocation, session: str, writer: str, count: int, *options: str
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -70,7 +74,16 @@ def assert_contiguous_and_clean(loaded: LoadedSession) -> None:
     assert [t.index for t in loaded.turns] == list(range(loaded.head))
 
 
-def assert_integrity(db: Path) -> None:
+def assert_integrity(db: StoreLocation) -> None:
+    if not isinstance(db, Path):
+        import psycopg
+
+        with psycopg.connect(db) as conn:  # every session's head is the number of its turns
+            assert conn.execute(
+                "SELECT count(*) FROM m2bridge.sessions s"
+                " WHERE head <> (SELECT count(*) FROM m2bridge.turns t WHERE t.session_id = s.id)"
+            ).fetchone() == (0,)
+        return
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -79,9 +92,9 @@ def assert_integrity(db: Path) -> None:
         conn.close()
 
 
-def test_two_processes_appending_to_two_sessions_lose_nothing(tmp_path):
-    db = tmp_path / "store.db"
-    with SessionStore(db) as store:
+def test_two_processes_appending_to_two_sessions_lose_nothing(tmp_path, location):
+    db = location
+    with open_store_at(db) as store:
         a = store.create(workspace="/w", protocol="anthropic", model="MiniMax-M2")
         b = store.create(workspace="/w", protocol="anthropic", model="MiniMax-M2")
     go = tmp_path / "go"
@@ -89,7 +102,7 @@ def test_two_processes_appending_to_two_sessions_lose_nothing(tmp_path):
     go.touch()
     results = [finish(p) for p in procs]
 
-    with SessionStore(db) as store:
+    with open_store_at(db) as store:
         for session, name, (acks, retries) in zip((a, b), "AB", results, strict=True):
             assert retries == 0  # different sessions never get in each other's way
             loaded = store.load(session.id)
@@ -100,9 +113,9 @@ def test_two_processes_appending_to_two_sessions_lose_nothing(tmp_path):
     assert_integrity(db)
 
 
-def test_two_processes_appending_to_one_session_lose_nothing_and_leave_no_gaps(tmp_path):
-    db = tmp_path / "store.db"
-    with SessionStore(db) as store:
+def test_two_processes_appending_to_one_session_lose_nothing_and_leave_no_gaps(tmp_path, location):
+    db = location
+    with open_store_at(db) as store:
         session = store.create(workspace="/w", protocol="anthropic", model="MiniMax-M2")
     go = tmp_path / "go"
     # Every other append under a lease, the rest optimistic: both SessionBusy and SessionMovedOn occur.
@@ -112,7 +125,7 @@ def test_two_processes_appending_to_one_session_lose_nothing_and_leave_no_gaps(t
     go.touch()
     results = [finish(p) for p in procs]
 
-    with SessionStore(db) as store:
+    with open_store_at(db) as store:
         loaded = store.load(session.id)
     assert loaded.head == 1000
     assert_contiguous_and_clean(loaded)
@@ -126,9 +139,9 @@ def test_two_processes_appending_to_one_session_lose_nothing_and_leave_no_gaps(t
     assert_integrity(db)
 
 
-def test_a_writer_killed_mid_loop_loses_no_acknowledged_turn_and_the_store_stays_usable(tmp_path):
-    db = tmp_path / "store.db"
-    with SessionStore(db) as store:
+def test_a_writer_killed_mid_loop_loses_no_acknowledged_turn_and_the_store_stays_usable(tmp_path, location):
+    db = location
+    with open_store_at(db) as store:
         session = store.create(workspace="/w", protocol="anthropic", model="MiniMax-M2")
     rng = random.Random(20240601)
     acknowledged: dict[int, tuple[str, int, int]] = {}  # every round's acknowledged turns
@@ -149,7 +162,7 @@ def test_a_writer_killed_mid_loop_loses_no_acknowledged_turn_and_the_store_stays
         assert proc.returncode == -signal.SIGKILL
         acks += [int(line.split()[1]) for line in rest.splitlines()]  # flushed before the kill
 
-        with SessionStore(db) as store:
+        with open_store_at(db) as store:
             loaded = store.load(session.id)
             assert_contiguous_and_clean(loaded)
             markers = {t.index: marker(t.turn) for t in loaded.turns}
