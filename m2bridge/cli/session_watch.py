@@ -9,22 +9,28 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import Any, Protocol
 
 import anyio.to_thread
 from rich.console import Console
 from rich.text import Text
 
 from m2bridge.cli.sessions import print_turns
-from m2bridge.errors import SessionNotFound
-from m2bridge.sessions import LoadedSession, SessionInfo, SessionStore
-from m2bridge.sessions.changes import sqlite_change_feed
+from m2bridge.errors import SessionError, SessionNotFound
+from m2bridge.sessions import LoadedSession, SessionInfo
+from m2bridge.sessions.changes import change_feed_for
 from m2bridge.sessions.display import display_turns, info_json
 
 __all__ = ["watch_session"]
 
 
-def watch_session(store: SessionStore, info: SessionInfo, console: Console, *, as_json: bool) -> int:
+class _Store(Protocol):
+    """What watching needs of a store (SQLite's or PostgreSQL's)."""
+
+    def load(self, session_id: str) -> LoadedSession: ...
+
+
+def watch_session(store: _Store, info: SessionInfo, console: Console, *, as_json: bool) -> int:
     """Follow `info`'s session. With `as_json`, one JSON object a line: the session first, then each turn
     in `sessions show --json`'s display shape."""
     loaded = store.load(info.id)
@@ -37,9 +43,12 @@ def watch_session(store: SessionStore, info: SessionInfo, console: Console, *, a
         return 0  # Ctrl-C is how a watch ends
 
 
-async def _follow(store: SessionStore, loaded: LoadedSession, console: Console, *, as_json: bool) -> int:
+async def _follow(store: _Store, loaded: LoadedSession, console: Console, *, as_json: bool) -> int:
     session_id, shown = loaded.info.id, loaded.head
-    async with sqlite_change_feed(store.path) as feed:
+    feed = change_feed_for(store)
+    if feed is None:
+        raise SessionError("this session store cannot be watched yet (live sessions work on SQLite)")
+    async with feed:
         feed.follow(session_id, shown)
         while True:
             change = await feed.next()
