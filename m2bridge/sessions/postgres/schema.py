@@ -2,8 +2,8 @@
 
 Everything lives in the `m2bridge` schema. Applied versions are rows of `m2bridge.migrations`;
 `MIGRATIONS[i]` takes the database from version `i` to `i + 1`. All pending migrations run in one
-transaction under a transaction-level advisory lock, so two processes starting at once on a new
-database do not both create the tables: the second waits, then finds them made. A database written
+transaction, behind an advisory lock, so two processes starting at once on a new database do not
+both create the tables: the second waits, then finds them made. A database written
 by a newer m2bridge is refused before anything is written to it.
 
 Isolation is the database's, not ours. Every row names its owner role (`owner`, set to
@@ -230,17 +230,24 @@ def check_version(conn: psycopg.Connection[tuple[object, ...]], where: str) -> i
 
 
 def migrate(conn: psycopg.Connection[tuple[object, ...]], where: str) -> None:
-    """Bring the schema up to date in one transaction (`conn` outside any transaction)."""
+    """Bring the schema up to date in one transaction (`conn` in autocommit mode)."""
     with conn.transaction():
         if check_version(conn, where) == SCHEMA_VERSION:
             return
-    with conn.transaction():
-        # Two processes starting at once: the second waits here, then finds the work done.
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        version = check_version(conn, where)
-        if version == SCHEMA_VERSION:
-            return
-        _run(_BOOKKEEPING)(conn)
-        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-            step(conn)
-            conn.execute("INSERT INTO m2bridge.migrations (version) VALUES (%s)", (number,))
+    # Two processes starting at once: the second waits here, then finds the work done. The lock is
+    # taken before the migrating transaction starts, not inside it (pg_advisory_xact_lock): a
+    # transaction that waited for the lock could still look names up in the catalog as it was
+    # before the other's migration committed, and create the tables a second time. A session lock
+    # dies with its connection, so a process killed half-way leaves no lock behind.
+    conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+    try:
+        with conn.transaction():
+            version = check_version(conn, where)
+            if version == SCHEMA_VERSION:
+                return
+            _run(_BOOKKEEPING)(conn)
+            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+                step(conn)
+                conn.execute("INSERT INTO m2bridge.migrations (version) VALUES (%s)", (number,))
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))

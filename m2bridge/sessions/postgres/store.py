@@ -305,9 +305,9 @@ class PostgresSessionStore:
     def share(self, session_id: str, role: str) -> None:
         """Let database role `role` read this session (and fork it); only its owner can share it."""
         with self._transaction() as conn:
+            self._lease_row(conn, session_id)  # ours, and there (a shared one's grantee cannot pass it on)
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
                 raise SessionError(f"there is no database role {role!r} to share session {session_id} with")
-            self._lease_row(conn, session_id)  # ours, and there (a shared one's grantee cannot pass it on)
             conn.execute(
                 "INSERT INTO m2bridge.shares (session_id, grantee, created) VALUES (%s, %s, %s)"
                 " ON CONFLICT (session_id, grantee) DO NOTHING",

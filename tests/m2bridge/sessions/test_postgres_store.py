@@ -1,0 +1,120 @@
+"""The PostgreSQL store's own concerns: migrations on first use (two processes at once, a newer schema
+refused), a clear error when the database cannot be reached, and a URL's password never shown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from m2bridge.errors import SessionError
+from m2bridge.messages import UserTurn
+from m2bridge.sessions import SchemaTooNew, open_store_at
+from m2bridge.sessions.postgres.schema import SCHEMA_VERSION
+from m2bridge.sessions.postgres.store import PostgresSessionStore
+from m2bridge.sessions.postgres.url import hide_password
+from tests.support.postgres import PostgresDatabase
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(postgres_db: PostgresDatabase):
+    # Threads stand for processes here: each opens its own connections, which is all the server sees.
+    start = threading.Barrier(6)
+    opened: list[PostgresSessionStore] = []
+    failures: list[BaseException] = []
+
+    def open_one() -> None:
+        start.wait(10)
+        try:
+            opened.append(PostgresSessionStore(postgres_db.url, pool_size=1))
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    try:
+        assert failures == []
+        assert len(opened) == 6
+        with psycopg.connect(postgres_db.url) as conn:
+            versions = conn.execute("SELECT version FROM m2bridge.migrations ORDER BY version").fetchall()
+        assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+        assert postgres_db.owner_password not in repr(opened[0]) + str(opened[0].path)
+        session = opened[0].create(workspace="/w", protocol="anthropic", model="m")
+        assert opened[5].append(session.id, [UserTurn(text="x")], expected_head=0) == 1
+    finally:
+        for store in opened:
+            store.close()
+
+
+def test_a_database_written_by_a_newer_m2bridge_is_refused_and_left_untouched(postgres_db: PostgresDatabase):
+    with PostgresSessionStore(postgres_db.url, pool_size=1) as store:
+        session = store.create(workspace="/w", protocol="anthropic", model="m")
+    with psycopg.connect(postgres_db.url) as conn:
+        conn.execute("INSERT INTO m2bridge.migrations (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+    with pytest.raises(SchemaTooNew, match="newer m2bridge") as caught:
+        PostgresSessionStore(postgres_db.url, pool_size=1)
+    assert postgres_db.owner_password not in str(caught.value)
+    with psycopg.connect(postgres_db.url) as conn:
+        assert conn.execute("SELECT id FROM m2bridge.sessions").fetchall() == [(session.id,)]
+
+
+def test_an_unreachable_database_is_a_clear_error_that_never_shows_the_password(
+    postgres_db: PostgresDatabase,
+):
+    secret = "s3cret-Pa55word"
+    closed_port = postgres_db.url.replace(f":{postgres_db.server.port}/", ":1/")
+    wrong_password = postgres_db.server.url(postgres_db.owner, secret, postgres_db.name)
+    for url in (closed_port.replace(postgres_db.owner_password, secret), wrong_password):
+        with pytest.raises(SessionError, match="cannot reach the session store") as caught:
+            open_store_at(url)
+        message = str(caught.value)
+        assert secret not in message and "***" in message
+        assert postgres_db.owner in message  # who and where, so the user can tell what to fix
+
+
+def test_a_store_in_use_says_so_when_the_database_goes_away(postgres_db: PostgresDatabase):
+    with PostgresSessionStore(postgres_db.url, pool_size=1) as store:
+        session = store.create(workspace="/w", protocol="anthropic", model="m")
+        postgres_db.server.admin_sql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{postgres_db.owner}'"
+        )
+        with pytest.raises(SessionError) as caught:
+            store.append(session.id, [UserTurn(text="x")], expected_head=0)
+        assert postgres_db.owner_password not in str(caught.value)
+        # The pool replaces the dead connection: the next call works, and nothing half-written is there.
+        assert store.load(session.id).head in (0, 1)
+
+
+def test_passwords_are_hidden_wherever_a_url_is_shown():
+    assert hide_password("postgresql://me:hunter2@db.example.com:5432/m2?sslmode=verify-full") == (
+        "postgresql://me:***@db.example.com:5432/m2?sslmode=verify-full"
+    )
+    assert (
+        hide_password("postgresql://db/m2?user=me&password=hunter2")
+        == "postgresql://db/m2?user=me&password=***"
+    )
+    assert hide_password("postgresql://me@db/m2") == "postgresql://me@db/m2"
+
+
+def test_sqlite_users_never_import_psycopg(tmp_path):
+    code = (
+        "import sys\n"
+        "from m2bridge.sessions import open_store_at\n"
+        "from m2bridge.sessions.async_store import AsyncSessionStore\n"
+        "from m2bridge.conversation import ConversationService\n"
+        f"store = open_store_at({str(tmp_path / 's.db')!r})\n"
+        "store.create(workspace='/w', protocol='anthropic', model='m')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'psycopg_pool')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True
+    ).stdout
+    assert out.strip() == "[]"
