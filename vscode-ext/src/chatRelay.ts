@@ -9,6 +9,12 @@
 // twice. One turn shows at a time; a second turn the server starts meanwhile is counted, not shown.
 // Stop on a turn the relay did not start asks the server to stop it (`m2.stop`).
 //
+// Live sessions. When the session shown grows elsewhere (a terminal's `m2bridge chat`, another editor),
+// the server says so (m2/sessionChanged) and the relay fetches the session and shows it whole: a
+// transcript replaces what the page shows, so no turn shows twice. Not while a turn runs here (the page
+// shows that turn as it streams): the fetch waits for the turn's end. One fetch at a time; a change
+// that arrives during one is fetched after it.
+//
 // Errors. Each failure is one card (errorCards.ts) with a stable id; a new failure of the same cause
 // replaces it, and it is cleared (`errorCleared`) when resolved: the server started, the key set, or a
 // turn succeeded. A failed send makes at most one card. A page that (re)loads gets the cards still open,
@@ -21,6 +27,7 @@ import type {
   DisplayTurn,
   ErrorAction,
   FromPage,
+  SessionChangedParams,
   SessionSummary,
   SessionTranscript,
   ToPage,
@@ -41,6 +48,8 @@ export interface ServerState {
 export interface ServerEvents {
   turnStarted(params: TurnStartedParams): void;
   turnEnded(params: TurnEndedParams): void;
+  /** The session the editor shows grew elsewhere (m2/sessionChanged). */
+  sessionChanged(params: SessionChangedParams): void;
   started(state: ServerState): void;
   /** The server could not start; true when a chat page shows the card, so no notification is needed. */
   startFailed(error: unknown, command: readonly string[]): boolean;
@@ -200,6 +209,11 @@ export function withoutRunningTurn(session: SessionTranscript, prompt: string): 
   return { ...session, turns: turns.slice(0, from) };
 }
 
+/** How many stored turns a transcript holds (its indexes may skip an unreadable record). */
+export function turnCount(session: SessionTranscript): number {
+  return session.turns.reduce((count, turn) => Math.max(count, turn.index + 1), 0);
+}
+
 function endsWithPrompt(turns: readonly DisplayTurn[], prompt: string): boolean {
   const last = lastUserTurn(turns);
   return last >= 0 && turns[last]?.text === prompt && !turns.slice(last).some((t) => t.kind === "assistant");
@@ -233,6 +247,12 @@ export class ChatRelay {
   private editor: EditorActions | undefined;
   private readonly graceMs: number;
   private readonly subscription: { dispose(): void };
+  /** How many stored turns of the current session the page's last transcript held. */
+  private shownTurns = 0;
+  /** A fetch of the current session for m2/sessionChanged is running. */
+  private fetching = false;
+  /** A change came while a turn ran or a fetch was running: fetched once they end. */
+  private changePending = false;
 
   constructor(
     private readonly server: ChatServer,
@@ -243,6 +263,7 @@ export class ChatRelay {
     this.subscription = server.listen({
       turnStarted: (params) => this.serverTurnStarted(params),
       turnEnded: (params) => this.serverTurnEnded(params),
+      sessionChanged: (params) => this.sessionChanged(params),
       started: (state) => this.serverStarted(state),
       startFailed: (error, command) => this.serverStartFailed(error, command),
       stopped: () => this.serverStopped(),
@@ -372,6 +393,7 @@ export class ChatRelay {
         const session = await this.server.session(id);
         const shownSession = running !== undefined ? withoutRunningTurn(session, running) : session;
         turns = shownSession.turns;
+        this.shownTurns = turnCount(shownSession);
         out.push({ type: "transcript", session: shownSession });
       } catch (error) {
         this.showCard(sessionsFailure(error, "open the session"));
@@ -474,6 +496,7 @@ export class ChatRelay {
       this.clearCards();
     }
     turn.end();
+    if (this.changePending) void this.showChangedSession();
   }
 
   /**
@@ -580,8 +603,9 @@ export class ChatRelay {
   /** The transcript of the session a server turn continues, then the turn's messages held meanwhile. */
   private async showSessionThenHeld(id: string, prompt: string): Promise<void> {
     try {
-      const session = await this.server.session(id);
-      this.deliver({ type: "transcript", session: withoutRunningTurn(session, prompt) });
+      const session = withoutRunningTurn(await this.server.session(id), prompt);
+      if (this.currentId === id) this.shownTurns = turnCount(session);
+      this.deliver({ type: "transcript", session });
     } catch (error) {
       this.log(`could not load session ${id}: ${errorText(error)}`);
     }
@@ -628,6 +652,46 @@ export class ChatRelay {
     });
   }
 
+  // Live sessions ----------------------------------------------------------------------------------
+
+  /** `m2/sessionChanged`: the session shown grew elsewhere; a change of another session is no news here. */
+  sessionChanged(params: SessionChangedParams): void {
+    if (params.sessionId !== this.currentId || params.turns <= this.shownTurns) return;
+    if (this.turn !== undefined || this.held !== undefined || this.fetching) {
+      this.changePending = true; // after the turn (or the fetch) ends
+      return;
+    }
+    void this.showChangedSession();
+  }
+
+  /** The current session fetched and shown whole, when it holds more than the page shows. */
+  private async showChangedSession(): Promise<void> {
+    const id = this.currentId;
+    this.changePending = false;
+    if (id === null || this.fetching) return;
+    this.fetching = true;
+    let session: SessionTranscript | undefined;
+    try {
+      session = await this.server.session(id);
+    } catch (error) {
+      this.log(`could not load session ${id}: ${errorText(error)}`);
+    } finally {
+      this.fetching = false;
+    }
+    if (session !== undefined && this.currentId === id) {
+      if (this.turn !== undefined || this.held !== undefined) {
+        this.changePending = true; // a turn started meanwhile: its end shows it
+        return;
+      }
+      if (turnCount(session) > this.shownTurns) {
+        this.shownTurns = turnCount(session);
+        this.emit({ type: "transcript", session });
+        await this.refreshQuietly(); // the picker's turn counts and order
+      }
+    }
+    if (this.changePending) await this.showChangedSession();
+  }
+
   // Sessions ---------------------------------------------------------------------------------------
 
   async newSession(): Promise<void> {
@@ -654,6 +718,7 @@ export class ChatRelay {
       return;
     }
     this.setCurrent(transcript.id);
+    this.shownTurns = turnCount(transcript);
     this.emit({ type: "transcript", session: transcript });
     this.emitSetUpCards();
     await this.refreshQuietly();
@@ -693,6 +758,8 @@ export class ChatRelay {
   private setCurrent(id: string | null): void {
     if (id === this.currentId) return;
     this.currentId = id;
+    this.shownTurns = 0; // what the page shows of it now came from a turn, not from a transcript
+    this.changePending = false;
     this.events.current?.(id, this.list);
   }
 }

@@ -30,6 +30,7 @@ import {
   type ChatDelta,
   type ChatResult,
   METHODS,
+  type SessionChangedParams,
   type SessionSummary,
   type SessionTranscript,
   type TurnEndedParams,
@@ -172,6 +173,12 @@ export function isTurnStarted(value: unknown): value is TurnStartedParams {
   return isSessionId(p.sessionId) && typeof p.prompt === "string" && ORIGINS.includes(p.origin as TurnOrigin);
 }
 
+export function isSessionChanged(value: unknown): value is SessionChangedParams {
+  if (typeof value !== "object" || value === null) return false;
+  const p = value as { sessionId?: unknown; turns?: unknown };
+  return typeof p.sessionId === "string" && p.sessionId !== "" && Number.isSafeInteger(p.turns) && (p.turns as number) >= 0;
+}
+
 export function isTurnEnded(value: unknown): value is TurnEndedParams {
   if (typeof value !== "object" || value === null) return false;
   const p = value as { sessionId?: unknown; result?: unknown };
@@ -261,6 +268,10 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
     client.onNotification(METHODS.turnEnded, (params: unknown) => {
       if (isTurnEnded(params)) for (const l of this.listeners) l.turnEnded(params);
       else output.warn(`${METHODS.turnEnded} of unknown shape ignored`);
+    });
+    client.onNotification(METHODS.sessionChanged, (params: unknown) => {
+      if (isSessionChanged(params)) for (const l of this.listeners) l.sessionChanged(params);
+      else output.warn(`${METHODS.sessionChanged} of unknown shape ignored`);
     });
     client.onDidChangeState((event) => {
       // A turn the server announced ends with it (a crash, or a restart for a new key or command).

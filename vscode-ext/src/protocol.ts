@@ -13,6 +13,7 @@ export const METHODS = {
   selection: "m2/selection",
   diagnostics: "m2/diagnostics",
   saveDocuments: "m2/saveDocuments",
+  sessionChanged: "m2/sessionChanged",
 } as const;
 
 /** Who started a turn: the chat box, or the server itself for a code action or an `m2.*` command. */
@@ -29,6 +30,13 @@ export interface TurnStartedParams {
 export interface TurnEndedParams {
   sessionId: string | null;
   result: ChatResult;
+}
+
+/** `m2/sessionChanged` params: the session the editor shows grew elsewhere (a terminal, another editor)
+ * and now holds `turns` turns. Never sent for the editor's own turns, which arrive as deltas. */
+export interface SessionChangedParams {
+  sessionId: string;
+  turns: number;
 }
 
 /** `m2/chatDelta` params, as the language server sends them. */

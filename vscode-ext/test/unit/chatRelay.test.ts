@@ -807,3 +807,95 @@ describe("the transcript of a running turn", () => {
     assert.equal(withoutRunningTurn(session, "a"), session); // answered already: not the running turn
   });
 });
+
+describe("a session that grows elsewhere (m2/sessionChanged)", () => {
+  // A question and an answer, again and again: `count` stored turns.
+  const turns = (count: number): SessionTranscript["turns"] =>
+    Array.from({ length: count }, (_, index) =>
+      index % 2 ? { index, created: index, kind: "assistant", blocks: [] } : { index, created: index, kind: "user", text: `q${index}` },
+    );
+  const changed = (server: FakeServer, sessionId: string, count: number): void => {
+    assert.ok(server.events, "the relay does not listen");
+    server.events.sessionChanged({ sessionId, turns: count });
+  };
+  const transcripts = (page: ToPage[]): number[] => page.flatMap((m) => (m.type === "transcript" ? [m.session.turns.length] : []));
+
+  it("fetches the session shown and shows it whole, once, with the new turns", async () => {
+    const { relay, server, page } = await setUp();
+    server.transcripts.set("s1", transcript("s1", turns(2)));
+    await relay.open("s1");
+    page.length = 0;
+    server.opened.length = 0;
+    server.transcripts.set("s1", transcript("s1", turns(4)));
+    changed(server, "s1", 4);
+    await tick();
+    assert.deepEqual(server.opened, ["s1"]);
+    assert.deepEqual(types(page), ["transcript", "sessions"]);
+    assert.deepEqual(transcripts(page), [4]);
+    // The same news again, or older news: nothing to fetch, nothing shown twice.
+    changed(server, "s1", 4);
+    changed(server, "s1", 3);
+    await tick();
+    assert.deepEqual(server.opened, ["s1"]);
+    assert.deepEqual(transcripts(page), [4]);
+  });
+
+  it("leaves a session the view does not show alone", async () => {
+    const { relay, server, page } = await setUp();
+    await relay.open("s1");
+    page.length = 0;
+    server.opened.length = 0;
+    changed(server, "other", 7);
+    await tick();
+    assert.deepEqual(server.opened, []);
+    assert.deepEqual(page, []);
+  });
+
+  it("waits for the view's own turn to end, then shows the session with the turns added meanwhile", async () => {
+    const { relay, server, page } = await setUp();
+    server.transcripts.set("s1", transcript("s1", turns(2)));
+    await relay.open("s1");
+    page.length = 0;
+    server.opened.length = 0;
+    const sent = relay.send("mine");
+    await tick();
+    changed(server, "s1", 6);
+    await tick();
+    assert.deepEqual(server.opened, [], "fetched while the turn streamed");
+    assert.deepEqual(types(page), ["turnStarted"]);
+    server.transcripts.set("s1", transcript("s1", turns(6)));
+    server.last().resolve(answer("s1"));
+    await sent;
+    await tick();
+    assert.deepEqual(server.opened, ["s1"]);
+    const order = types(page);
+    assert.ok(order.indexOf("turnEnded") < order.indexOf("transcript"), order.join());
+    assert.deepEqual(transcripts(page), [6]);
+  });
+
+  it("fetches again after a fetch when more news came during it", async () => {
+    const server = new FakeServer();
+    const { relay, page } = await setUp(server);
+    server.transcripts.set("s1", transcript("s1", turns(2)));
+    await relay.open("s1");
+    page.length = 0;
+    server.opened.length = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const realSession = server.session.bind(server);
+    server.session = async (id: string) => {
+      await gate;
+      return realSession(id);
+    };
+    server.transcripts.set("s1", transcript("s1", turns(4)));
+    changed(server, "s1", 4);
+    await tick();
+    changed(server, "s1", 6); // while the first fetch is out
+    server.transcripts.set("s1", transcript("s1", turns(6)));
+    release();
+    await tick();
+    await tick();
+    assert.deepEqual(server.opened, ["s1", "s1"]);
+    assert.equal(transcripts(page).at(-1), 6);
+  });
+});

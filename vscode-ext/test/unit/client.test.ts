@@ -6,7 +6,15 @@ import type { ApplyWorkspaceEditParams, ClientCapabilities } from "vscode-langua
 
 import { Readable } from "node:stream";
 
-import { SaveDocumentsCapability, TurnsCapability, clientOptions, isTurnEnded, isTurnStarted, serverLogLevel } from "../../src/client";
+import {
+  SaveDocumentsCapability,
+  TurnsCapability,
+  clientOptions,
+  isSessionChanged,
+  isTurnEnded,
+  isTurnStarted,
+  serverLogLevel,
+} from "../../src/client";
 import { EditLedger } from "../../src/saveDocuments";
 import { Uri, stub, window } from "./vscode-stub";
 
@@ -40,6 +48,18 @@ describe("the language client's set-up", () => {
     assert.equal(isTurnEnded({ sessionId: "s1", result: { ...result, error: { code: 3 } } }), false);
     assert.equal(isTurnEnded({ sessionId: "s1", result: null }), false);
     assert.equal(isTurnEnded({ sessionId: "s1" }), false);
+  });
+
+  it("takes m2/sessionChanged only in its documented shape", () => {
+    assert.equal(isSessionChanged({ sessionId: "s1", turns: 4 }), true);
+    assert.equal(isSessionChanged({ sessionId: "s1", turns: 0 }), true);
+    assert.equal(isSessionChanged({ sessionId: "", turns: 4 }), false);
+    assert.equal(isSessionChanged({ sessionId: null, turns: 4 }), false);
+    assert.equal(isSessionChanged({ sessionId: "s1", turns: -1 }), false);
+    assert.equal(isSessionChanged({ sessionId: "s1", turns: 1.5 }), false);
+    assert.equal(isSessionChanged({ sessionId: "s1", turns: "4" }), false);
+    assert.equal(isSessionChanged({ sessionId: "s1" }), false);
+    assert.equal(isSessionChanged(null), false);
   });
 
   it("logs the server's stderr at each line's own level: a warning is not an error, a traceback is", async () => {
