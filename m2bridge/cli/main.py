@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sandbox_arguments(chat)
 
     sessions = commands.add_parser(
-        "sessions", help="list, show, export, fork, remove or recover stored sessions"
+        "sessions", help="list, show, export, fork, remove, share, copy or recover stored sessions"
     )
     actions = sessions.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="sessions, newest first")
@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
         action = actions.add_parser(name, help=text)
         action.add_argument("id", metavar="ID")
         action.add_argument("--json", action="store_true")
+    share = actions.add_parser("share", help="let another database role read and fork a session (PostgreSQL)")
+    share.add_argument("id", metavar="ID")
+    share.add_argument("role", metavar="ROLE")
+    share.add_argument("--json", action="store_true")
+    copy = actions.add_parser("copy", help="copy a session to or from another store, byte for byte")
+    copy.add_argument("id", metavar="ID")
+    where = copy.add_mutually_exclusive_group(required=True)
+    where.add_argument("--to", metavar="STORE", help="a postgresql:// URL or an SQLite file")
+    where.add_argument("--from", dest="from_", metavar="STORE", help="a postgresql:// URL or an SQLite file")
+    copy.add_argument("--json", action="store_true")
     recover = actions.add_parser(
         "recover",
         help="salvage a damaged database into a new one (the damaged file is kept); "

@@ -1,4 +1,4 @@
-"""`m2bridge sessions list|show|export|fork|rm|watch|recover`."""
+"""`m2bridge sessions list|show|export|fork|rm|watch|share|copy|recover`."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def run_sessions(args: argparse.Namespace) -> int:
             table.add_row(info.id, _when(info.updated), str(info.turns), info.title, info.workspace + here)
         console.print(table if infos else "no sessions yet")
         return 0
+    if args.action in ("share", "copy"):
+        from m2bridge.cli.session_moves import copy_command, share_command
+
+        return (share_command if args.action == "share" else copy_command)(store, args)
     info = store.resolve(args.id)
     if args.action == "watch":
         from m2bridge.cli.session_watch import watch_session
