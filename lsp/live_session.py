@@ -18,7 +18,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from m2bridge.errors import M2BridgeError
 from m2bridge.sessions.async_store import AsyncSessionStore
 from m2bridge.sessions.changes import ChangeFeed, SessionChange, change_feed_for
 
@@ -51,7 +50,11 @@ class LiveSession:
     async def show(self, session_id: str, turns: int) -> None:
         """The editor shows `session_id` with its first `turns` turns."""
         self.shown = session_id
-        feed = await self._running_feed()
+        try:
+            feed = await self._running_feed()
+        except Exception as err:  # the view is answered all the same, only not kept live
+            logger.warning("m2/sessionChanged: cannot follow session %s: %s", session_id, err)
+            return
         if feed is not None and self.shown == session_id:
             feed.forget_all()
             feed.follow(session_id, turns)
@@ -81,7 +84,7 @@ class LiveSession:
             if feed is not None and self.shown == session_id:
                 feed.forget_all()
                 await feed.follow_now(session_id)
-        except M2BridgeError as err:
+        except Exception as err:  # the feed is a convenience: it never takes a request or the server down
             logger.warning("m2/sessionChanged: cannot follow session %s: %s", session_id, err)
         finally:
             self._turns_running -= 1
@@ -107,7 +110,7 @@ class LiveSession:
         try:
             async for change in feed:
                 self._changed(change)
-        except M2BridgeError as err:  # the store went away: the next session shown starts a new feed
+        except Exception as err:  # the store went away: the next session shown starts a new feed
             logger.warning("m2/sessionChanged: the change feed stopped: %s", err)
             if self._feed is feed:
                 self._pump = None
