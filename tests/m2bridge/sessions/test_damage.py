@@ -1,4 +1,7 @@
-"""SQLite's errors as the store reports them: damage names the way out, a busy file names the file."""
+"""SQLite's errors as the store reports them: damage names the way out, a busy file names the file.
+
+SQLite only: a damaged or locked file; a PostgreSQL server that cannot be reached is
+test_postgres_store.py's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The page reader gives back exactly what SQLite itself reads, straight from the file's leaf pages."""
+"""The page reader gives back exactly what SQLite itself reads, straight from the file's leaf pages.
+
+SQLite only: the file format itself."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """A damaged store is a clear error naming the way out, and `recover` salvages every readable turn.
 
 Real stores built through the store API, damaged by overwriting whole pages of the file.
+SQLite only: `recover` salvages an SQLite file (PostgreSQL has its own backup and checking tools).
 """
 
 from __future__ import annotations

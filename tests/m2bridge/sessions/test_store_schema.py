@@ -1,4 +1,7 @@
-"""The store file itself: permissions, pragmas, schema versions and migrations."""
+"""The store file itself: permissions, pragmas, schema versions and migrations.
+
+SQLite only: the file, its modes and PRAGMAs. The PostgreSQL schema's migrations are tested in
+test_postgres_store.py."""
 
 from __future__ import annotations
 
