@@ -106,18 +106,24 @@ _RECOVER = "run `m2bridge sessions recover` to salvage every readable turn"
 
 def _database_store(url: str, source: str) -> Check:
     """The PostgreSQL store: reachable, migrated, and how many sessions this role has there."""
-    from m2bridge.sessions import open_store_at
+    from m2bridge.sessions.postgres.store import PostgresSessionStore
     from m2bridge.sessions.postgres.url import hide_password
 
     where = f"session store PostgreSQL {hide_password(url)} (from {source})"
     try:
-        store = open_store_at(url)
+        store = PostgresSessionStore(url, pool_size=1)
         try:
             count = len(store.list(limit=100_000))
+            unbound = store.bypasses_row_security()
         finally:
             store.close()
     except M2BridgeError as exc:  # the store's messages hide the password too
         return False, f"{where}: {exc}"
+    if unbound:
+        return False, (
+            f"{where}: this role is a superuser or has BYPASSRLS, so row-level security does not keep "
+            "other people's sessions from it; connect as an ordinary role (docs/postgresql.md)"
+        )
     return True, f"{where}: reachable, {count} sessions of this role"
 
 

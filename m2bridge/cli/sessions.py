@@ -129,6 +129,11 @@ def _recover(args: argparse.Namespace) -> int:
     from m2bridge.sessions.recover import recover
 
     settings, _ = open_settings(quiet=args.json)
+    if settings.database_url:
+        raise SessionError(
+            "`m2bridge sessions recover` salvages a damaged SQLite store; this m2bridge keeps its sessions "
+            "in PostgreSQL (M2BRIDGE_DATABASE_URL), whose own tools (backups, pg_amcheck) look after it"
+        )
     report = recover(settings.sessions_db)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))

@@ -140,3 +140,19 @@ def test_doctor_names_the_database_store_without_its_password(tmp_path, fake_min
     assert proc.returncode == 1
     line = next(line for line in proc.stdout.splitlines() if "session store" in line)
     assert "cannot reach" in line and postgres_db.owner_password not in proc.stdout + proc.stderr
+
+
+def test_doctor_fails_a_role_that_row_level_security_does_not_bind(tmp_path, fake_minimax, postgres_db):
+    env = machine(tmp_path, fake_minimax, "local", postgres_db.server.url(database=postgres_db.name))
+    fake_minimax.script(Reply("Hi"))
+    proc = run_cli(["doctor"], env, tmp_path)
+    assert proc.returncode == 1
+    line = next(line for line in proc.stdout.splitlines() if "session store" in line)
+    assert "superuser or has BYPASSRLS" in line and postgres_db.server.password not in proc.stdout
+
+
+def test_recover_is_for_the_sqlite_store_only(tmp_path, fake_minimax, postgres_db):
+    env = machine(tmp_path, fake_minimax, "local", postgres_db.url)
+    proc = run_cli(["sessions", "recover"], env, tmp_path)
+    assert proc.returncode == 1 and "salvages a damaged SQLite store" in proc.stderr
+    assert not (tmp_path / "local" / "home").exists()

@@ -460,6 +460,15 @@ class PostgresSessionStore:
                 (lease.session_id, lease.token),
             )
 
+    def bypasses_row_security(self) -> bool:
+        """Whether this role is a superuser or has BYPASSRLS: row-level security does not bind it, so
+        it would see (and could change) every role's sessions."""
+        with self._transaction(read_only=True) as conn:
+            row = conn.execute(
+                "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
+        return bool(row is not None and row[0])
+
     # -- moving sessions between stores -----------------------------------------------------------
 
     def records(self, session_id: str) -> SessionRecords:
