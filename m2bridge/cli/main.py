@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sandbox_arguments(chat)
 
     sessions = commands.add_parser(
-        "sessions", help="list, show, export, fork, remove, share, copy or recover stored sessions"
+        "sessions", help="list, show, watch, export, fork, remove, share, copy or recover stored sessions"
     )
     actions = sessions.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="sessions, newest first")
