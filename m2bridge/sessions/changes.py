@@ -242,12 +242,12 @@ class ChangeFeed:
 
     async def _run(self) -> None:
         listener = asyncio.ensure_future(self._listen())
+        waiting: asyncio.Task[bool] | None = None
         try:
             while True:
                 waiting = asyncio.ensure_future(self._wake.wait())
                 await asyncio.wait({waiting, listener}, return_when=asyncio.FIRST_COMPLETED)
                 if listener.done():
-                    waiting.cancel()
                     listener.result()  # the source failed: its error ends the feed
                 self._wake.clear()
                 asked = list(self._seen)
@@ -259,7 +259,9 @@ class ChangeFeed:
             self._failure = exc
             self._ready.set()
         finally:
-            listener.cancel()
+            for task in (listener, waiting):
+                if task is not None:
+                    task.cancel()
             await asyncio.wait({listener})  # its end, without its cancellation or error
 
     async def aclose(self) -> None:
