@@ -93,13 +93,13 @@ class PostgresSessionStore:
     opens its own store; any number of processes, on any number of machines, may share the database.
     """
 
-    def __init__(self, url: str, *, pool_size: int = _POOL_SIZE) -> None:
+    def __init__(self, url: str, *, pool_size: int = _POOL_SIZE, timeout: float = CONNECT_TIMEOUT) -> None:
         self.url = url
         # What messages and `repr` call the store: the URL with its password hidden.
         self.path = hide_password(url)
         self._closed = False
         try:
-            with psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT), autocommit=True) as conn:
+            with psycopg.connect(url, connect_timeout=max(1, int(timeout)), autocommit=True) as conn:
                 migrate(conn, self.path)
         except psycopg.Error as exc:
             raise self._failure(exc) from exc
@@ -107,14 +107,18 @@ class PostgresSessionStore:
             url,
             min_size=1,
             max_size=max(1, pool_size),
-            kwargs={"connect_timeout": int(CONNECT_TIMEOUT), "application_name": "m2bridge"},
+            kwargs={"connect_timeout": max(1, int(timeout)), "application_name": "m2bridge"},
             configure=self._configure,
-            timeout=CONNECT_TIMEOUT,
+            # A connection idle through a long turn may have been dropped (a server restart, a proxy's
+            # idle limit): checked as it is lent, a dead one is replaced instead of failing the append
+            # that stores M2's answer. One round trip per call.
+            check=ConnectionPool.check_connection,
+            timeout=timeout,
             open=False,
             name="m2bridge-sessions",
         )
         try:
-            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+            self._pool.open(wait=True, timeout=timeout)
         except (PoolTimeout, psycopg.Error) as exc:
             self._pool.close()
             raise self._failure(exc) from exc

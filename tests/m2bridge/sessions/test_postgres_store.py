@@ -80,17 +80,35 @@ def test_an_unreachable_database_is_a_clear_error_that_never_shows_the_password(
         assert postgres_db.owner in message  # who and where, so the user can tell what to fix
 
 
-def test_a_store_in_use_says_so_when_the_database_goes_away(postgres_db: PostgresDatabase):
+def test_a_connection_dropped_while_idle_is_replaced_before_the_next_call(postgres_db: PostgresDatabase):
+    # As a server restart or a proxy's idle limit does during a long turn.
     with PostgresSessionStore(postgres_db.url, pool_size=1) as store:
         session = store.create(workspace="/w", protocol="anthropic", model="m")
-        postgres_db.server.admin_sql(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{postgres_db.owner}'"
-        )
-        with pytest.raises(SessionError) as caught:
-            store.append(session.id, [UserTurn(text="x")], expected_head=0)
+        drop_connections(postgres_db)
+        assert store.append(session.id, [UserTurn(text="x")], expected_head=0) == 1
+        assert store.load(session.id).head == 1
+
+
+def test_a_database_that_goes_away_in_use_is_a_clear_error_and_nothing_half_written(
+    postgres_db: PostgresDatabase,
+):
+    with PostgresSessionStore(postgres_db.url, pool_size=1, timeout=1) as store:
+        session = store.create(workspace="/w", protocol="anthropic", model="m")
+        postgres_db.server.admin_sql(f"ALTER DATABASE {postgres_db.name} ALLOW_CONNECTIONS false")
+        drop_connections(postgres_db)
+        with pytest.raises(SessionError, match="cannot reach the session store") as caught:
+            store.append(session.id, [UserTurn(text="x"), UserTurn(text="y")], expected_head=0)
         assert postgres_db.owner_password not in str(caught.value)
-        # The pool replaces the dead connection: the next call works, and nothing half-written is there.
-        assert store.load(session.id).head in (0, 1)
+        postgres_db.server.admin_sql(f"ALTER DATABASE {postgres_db.name} ALLOW_CONNECTIONS true")
+        # Back: the store reconnects by itself, and the refused append left nothing behind.
+        assert store.load(session.id).head == 0
+        assert store.append(session.id, [UserTurn(text="x")], expected_head=0) == 1
+
+
+def drop_connections(db: PostgresDatabase) -> None:
+    db.server.admin_sql(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{db.owner}'"
+    )
 
 
 def test_passwords_are_hidden_wherever_a_url_is_shown():
