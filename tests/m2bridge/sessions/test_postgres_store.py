@@ -3,9 +3,11 @@ refused), a clear error when the database cannot be reached, and a URL's passwor
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -67,17 +69,19 @@ def test_a_database_written_by_a_newer_m2bridge_is_refused_and_left_untouched(po
 
 
 def test_an_unreachable_database_is_a_clear_error_that_never_shows_the_password(
-    postgres_db: PostgresDatabase,
+    postgres_db: PostgresDatabase, caplog
 ):
     secret = "s3cret-Pa55word"
     closed_port = postgres_db.url.replace(f":{postgres_db.server.port}/", ":1/")
     wrong_password = postgres_db.server.url(postgres_db.owner, secret, postgres_db.name)
-    for url in (closed_port.replace(postgres_db.owner_password, secret), wrong_password):
-        with pytest.raises(SessionError, match="cannot reach the session store") as caught:
-            open_store_at(url)
-        message = str(caught.value)
-        assert secret not in message and "***" in message
-        assert postgres_db.owner in message  # who and where, so the user can tell what to fix
+    with caplog.at_level(logging.DEBUG):  # every logger, psycopg's included
+        for url in (closed_port.replace(postgres_db.owner_password, secret), wrong_password):
+            with pytest.raises(SessionError, match="cannot reach the session store") as caught:
+                open_store_at(url)
+            message = str(caught.value)
+            assert secret not in message and "***" in message
+            assert postgres_db.owner in message  # who and where, so the user can tell what to fix
+    assert secret not in caplog.text
 
 
 def test_a_connection_dropped_while_idle_is_replaced_before_the_next_call(postgres_db: PostgresDatabase):
@@ -90,8 +94,9 @@ def test_a_connection_dropped_while_idle_is_replaced_before_the_next_call(postgr
 
 
 def test_a_database_that_goes_away_in_use_is_a_clear_error_and_nothing_half_written(
-    postgres_db: PostgresDatabase,
+    postgres_db: PostgresDatabase, caplog
 ):
+    caplog.set_level(logging.DEBUG)  # every logger: the pool's reconnection attempts log
     with PostgresSessionStore(postgres_db.url, pool_size=1, timeout=1) as store:
         session = store.create(workspace="/w", protocol="anthropic", model="m")
         postgres_db.server.admin_sql(f"ALTER DATABASE {postgres_db.name} ALLOW_CONNECTIONS false")
@@ -100,9 +105,19 @@ def test_a_database_that_goes_away_in_use_is_a_clear_error_and_nothing_half_writ
             store.append(session.id, [UserTurn(text="x"), UserTurn(text="y")], expected_head=0)
         assert postgres_db.owner_password not in str(caught.value)
         postgres_db.server.admin_sql(f"ALTER DATABASE {postgres_db.name} ALLOW_CONNECTIONS true")
-        # Back: the store reconnects by itself, and the refused append left nothing behind.
-        assert store.load(session.id).head == 0
+        # Back: the store reconnects by itself (the pool retries with a backoff, so allow it a few
+        # seconds), and the refused append left nothing behind.
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                loaded = store.load(session.id)
+                break
+            except SessionError:
+                assert time.monotonic() < deadline, "the store never reconnected"
+        assert loaded.head == 0
         assert store.append(session.id, [UserTurn(text="x")], expected_head=0) == 1
+    assert "m2bridge-sessions" in caplog.text  # the pool did log its failures (so this checks something)
+    assert postgres_db.owner_password not in caplog.text
 
 
 def drop_connections(db: PostgresDatabase) -> None:
