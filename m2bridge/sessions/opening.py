@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from m2bridge.errors import SessionError
 from m2bridge.sessions.contract import Store
 from m2bridge.sessions.postgres.url import is_database_url
 from m2bridge.sessions.store import SessionStore
@@ -30,8 +31,13 @@ def store_location(settings: Settings) -> StoreLocation:
 def open_store_at(location: StoreLocation) -> Store:
     """Open (creating or migrating if needed) the store at a database URL or an SQLite file path."""
     if isinstance(location, str) and is_database_url(location):
-        from m2bridge.sessions.postgres.store import PostgresSessionStore
-
+        try:
+            from m2bridge.sessions.postgres.store import PostgresSessionStore
+        except ImportError as exc:  # an environment installed before PostgreSQL support came
+            raise SessionError(
+                f"the session store is a PostgreSQL database, but {exc.name or 'psycopg'} is not installed; "
+                "reinstall m2bridge (scripts/setup), or pip install 'psycopg[binary]' psycopg_pool"
+            ) from exc
         return PostgresSessionStore(location)
     return SessionStore(location)
 
