@@ -50,10 +50,7 @@ def run_sessions(args: argparse.Namespace) -> int:
     info = store.resolve(args.id)
     if args.action == "watch":
         from m2bridge.cli.session_watch import watch_session
-        from m2bridge.sessions import SessionStore
 
-        if not isinstance(store, SessionStore):  # the PostgreSQL change feed is not wired here yet
-            raise SessionError("`m2bridge sessions watch` follows a session in the SQLite store only, so far")
         return watch_session(store, info, console, as_json=args.json)
     if args.action == "fork":
         forked = store.fork(info.id)
