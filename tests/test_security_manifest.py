@@ -35,6 +35,8 @@ REQUIRED_RULES = (
     "clear-errors-nothing-lost",
     # Ours beyond design.md's list: what the model says reaches a webview in the editor.
     "model-output-stays-text",
+    # Issue 18: a shared PostgreSQL store keeps each role to its own sessions.
+    "sessions-are-isolated-by-the-database",
 )
 
 _HEADING = re.compile(r"^### `(?P<id>[a-z0-9-]+)`")
