@@ -9,6 +9,9 @@ Two parts, so another database slots in beside SQLite:
 * the `ChangeFeed` keeps the count each follower has seen and yields a `SessionChange` when a
   session's count goes up, or when it is gone.
 
+On PostgreSQL the wake-up is a NOTIFY with no payload that the schema's triggers send at each commit
+that changed a session (`m2bridge.sessions.postgres.changes`).
+
 On SQLite the wake-up is `PRAGMA data_version` on a connection of the feed's own, checked every
 `interval` seconds: it changes whenever *another* connection commits (this process's store
 connections included, since the feed's connection never writes), and reading it costs a look at the
@@ -286,8 +289,16 @@ def sqlite_change_feed(path: str | Path, interval: float = DEFAULT_INTERVAL) -> 
 
 
 def change_feed_for(store: object, interval: float = DEFAULT_INTERVAL) -> ChangeFeed | None:
-    """The change feed of an open store (the sync object, `AsyncSessionStore.sync`); None for a store
-    that has none yet (PostgreSQL's LISTEN/NOTIFY source goes here)."""
+    """The change feed of an open store (the sync object, `AsyncSessionStore.sync`): SQLite's change
+    counter checked every `interval` seconds, or PostgreSQL's LISTEN/NOTIFY (which needs no
+    interval); None for a store that has none."""
     if isinstance(store, SessionStore):
         return sqlite_change_feed(store.path, interval)
+    try:  # only here, never for SQLite: its users need not have psycopg installed
+        from m2bridge.sessions.postgres.changes import postgres_change_feed
+        from m2bridge.sessions.postgres.store import PostgresSessionStore
+    except ImportError:
+        return None
+    if isinstance(store, PostgresSessionStore):
+        return postgres_change_feed(store.url)
     return None

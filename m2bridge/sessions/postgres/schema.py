@@ -31,7 +31,7 @@ from m2bridge.sessions.schema import SchemaTooNew
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "check_version", "migrate"]
+__all__ = ["MIGRATIONS", "NOTIFY_CHANNEL", "SCHEMA_VERSION", "check_version", "migrate"]
 
 # pg_advisory_xact_lock's key for migrations: ASCII "m2br" "migr".
 _MIGRATION_LOCK = 0x6D3262726D696772
@@ -169,6 +169,41 @@ _V1: tuple[LiteralString, ...] = (
     "GRANT SELECT, INSERT, UPDATE, DELETE ON m2bridge.sessions, m2bridge.turns, m2bridge.shares TO PUBLIC",
 )
 
+# The change feed (`m2bridge.sessions.postgres.changes`): a session whose turns changed (its head or its
+# `updated` moved), a session created or removed, and a share given or withdrawn wake every listener
+# on one channel, at commit. NOTIFY passes by row-level security (every listener of the channel gets
+# it, whatever its role), so it carries no payload at all, not even a session id: each listener
+# re-reads the sessions it follows under its own rights. Repeats within one transaction are merged by
+# the server (same channel, same empty payload), so a turn of many records is one notification.
+# Lease changes do not notify: they change nothing a reader shows.
+NOTIFY_CHANNEL: LiteralString = "m2bridge_sessions"
+
+_V2: tuple[LiteralString, ...] = (
+    """
+    CREATE FUNCTION m2bridge.sessions_changed() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+    BEGIN
+        PERFORM pg_notify('m2bridge_sessions', '');
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER sessions_grew AFTER UPDATE ON m2bridge.sessions FOR EACH ROW
+    WHEN (OLD.head IS DISTINCT FROM NEW.head OR OLD.updated IS DISTINCT FROM NEW.updated)
+    EXECUTE FUNCTION m2bridge.sessions_changed()
+    """,
+    """
+    CREATE TRIGGER sessions_added_or_removed AFTER INSERT OR DELETE ON m2bridge.sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION m2bridge.sessions_changed()
+    """,
+    # A share given or withdrawn changes what its grantee may see.
+    """
+    CREATE TRIGGER shares_changed AFTER INSERT OR UPDATE OR DELETE ON m2bridge.shares
+    FOR EACH STATEMENT EXECUTE FUNCTION m2bridge.sessions_changed()
+    """,
+)
+
 _BOOKKEEPING: tuple[LiteralString, ...] = (
     "CREATE SCHEMA IF NOT EXISTS m2bridge",
     """
@@ -205,7 +240,7 @@ def _run(statements: tuple[LiteralString, ...]) -> Callable[[psycopg.Connection[
     return step
 
 
-MIGRATIONS: list[Callable[[psycopg.Connection[tuple[object, ...]]], None]] = [_run(_V1)]
+MIGRATIONS: list[Callable[[psycopg.Connection[tuple[object, ...]]], None]] = [_run(_V1), _run(_V2)]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
