@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 __all__ = [
     "ConfigError",
     "M2BridgeError",
@@ -11,6 +13,7 @@ __all__ = [
     "SessionMovedOn",
     "SessionNotFound",
     "StoreDamaged",
+    "StoreUnavailable",
 ]
 
 
@@ -83,3 +86,16 @@ class StoreDamaged(SessionError):
     """The session store's file is damaged; `m2bridge sessions recover` salvages what is readable."""
 
     code = "store_damaged"
+
+
+class StoreUnavailable(SessionError):
+    """The session store could not be used just now (the database unreachable or dropped, the disk full
+    or read-only, the file locked for too long): not a refusal, so what a turn meant to store is kept
+    locally and written later (see `m2bridge.sessions.spool`)."""
+
+    code = "store_unavailable"
+
+    def __init__(self, message: str, *, trace_id: str | None = None) -> None:
+        super().__init__(message, trace_id=trace_id)
+        # Where a turn's unsaved turns were kept on this machine, when they were (see sessions/spool.py).
+        self.kept: Path | None = None

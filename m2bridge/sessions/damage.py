@@ -3,7 +3,8 @@
 A damaged page used to surface as a raw `sqlite3.DatabaseError` traceback from whichever command
 touched it. Every store operation runs inside `store_errors`, which turns corruption into
 `StoreDamaged` (one line naming the file and the way out, `m2bridge sessions recover`) and an
-operational failure (locked, read-only, disk full, I/O) into a `SessionError` naming the file.
+operational failure (locked, read-only, disk full, I/O) into `StoreUnavailable` naming the file: not a
+refusal, so a turn keeps what it could not store (see `spool.py`).
 Anything else (a constraint the schema enforces, a misuse of the API) is a bug and stays as it is.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 
-from m2bridge.errors import SessionError, StoreDamaged
+from m2bridge.errors import StoreDamaged, StoreUnavailable
 
 __all__ = ["RECOVER_COMMAND", "damaged", "is_damage", "store_errors"]
 
@@ -52,5 +53,5 @@ def store_errors(path: Path) -> Generator[None]:
         if is_damage(exc):
             raise damaged(path, exc) from exc
         if isinstance(exc, sqlite3.OperationalError):
-            raise SessionError(f"the session store {path} could not be used: {exc}") from exc
+            raise StoreUnavailable(f"the session store {path} could not be used: {exc}") from exc
         raise

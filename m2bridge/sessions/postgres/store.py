@@ -34,7 +34,7 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from m2bridge.errors import SessionError, SessionNotFound
+from m2bridge.errors import SessionError, SessionNotFound, StoreUnavailable
 from m2bridge.messages import Turn, TurnAdapter
 from m2bridge.sessions.owner import LeaseOwner, this_process
 from m2bridge.sessions.postgres.schema import migrate
@@ -132,9 +132,11 @@ class PostgresSessionStore:
         conn.commit()
 
     def _failure(self, exc: BaseException) -> SessionError:
-        if isinstance(exc, PoolTimeout | psycopg.OperationalError):
+        # Unreachable, dropped mid-call, shut down, out of disk: not a refusal (StoreUnavailable), so a
+        # turn keeps what it could not store. A closed connection psycopg reports as InterfaceError.
+        if isinstance(exc, PoolTimeout | psycopg.OperationalError | psycopg.InterfaceError):
             # libpq's messages name host, port and user, never the password.
-            return SessionError(f"cannot reach the session store {self.path}: {exc}".rstrip())
+            return StoreUnavailable(f"cannot reach the session store {self.path}: {exc}".rstrip())
         return SessionError(f"the session store {self.path} failed: {exc}".rstrip())
 
     @contextmanager
