@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import anyio
@@ -38,7 +40,7 @@ from m2bridge.client.events import TextDelta, ThinkingDelta
 from m2bridge.client.model import ModelClient
 from m2bridge.client.request import ModelRequest
 from m2bridge.config import Settings
-from m2bridge.errors import M2BridgeError, ModelError
+from m2bridge.errors import M2BridgeError, ModelError, StoreUnavailable
 from m2bridge.messages import (
     AssistantTurn,
     CompactionTurn,
@@ -50,11 +52,13 @@ from m2bridge.messages import (
     Usage,
     UserTurn,
 )
-from m2bridge.sessions import LoadedSession, SessionStore
+from m2bridge.sessions import LoadedSession, SessionStore, spool
 from m2bridge.sessions.async_store import AsyncLease, AsyncSessionStore
 from m2bridge.tools import Approver, Tool, ToolOutcome, ToolSpec, current_tool_call
 
 __all__ = ["Agent", "TurnResult"]
+
+logger = logging.getLogger("m2bridge.agent")
 
 _SUMMARY_INTRO = "Here is the conversation so far, as a transcript:"
 _SUMMARY_PROMPT = (
@@ -177,19 +181,33 @@ class Agent:
         self._cancel_requested = False
         try:
             opening: list[Turn] = []
+            unsaved = await anyio.to_thread.run_sync(
+                partial(spool.pending, self.settings.home, self.store.path, session_id)
+            )
+            restore = spool.Restore()
 
             def open_turn(loaded: LoadedSession) -> list[Turn]:
-                # A call left unanswered by an earlier, interrupted turn is answered first.
-                stored = [s.turn for s in loaded.turns]
-                opening[:] = [*_repair_dangling(stored), *context, UserTurn(text=prompt)]
+                # What an earlier turn could not store goes first, if the session is still where it
+                # was; then a call left unanswered (by an interrupted turn, or by those turns) is
+                # answered; all in the one transaction that stores the prompt.
+                nonlocal restore
+                restore = spool.plan(unsaved.entries, loaded.turns, loaded.head)
+                stored = [s.turn for s in loaded.turns] + restore.turns
+                opening[:] = [*restore.turns, *_repair_dangling(stored), *context, UserTurn(text=prompt)]
                 return opening
 
-            lease, loaded, head = await self.store.begin_turn(
-                session_id, self.owner, open_turn, ttl=max(60.0, self.settings.read_timeout)
-            )
-            async with lease:
+            try:
+                lease, loaded, head = await self.store.begin_turn(
+                    session_id, self.owner, open_turn, ttl=max(60.0, self.settings.read_timeout)
+                )
+            except StoreUnavailable as err:
+                raise _not_started(err, unsaved) from err
+            await self._settle_spool(session_id, unsaved, restore)
+            try:
                 self._lease = lease
                 await self._run(session_id, result, loaded, opening, head)
+            finally:
+                await _release(lease)
         except M2BridgeError as err:
             result.error = err
             result.stop_reason = "error"
@@ -233,10 +251,76 @@ class Agent:
         assert self._lease is not None, "appends happen only inside run_turn"
         # Appending with the lease also refreshes it (taking it back if it expired unclaimed), in the
         # same transaction: one fsync per append.
-        head = await self.store.append(
-            session_id, turns, expected_head=history.head, lease=self._lease, context_tokens=context_tokens
-        )
+        try:
+            head = await self.store.append(
+                session_id,
+                turns,
+                expected_head=history.head,
+                lease=self._lease,
+                context_tokens=context_tokens,
+            )
+        except StoreUnavailable as err:
+            # Not a refusal: what M2 returned is kept on this machine, and the turn ends saying so.
+            raise await self._keep_unsaved(session_id, history, turns, err) from err
         history.add(turns, head)
+
+    async def _keep_unsaved(
+        self, session_id: str, history: _History, turns: Sequence[Turn], err: StoreUnavailable
+    ) -> StoreUnavailable:
+        what = spool.describe(turns)
+        were, they = ("were", "they are") if spool.is_plural(turns) else ("was", "it is")
+        # The turn they follow, when the last one stored is readable (its index is the head's previous).
+        known = bool(history.indexes) and history.indexes[-1] == history.head - 1
+        keep = partial(
+            spool.keep,
+            self.settings.home,
+            self.store.path,
+            session_id,
+            history.head,
+            turns,
+            err.message,
+            history.turns[-1] if known else None,
+        )
+        try:
+            kept = await anyio.to_thread.run_sync(keep)
+        except OSError as lost:
+            return StoreUnavailable(
+                f"{what} {were} not saved ({err.message}) and could not be kept on this machine either "
+                f"({lost}): {they} lost. The session keeps everything stored before."
+            )
+        failure = StoreUnavailable(
+            f"{what} {were} not saved ({err.message}); {they} kept in {kept} and will be written to "
+            f"session {session_id} when its next turn starts with the session store reachable again."
+        )
+        failure.kept = kept
+        return failure
+
+    async def _settle_spool(self, session_id: str, unsaved: spool.Unsaved, restore: spool.Restore) -> None:
+        """After the turn's opening is stored: drop what it wrote from the spool, say what stays there."""
+        done = [e.id for e in (*restore.written, *restore.saved)]
+        if done:
+            try:
+                await anyio.to_thread.run_sync(partial(spool.forget, self.settings.home, session_id, done))
+            except OSError as err:  # they are stored: left in the spool, the next turn sees it by their bytes
+                logger.warning("stored turns stay in the spool of session %s: %s", session_id, err)
+        if restore.written:
+            what, were = spool.describe(restore.turns), "were" if spool.is_plural(restore.turns) else "was"
+            self.on_event(
+                Notice(
+                    f"{what} from an earlier turn, kept on this machine while the session store could not "
+                    f"take {'them' if were == 'were' else 'it'}, {were} saved to the session now."
+                )
+            )
+        if restore.stranded:
+            turns = sum(len(e.payloads) for e in restore.stranded)
+            self.on_event(
+                Notice(
+                    f"{turns} turn(s) of an earlier turn that the session store could not take are still "
+                    f"kept in {unsaved.path} and were not written: the session moved on meanwhile (another "
+                    "turn was stored after the point they follow). "
+                    f"`m2bridge sessions show {session_id}` lists them."
+                )
+            )
 
     async def _run(
         self, session_id: str, result: TurnResult, loaded: LoadedSession, opening: Sequence[Turn], head: int
@@ -547,6 +631,27 @@ class Agent:
 
 def _ignore(event: AgentEvent) -> None:
     """The event sink of an agent nobody listens to."""
+
+
+async def _release(lease: AsyncLease) -> None:
+    """Give the turn's lease back. With the store unreachable the lease stays behind; it is taken over
+    once it expires or this process is gone, and the turn's own outcome (saved, or kept) stands."""
+    try:
+        await lease.release()
+    except StoreUnavailable as err:
+        logger.warning("the turn lease on session %s was not given back: %s", lease.session_id, err)
+
+
+def _not_started(err: StoreUnavailable, unsaved: spool.Unsaved) -> StoreUnavailable:
+    """The turn could not start: nothing was sent to M2; turns still kept from before are named."""
+    message = f"{err.message}; nothing was sent to M2 and nothing was saved."
+    if unsaved.entries:
+        turns = sum(len(e.payloads) for e in unsaved.entries)
+        message += (
+            f" {turns} turn(s) of an earlier turn are still kept in {unsaved.path}, to be written when the "
+            "session store is reachable again."
+        )
+    return StoreUnavailable(message)
 
 
 def _switch_notice(turns: Sequence[Turn], started: str, now: str) -> str | None:

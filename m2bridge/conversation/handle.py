@@ -18,7 +18,7 @@ from m2bridge.agent.prompt import system_prompt
 from m2bridge.client.model import ModelClient
 from m2bridge.config import Settings
 from m2bridge.conversation.control import TurnControl
-from m2bridge.errors import M2BridgeError
+from m2bridge.errors import M2BridgeError, StoreUnavailable
 from m2bridge.messages import ContextTurn
 from m2bridge.sessions import SessionInfo
 from m2bridge.tools import Approver, Tool
@@ -99,7 +99,9 @@ class Conversation:
             result = TurnResult(session_id=self.info.id, stop_reason="cancelled", incomplete=True)
         else:
             result = await agent.run_turn(self.info.id, prompt, context)
-        unanswered = created and result.stop_reason in ("error", "cancelled")
+        # A session whose answer is kept on this machine until the store takes it is not unanswered.
+        kept = isinstance(result.error, StoreUnavailable) and result.error.kept is not None
+        unanswered = created and result.stop_reason in ("error", "cancelled") and not kept
         if unanswered and await service.sessions.drop_if_unanswered(self.info.id, service.owner):
             self.info, result.session_id = None, ""
         return result
