@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -16,7 +17,7 @@ from m2bridge.cli.render import console_for
 from m2bridge.cli.runtime import open_runtime, open_settings
 from m2bridge.errors import SessionError
 from m2bridge.messages import TurnAdapter
-from m2bridge.sessions import SessionInfo
+from m2bridge.sessions import LoadedSession, SessionInfo, spool
 from m2bridge.sessions.display import display_turns, info_json
 
 __all__ = ["print_turns", "run_sessions"]
@@ -69,13 +70,56 @@ def run_sessions(args: argparse.Namespace) -> int:
         print(json.dumps({"session": info_json(loaded.info), "turns": turns}, ensure_ascii=False, indent=1))
         return 0
     turns = display_turns(loaded)
+    unsaved = _unsaved_notes(runtime.settings.home, str(store.path), loaded)
     if args.json:
-        print(json.dumps({"session": info_json(loaded.info), "turns": turns}, ensure_ascii=False))
+        shown: dict[str, Any] = {"session": info_json(loaded.info), "turns": turns}
+        if unsaved:
+            shown["unsaved"] = unsaved
+        print(json.dumps(shown, ensure_ascii=False))
         return 0
     print_turns(console, loaded.info, turns)
     for warning in loaded.warnings:
         console.print(Text(f"[m2bridge] {warning}", style="yellow"))
+    for note in unsaved:
+        console.print(Text(f"[m2bridge] {note['message']}", style="yellow"))
     return 0
+
+
+def _unsaved_notes(home: Path, store: str, loaded: LoadedSession) -> list[dict[str, Any]]:
+    """Turns of this session kept on this machine because the store could not take them (spool.py)."""
+    unsaved = spool.pending(home, store, loaded.info.id)
+    restore = spool.plan(unsaved.entries, loaded.turns, loaded.head)
+    notes: list[dict[str, Any]] = []
+    for entry in unsaved.entries:
+        turns = entry.turns()
+        what = spool.describe(turns) if turns is not None else f"{len(entry.payloads)} turn(s)"
+        if entry in restore.saved:
+            continue  # stored after all; the next turn drops them from the spool
+        if entry in restore.written:
+            when = "they are written when the session's next turn starts"
+        else:
+            when = "the session moved on since, so they will not be written by its next turn"
+        notes.append(
+            {
+                "turns": len(entry.payloads),
+                "after_turn": entry.after_head,
+                "kept_in": str(unsaved.path),
+                "written_next_turn": entry in restore.written,
+                "message": (
+                    f"not saved yet: {what}, meant to follow turn #{entry.after_head} ({entry.reason}); "
+                    f"kept in {unsaved.path}; {when}"
+                ),
+            }
+        )
+    if unsaved.unreadable:
+        notes.append(
+            {
+                "turns": None,
+                "kept_in": str(unsaved.path),
+                "message": f"{unsaved.unreadable} line(s) of {unsaved.path} could not be read",
+            }
+        )
+    return notes
 
 
 def print_turns(
