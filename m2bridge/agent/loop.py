@@ -643,8 +643,8 @@ async def _release(lease: AsyncLease) -> None:
 
 
 def _not_started(err: StoreUnavailable, unsaved: spool.Unsaved) -> StoreUnavailable:
-    """The turn could not start: nothing was sent to M2; turns still kept from before are named."""
-    message = f"{err.message}; nothing was sent to M2 and nothing was saved."
+    """The turn could not start, so the prompt was not sent to M2; turns still kept from before are named."""
+    message = f"{err.message}; the prompt was not sent to M2."
     if unsaved.entries:
         turns = sum(len(e.payloads) for e in unsaved.entries)
         message += (

@@ -248,7 +248,7 @@ async def test_a_turn_that_cannot_start_says_nothing_was_sent_and_names_what_is_
     finally:
         locker.unlock()
     assert result.error is not None and result.error.code == "store_unavailable"
-    assert "nothing was sent to M2 and nothing was saved" in result.error.message
+    assert "the prompt was not sent to M2" in result.error.message
     assert (
         f"1 turn(s) of an earlier turn are still kept in {settings.home / 'unsaved'}" in result.error.message
     )
