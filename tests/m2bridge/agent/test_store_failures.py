@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from m2bridge.agent import Agent, Notice
 from m2bridge.client.model import ModelClient
+from m2bridge.conversation import ConversationService
 from m2bridge.messages import ToolResultsTurn, UserTurn
 from m2bridge.sessions import SessionStore, spool
 from m2bridge.sessions import store as sqlite_store
@@ -48,6 +50,19 @@ class Hook:
         self.calls += 1
         await anyio.to_thread.run_sync(self.action)
         return ToolOutcome(f"looked at {arguments['n']}: ✓ «exact»")
+
+
+def once(action):
+    """`action` for calls running at the same time: the first does it, the others find it done."""
+    lock, done = threading.Lock(), []
+
+    def run() -> None:
+        with lock:
+            if not done:
+                action()
+                done.append(True)
+
+    return run
 
 
 def build_agent(settings, store, tools=(), events=None):
@@ -103,7 +118,7 @@ async def test_tool_results_a_dropped_database_could_not_take_are_kept_and_writt
     store = AsyncSessionStore(pg)
     session = pg.create(workspace=str(tmp_path), protocol=settings.api, model=settings.model).id
     fake_minimax.script(CallTools([("look", {"n": 1}), ("look", {"n": 2})], thinking="Look at both."))
-    hook = Hook(lambda: refuse_connections(postgres_db))
+    hook = Hook(once(lambda: refuse_connections(postgres_db)))
 
     result = await turn(settings, store, session, "Look at 1 and 2.", [hook])
 
@@ -253,3 +268,50 @@ async def test_a_turn_that_cannot_start_says_nothing_was_sent_and_names_what_is_
         f"1 turn(s) of an earlier turn are still kept in {settings.home / 'unsaved'}" in result.error.message
     )
     assert fake_minimax.requests == []
+
+
+async def test_a_new_sessions_first_answer_kept_on_this_machine_keeps_the_session(
+    tmp_path, fake_minimax, monkeypatch
+):
+    # Without the answer the session holds only the prompt, which a failed first turn takes back; the
+    # store is free again by then (the lock goes as soon as the answer is kept), so only knowing that
+    # the answer was kept stops it.
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT", 1.0)
+    settings = settings_for(m2_env(tmp_path, fake_minimax))
+    SessionStore(settings.sessions_db).close()
+    locker = Locker(settings.sessions_db)
+    spooled = tmp_path / "home" / "unsaved"
+
+    def unlock_once_kept() -> None:
+        deadline = time.monotonic() + 20
+        while not (spooled.exists() and any(spooled.iterdir())):
+            assert time.monotonic() < deadline, "the answer was never kept"
+            time.sleep(0.001)
+        locker.unlock()
+
+    def answer_once_locked(info):
+        locker.lock()
+        threading.Thread(target=unlock_once_kept, daemon=True).start()
+        return Reply("An answer worth keeping.")
+
+    fake_minimax.responder = answer_once_locked
+    async with ConversationService(settings, tmp_path, owner="test") as service:
+        chat = await service.open()
+        result = await chat.run("first question")
+        fake_minimax.responder = None
+        assert result.error is not None and result.error.code == "store_unavailable"
+        assert result.error.message.startswith("M2's answer was not saved")
+        assert chat.session_id is not None and result.session_id == chat.session_id
+        with SessionStore(settings.sessions_db) as store:
+            loaded = store.load(chat.session_id)
+            # The store was back before the turn ended: its lease was given back, yet the session stays.
+            lease = store.acquire(chat.session_id, "someone else")
+            lease.release()
+        assert [s.turn.kind for s in loaded.turns] == ["user"]
+
+        fake_minimax.script(Reply("And a second one."))
+        again = await chat.run("second question")
+        assert again.error is None and again.text == "And a second one."
+    with SessionStore(settings.sessions_db) as store:
+        kinds = [s.turn.kind for s in store.load(result.session_id).turns]
+    assert kinds == ["user", "assistant", "user", "assistant"]
