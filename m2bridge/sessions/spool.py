@@ -149,6 +149,8 @@ def keep(
 
 def pending(home: Path, store: str, session_id: str) -> Unsaved:
     """The spooled turns of a session in `store` (a store's `path`), oldest first."""
+    if not ID_CHARS.fullmatch(session_id):  # no session has such an id, so nothing was kept for it
+        return Unsaved(home / _FOLDER, [])
     path = spool_file(home, session_id)
     entries: list[UnsavedEntry] = []
     unreadable = 0

@@ -129,6 +129,10 @@ def test_what_was_not_saved_is_said_in_words():
 def test_a_session_id_cannot_lead_the_spool_out_of_its_folder(tmp_path):
     with pytest.raises(ValueError, match="not a session id"):
         spool.spool_file(tmp_path, "../../etc/passwd")
+    with pytest.raises(ValueError, match="not a session id"):
+        spool.keep(tmp_path, STORE, "../x", 0, [answer()], "gone")
+    assert spool.pending(tmp_path, STORE, "../../etc/passwd").entries == []
+    assert not (tmp_path / "unsaved").exists()
 
 
 def test_tool_call_ids_survive_the_round_trip(tmp_path):
