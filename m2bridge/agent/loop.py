@@ -1,7 +1,9 @@
 """The interleaved loop: stream a model turn, run the tools it called, append the results, repeat.
 
 Every turn is appended to the store as soon as it is complete, so what was acknowledged survives a
-crash; a cancelled or failed model turn is stored marked incomplete and never sent back.
+crash; a cancelled or failed model turn is stored marked incomplete and never sent back. Turns the
+store cannot take (the database unreachable or dropped, the disk full) are kept on this machine
+(`sessions/spool.py`) and the turn ends saying so; the session's next turn writes them first.
 
 Compaction never strands a session. Past `compact_at` of the context window, older turns are
 summarised by a separate summary request (a plain-text transcript, see transcript.py). If that request
