@@ -21,6 +21,10 @@ _WHAT_TO_DO = {
     "session_busy": "Another m2bridge is in a turn on this session: wait for it, or start a new session.",
     "session_moved_on": "Another m2bridge added to this session meanwhile: send the message again.",
     "session_not_found": "Pick a session from the session list, or start a new one.",
+    "store_unavailable": (
+        "What M2 sent is kept on this machine; the next message in this session writes it first, once "
+        "the session store is reachable again."
+    ),
 }
 
 
