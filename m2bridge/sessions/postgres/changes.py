@@ -19,7 +19,9 @@ is asked `SELECT 1`, answered within `probe_timeout` or taken for dead: a connec
 a word (a server restart, a failover, a proxy's idle limit, a cable) is noticed, and replaced within
 `reconnect_within` seconds, or the feed ends with an error the reader is told. A new connection
 LISTENs afresh and `changed()` returns at once, so whatever was committed while nobody listened is
-read then.
+read then. The bounds are `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 the latter
+swallows a cancellation that lands just as the awaited call completes, and a feed being closed
+would run on, its closer waiting for it forever.
 """
 
 from __future__ import annotations
@@ -80,15 +82,13 @@ class PostgresChangeSource:
     async def _connect(self) -> _Connection:
         if self._closed:
             raise SessionError(f"the change feed of {self.where} is closed")
-        return await asyncio.wait_for(
-            psycopg.AsyncConnection.connect(
+        async with asyncio.timeout(self.probe_timeout + 1):
+            return await psycopg.AsyncConnection.connect(
                 self.url,
                 autocommit=True,
                 connect_timeout=max(1, int(self.probe_timeout)),
                 application_name="m2bridge-feed",
-            ),
-            self.probe_timeout + 1,
-        )
+            )
 
     async def _listen(self) -> _Connection:
         conn = await self._connect()
@@ -123,7 +123,8 @@ class PostgresChangeSource:
         if conn is not None and not conn.closed:
             # A dead one has nothing more to release.
             with suppress(psycopg.Error, OSError, TimeoutError):
-                await asyncio.wait_for(conn.close(), _PROBE_TIMEOUT)
+                async with asyncio.timeout(_PROBE_TIMEOUT):
+                    await conn.close()
 
     # -- ChangeSource -----------------------------------------------------------------------------
 
@@ -140,7 +141,8 @@ class PostgresChangeSource:
             try:
                 if await self._notified(conn):
                     return
-                await asyncio.wait_for(conn.execute("SELECT 1"), self.probe_timeout)
+                async with asyncio.timeout(self.probe_timeout):
+                    await conn.execute("SELECT 1")
             except (psycopg.Error, OSError, TimeoutError) as exc:
                 self._listener = None
                 await self._drop(conn)
@@ -180,11 +182,11 @@ class PostgresChangeSource:
             self._reader = await self._connect()
         # One query by primary key, under the reader's role: sessions it may not see are left out.
         # Bounded like a reconnection: a server that answers nothing for that long is as good as gone.
-        cur = await asyncio.wait_for(
-            self._reader.execute("SELECT id, head FROM m2bridge.sessions WHERE id = ANY(%s)", (ids,)),
-            self.reconnect_within,
-        )
-        return {str(i): int(h) for i, h in await cur.fetchall()}
+        async with asyncio.timeout(self.reconnect_within):
+            cur = await self._reader.execute(
+                "SELECT id, head FROM m2bridge.sessions WHERE id = ANY(%s)", (ids,)
+            )
+            return {str(i): int(h) for i, h in await cur.fetchall()}
 
     async def aclose(self) -> None:
         self._closed = True
