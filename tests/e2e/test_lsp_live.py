@@ -1,6 +1,7 @@
 """Live sessions (issue 18): an editor (pytest-lsp, a real `m2bridge lsp`) shows a session while
 `m2bridge chat --session ID -p` adds a turn in another process; the server tells the editor with
-`m2/sessionChanged {sessionId, turns}`, and never about the turns the editor ran itself.
+`m2/sessionChanged {sessionId, turns}`, and never about the turns the editor ran itself. The first test
+runs on SQLite and on PostgreSQL (both processes given the same M2BRIDGE_DATABASE_URL: LISTEN/NOTIFY).
 
 The waits are bounded (5 s); the latency from the turn's durable append to the notification is printed,
 not asserted."""
@@ -13,11 +14,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.fakes.minimax import Reply
 from tests.support.env import m2_env, run_json
 from tests.support.lsp_editor import Editor, editor_session, make_project, plain
+from tests.support.postgres import postgres_db, postgres_server
+
+__all__ = ["postgres_db", "postgres_server"]
 
 BOUND = 5.0
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """What points m2bridge at the test's store: nothing (SQLite in M2BRIDGE_HOME), or a fresh database."""
+    if request.param == "sqlite":
+        return {}
+    return {"M2BRIDGE_DATABASE_URL": request.getfixturevalue("postgres_db").url}
 
 
 class Changes:
@@ -60,10 +74,10 @@ async def stored_turns(editor: Editor, session_id: str) -> list[dict[str, Any]]:
 
 
 async def test_the_editor_is_told_when_the_session_it_shows_grows_in_another_process(
-    tmp_path: Path, fake_minimax: Any
+    tmp_path: Path, fake_minimax: Any, store_env: dict[str, str]
 ) -> None:
     repo = make_project(tmp_path)
-    env = m2_env(tmp_path, fake_minimax)
+    env = m2_env(tmp_path, fake_minimax, **store_env)
     fake_minimax.script(Reply("First.", thinking="one"), Reply("From the terminal.", thinking="two"))
     _, first = run_json(["chat", "-p", "start here", "--json"], env, repo)
     session_id = first["session_id"]
@@ -77,12 +91,15 @@ async def test_the_editor_is_told_when_the_session_it_shows_grows_in_another_pro
         now = await stored_turns(editor, session_id)
 
     landed = now[-1]["created"]  # the answer's durable append, in the other process
-    print(f"\nm2/sessionChanged {1000 * (arrived - landed):.0f} ms after the turn was stored")
+    backend = "PostgreSQL" if store_env else "SQLite"
+    print(f"\n{backend}: m2/sessionChanged {1000 * (arrived - landed):.0f} ms after the turn was stored")
     assert [t["kind"] for t in now[2:]] == ["user", "assistant"]
     # Every notification was about the shown session, counting up.
     counts = [params["turns"] for _, params in changes.seen]
     assert {params["sessionId"] for _, params in changes.seen} == {session_id}
     assert counts == sorted(counts) and counts[0] > 2 and counts[-1] == 4
+    # Nothing was written to a local SQLite store on PostgreSQL.
+    assert (tmp_path / "home" / "sessions.db").exists() == (not store_env)
 
 
 async def test_the_editors_own_turns_are_not_announced_but_later_turns_elsewhere_are(
