@@ -1,8 +1,10 @@
 """`m2bridge sessions watch ID`: a session's turns as `sessions show` prints them, then each new turn as
-it lands, from whichever process adds it, until Ctrl-C (exit 0) or the session is removed (exit 1).
+it lands, from whichever process (or machine, on PostgreSQL) adds it, until Ctrl-C (exit 0) or the
+session is removed, or on PostgreSQL is no longer shared with the watcher (exit 1).
 
 New turns come from the store's change feed (`m2bridge.sessions.changes`): the terminal sits idle
-while nothing is written, and a turn shows within the feed's interval of being stored."""
+while nothing is written, and a turn shows within the feed's interval of being stored (SQLite), or as
+soon as PostgreSQL's notification arrives."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from rich.text import Text
 
 from m2bridge.cli.sessions import print_turns
 from m2bridge.errors import SessionError, SessionNotFound
-from m2bridge.sessions import LoadedSession, SessionInfo
+from m2bridge.sessions import LoadedSession, SessionInfo, SessionStore
 from m2bridge.sessions.changes import change_feed_for
 from m2bridge.sessions.display import display_turns, info_json
 
@@ -47,7 +49,9 @@ async def _follow(store: _Store, loaded: LoadedSession, console: Console, *, as_
     session_id, shown = loaded.info.id, loaded.head
     feed = change_feed_for(store)
     if feed is None:
-        raise SessionError("this session store cannot be watched yet (live sessions work on SQLite)")
+        raise SessionError(f"the session store {store} has no change feed to watch")
+    # On a shared database a session also disappears for its reader when its owner stops sharing it.
+    gone = "was removed" if isinstance(store, SessionStore) else "was removed or is no longer shared with you"
     async with feed:
         feed.follow(session_id, shown)
         while True:
@@ -57,7 +61,7 @@ async def _follow(store: _Store, loaded: LoadedSession, console: Console, *, as_
                     raise SessionNotFound(session_id)
                 loaded = await anyio.to_thread.run_sync(store.load, session_id)
             except SessionNotFound:
-                print(f"m2bridge: session {session_id} was removed", file=sys.stderr)
+                print(f"m2bridge: session {session_id} {gone}", file=sys.stderr)
                 return 1
             new = [item for item in display_turns(loaded) if item["index"] >= shown]
             _show(console, loaded, new, as_json=as_json, header=False)
