@@ -1,10 +1,10 @@
-"""Benchmark live sessions on SQLite: how soon another process learns that a session grew.
+"""Benchmark live sessions: how soon another process learns that a session grew, PostgreSQL vs SQLite.
 
     python bench/bench_live.py [--quick] [--rounds N] [--dir DIR]
 
-A writer process appends one turn per round to a session (a real, durable `SessionStore.append`) and
-reports the moment the append returned. The reader, in this process, times how long after that moment
-it learns of the new turn:
+A writer process appends one turn per round to a session (a real, durable store `append`) and reports
+the moment the append returned. The reader, in this process, times how long after that moment it
+learns of the new turn:
 
   ours          the store's change feed (`m2bridge.sessions.changes`, what `m2/sessionChanged` and
                 `sessions watch` use): `PRAGMA data_version` every DEFAULT_INTERVAL seconds on a
@@ -13,19 +13,27 @@ it learns of the new turn:
                 `PRAGMA data_version` at the same interval and then the head (the peer: what the
                 feed's layers cost is the difference);
   ours-1ms, raw-1ms  both at 1 ms, near the floor of polling (and a core kept busy for it): with
-                the polling phase out of the way, the difference is what the feed's layers add.
+                the polling phase out of the way, the difference is what the feed's layers add;
+  pg-ours       the change feed on PostgreSQL: LISTEN on a connection of its own (async psycopg),
+                the schema's trigger NOTIFYs at commit (no payload), then the head re-read under
+                the reader's role on a second connection;
+  pg-raw        its peer by hand: a thread blocked in a bare psycopg connection's `notifies()`, then
+                the head on that same connection.
 
-Each round waits a random part of the interval before appending, so the append lands anywhere in the
-reader's polling cycle: about half an interval is the expected wait for any poller at that interval.
+The PostgreSQL half runs on a temporary server the bench starts (bench/pg_server.py: fsync and
+synchronous_commit on, TCP on 127.0.0.1) and stops; it is skipped, with the reason printed, where the
+server binaries or psycopg are missing. Each round waits a random part of the polling interval before
+appending, so the append lands anywhere in a poller's cycle: about half an interval is the expected
+wait for any poller at that interval, and nothing for a notification.
 The goal (issue 18): the editor learns of a turn within a second; `ours` within a few ms of `raw`.
-Never exits non-zero for a missed goal. (PostgreSQL's LISTEN/NOTIFY numbers join this when its feed
-exists.)
+Never exits non-zero for a missed goal.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import sqlite3
@@ -39,26 +47,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from m2bridge.sessions import SessionStore
-from m2bridge.sessions.changes import DEFAULT_INTERVAL, sqlite_change_feed
+from pg_server import running_postgres, why_no_postgres
+
+from m2bridge.sessions import SessionStore, open_store_at
+from m2bridge.sessions.changes import DEFAULT_INTERVAL, ChangeFeed, sqlite_change_feed
 
 __all__ = ["main"]
 
 # Each reader's figures against its peer's, polling at the same interval.
-PAIRS = (("ours", "raw"), ("ours-1ms", "raw-1ms"))
+PAIRS = (("ours", "raw"), ("ours-1ms", "raw-1ms"), ("pg-ours", "pg-raw"))
 
 # Each round's wait for the reader is bounded: a lost event ends the round, it does not hang the bench.
 ROUND_BOUND = 10.0
 
 # The writer: appends one turn per line read, printing the monotonic time (system-wide on Linux and
-# macOS, so comparable across processes) at which the durable append returned.
+# macOS, so comparable across processes) at which the durable append returned. The store (a file or a
+# database URL, with its password) comes in the environment, not on a command line `ps` shows.
 WRITER = """
-import sys, time
+import os, sys, time
 from m2bridge.messages import UserTurn
-from m2bridge.sessions import SessionStore
-store = SessionStore(sys.argv[1])
-session = sys.argv[2]
+from m2bridge.sessions import open_store_at
+store = open_store_at(os.environ["M2BRIDGE_BENCH_STORE"])
+session = sys.argv[1]
 print("ready", flush=True)
 for line in sys.stdin:
     head = store.get(session).turns
@@ -68,14 +80,15 @@ for line in sys.stdin:
 
 
 class Writer:
-    def __init__(self, db: Path, session_id: str) -> None:
+    def __init__(self, location: str, session_id: str) -> None:
         root = str(Path(__file__).resolve().parents[1])
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), session_id],
+            [sys.executable, "-c", WRITER, session_id],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             cwd=root,
+            env={**os.environ, "M2BRIDGE_BENCH_STORE": location},
         )
         assert self.proc.stdout is not None and self.proc.stdin is not None
         self._in, self._out = self.proc.stdin, self.proc.stdout
@@ -97,12 +110,19 @@ class Writer:
             self.proc.wait()
 
 
-def ours(db: Path, session_id: str, writer: Writer, rounds: int, interval: float) -> list[float]:
+def ours(
+    make_feed: Callable[[], ChangeFeed],
+    shown: int,
+    session_id: str,
+    writer: Writer,
+    rounds: int,
+    interval: float,
+) -> list[float]:
+    """The store's change feed (`make_feed()`), following the session from `shown` turns."""
+
     async def run() -> list[float]:
         latencies: list[float] = []
-        with SessionStore(db) as store:
-            shown = store.get(session_id).turns
-        feed = sqlite_change_feed(db, interval)
+        feed = make_feed()
         async with feed:
             feed.follow(session_id, shown)
             await asyncio.sleep(2 * interval)  # the feed's first look is taken
@@ -120,6 +140,11 @@ def ours(db: Path, session_id: str, writer: Writer, rounds: int, interval: float
         return latencies
 
     return asyncio.run(run())
+
+
+def sqlite_head(db: Path, session_id: str) -> int:
+    with SessionStore(db) as store:
+        return store.get(session_id).turns
 
 
 def raw(db: Path, session_id: str, writer: Writer, rounds: int, interval: float) -> list[float]:
@@ -165,6 +190,78 @@ def raw(db: Path, session_id: str, writer: Writer, rounds: int, interval: float)
         conn.close()
 
 
+def pg_raw(url: str, session_id: str, writer: Writer, rounds: int, interval: float) -> list[float]:
+    """A thread blocked in a bare connection's `notifies()`, reading the head after each notification."""
+    import psycopg
+
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute("LISTEN m2bridge_sessions")
+    noticed: dict[int, float] = {}
+    grew = threading.Condition()
+    stop = threading.Event()
+
+    def head() -> int:
+        row = conn.execute("SELECT head FROM m2bridge.sessions WHERE id = %s", (session_id,)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def listen() -> None:
+        while not stop.is_set():
+            # Bounded, to see `stop`; the head is read after the generator ends (it holds the
+            # connection's lock while it waits).
+            if list(conn.notifies(timeout=0.2, stop_after=1)):
+                now = head()
+                with grew:
+                    noticed.setdefault(now, time.monotonic())
+                    grew.notify_all()
+
+    start = head()
+    listener = threading.Thread(target=listen)
+    listener.start()
+    latencies: list[float] = []
+    try:
+        for expected in range(start + 1, start + 1 + rounds):
+            time.sleep(random.uniform(0, interval))
+            appended = writer.append()
+            with grew:
+                if grew.wait_for(lambda expected=expected: expected in noticed, ROUND_BOUND):
+                    latencies.append(noticed[expected] - appended)
+                else:
+                    print("  pg-raw: a round's change never arrived", file=sys.stderr)
+        return latencies
+    finally:
+        stop.set()
+        listener.join(ROUND_BOUND)
+        conn.close()
+
+
+def measure_postgres(parent: Path | None, rounds: int, interval: float) -> dict[str, list[float]]:
+    """The PostgreSQL readers, on a temporary server; {} (with the reason printed) where there is none."""
+    why = why_no_postgres()
+    if why is not None:
+        print(f"PostgreSQL half skipped: {why}\n")
+        return {}
+    from m2bridge.sessions.postgres.changes import postgres_change_feed
+
+    # Its own folder (under --dir, or the temporary one): the server's user must reach it.
+    with running_postgres(parent) as server:
+        url = server.database("live")
+        store = open_store_at(url)  # migrates the new database
+        try:
+            session_id = store.create(workspace="/bench", protocol="anthropic", model="MiniMax-M2").id
+        finally:
+            store.close()
+        writer = Writer(url, session_id)
+        try:
+            times = {
+                "pg-ours": ours(lambda: postgres_change_feed(url), 0, session_id, writer, rounds, interval)
+            }
+            times["pg-raw"] = pg_raw(url, session_id, writer, rounds, interval)
+        finally:
+            writer.close()
+    return times
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
@@ -193,22 +290,46 @@ def main(argv: list[str] | None = None) -> None:
         mode = " (quick)" if args.quick else ""
         print(f"live sessions benchmark{mode}: SQLite {sqlite3.sqlite_version}, {root}")
         print(f"from a durable append in another process to the reader knowing, {rounds} rounds each")
-        print(f"ours and raw poll every {_ms(interval)} ms, the -1ms readers every 1 ms\n")
-        writer = Writer(db, session_id)
+        print(f"ours and raw poll every {_ms(interval)} ms, the -1ms readers every 1 ms;")
+        print("pg- readers wait for PostgreSQL's NOTIFY (appends spaced as for ours)\n")
+        measured: dict[str, list[float]] = {}
+        writer = Writer(str(db), session_id)
         try:
             readers: list[tuple[str, Callable[[], list[float]]]] = [
-                ("ours", lambda: ours(db, session_id, writer, rounds, interval)),
+                (
+                    "ours",
+                    lambda: ours(
+                        lambda: sqlite_change_feed(db, interval),
+                        sqlite_head(db, session_id),
+                        session_id,
+                        writer,
+                        rounds,
+                        interval,
+                    ),
+                ),
                 ("raw", lambda: raw(db, session_id, writer, rounds, interval)),
-                ("ours-1ms", lambda: ours(db, session_id, writer, rounds, 0.001)),
+                (
+                    "ours-1ms",
+                    lambda: ours(
+                        lambda: sqlite_change_feed(db, 0.001),
+                        sqlite_head(db, session_id),
+                        session_id,
+                        writer,
+                        rounds,
+                        0.001,
+                    ),
+                ),
                 ("raw-1ms", lambda: raw(db, session_id, writer, rounds, 0.001)),
             ]
-            results: dict[str, tuple[float, float]] = {}
             for name, measure in readers:
-                times = measure()
-                if times:
-                    results[name] = _summary(times)
+                measured[name] = measure()
         finally:
             writer.close()
+        try:
+            measured.update(measure_postgres(args.dir, rounds, interval))
+        except RuntimeError as exc:  # the server did not start: SQLite's figures still count
+            print(f"PostgreSQL half failed: {exc}\n", file=sys.stderr)
+        results = {name: _summary(times) for name, times in measured.items() if times}
 
         print("latency, ms: median / p90")
         for name, (median, p90) in results.items():
@@ -219,10 +340,15 @@ def main(argv: list[str] | None = None) -> None:
                 added = results[mine][0] - results[peer][0]
                 ratio = results[mine][0] / results[peer][0]
                 print(f"{mine} / {peer}: {ratio:.3g}x ({_ms(added)} ms added by the feed's layers)")
-        if "ours" in results:
-            p90 = results["ours"][1]
-            verdict = "met" if p90 < 1.0 else "MISSED"
-            print(f"goal: the editor knows within a second (p90 {_ms(p90)} ms): {verdict}")
+        if "ours" in results and "pg-ours" in results:
+            pg, lite = results["pg-ours"][0], results["ours"][0]
+            shipped = f"{_ms(pg)} / {_ms(lite)} ms median, {pg / lite:.3g}x"
+            print(f"PostgreSQL / SQLite (the feed as shipped): {shipped}")
+        for name in ("ours", "pg-ours"):
+            if name in results:
+                p90 = results[name][1]
+                verdict = "met" if p90 < 1.0 else "MISSED"
+                print(f"goal ({name}): the editor knows within a second (p90 {_ms(p90)} ms): {verdict}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
