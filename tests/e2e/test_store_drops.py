@@ -8,6 +8,7 @@ import json
 import stat
 
 import psycopg
+import pytest
 
 from m2bridge.sessions import spool
 from tests.fakes.minimax import CallTools, Reply
@@ -15,6 +16,10 @@ from tests.support.env import m2_env, run_cli, run_json
 from tests.support.postgres import PostgresDatabase, postgres_db, postgres_server
 
 __all__ = ["postgres_db", "postgres_server"]
+
+# About 25 s: the dropped store is waited for (the pool's 10 s, then 10 s to give the lease back). The same
+# path in-process is in tests/m2bridge/agent/test_store_failures.py, in the default suite.
+pytestmark = pytest.mark.slow
 
 
 def refuse_connections(db: PostgresDatabase) -> None:
