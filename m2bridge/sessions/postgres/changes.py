@@ -19,9 +19,9 @@ is asked `SELECT 1`, answered within `probe_timeout` or taken for dead: a connec
 a word (a server restart, a failover, a proxy's idle limit, a cable) is noticed, and replaced within
 `reconnect_within` seconds, or the feed ends with an error the reader is told. A new connection
 LISTENs afresh and `changed()` returns at once, so whatever was committed while nobody listened is
-read then. The bounds are `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 the latter
-swallows a cancellation that lands just as the awaited call completes, and a feed being closed
-would run on, its closer waiting for it forever.
+read then. No bound is `asyncio.wait_for`: on Python 3.11 it swallows a cancellation
+that lands just as the awaited call completes, and a feed being closed would run on, its closer
+waiting for it forever.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Coroutine
 from contextlib import aclosing, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -53,6 +53,7 @@ _PROBE_TIMEOUT = 5.0
 _RECONNECT_WITHIN = 60.0
 
 _Connection = psycopg.AsyncConnection[tuple[Any, ...]]
+_T = TypeVar("_T")
 
 
 class PostgresChangeSource:
@@ -141,8 +142,7 @@ class PostgresChangeSource:
             try:
                 if await self._notified(conn):
                     return
-                async with asyncio.timeout(self.probe_timeout):
-                    await conn.execute("SELECT 1")
+                await _answered(conn, conn.execute("SELECT 1"), self.probe_timeout)
             except (psycopg.Error, OSError, TimeoutError) as exc:
                 self._listener = None
                 await self._drop(conn)
@@ -180,19 +180,51 @@ class PostgresChangeSource:
     async def _read_heads(self, ids: list[str]) -> dict[str, int]:
         if self._reader is None or self._reader.closed:
             self._reader = await self._connect()
-        # One query by primary key, under the reader's role: sessions it may not see are left out.
-        # Bounded like a reconnection: a server that answers nothing for that long is as good as gone.
-        async with asyncio.timeout(self.reconnect_within):
-            cur = await self._reader.execute(
-                "SELECT id, head FROM m2bridge.sessions WHERE id = ANY(%s)", (ids,)
-            )
+        reader = self._reader
+
+        async def read() -> dict[str, int]:
+            # One query by primary key, under the reader's role: sessions it may not see are left out.
+            cur = await reader.execute("SELECT id, head FROM m2bridge.sessions WHERE id = ANY(%s)", (ids,))
             return {str(i): int(h) for i, h in await cur.fetchall()}
+
+        # Bounded like a reconnection: a server that answers nothing for that long is as good as gone.
+        return await _answered(reader, read(), self.reconnect_within)
 
     async def aclose(self) -> None:
         self._closed = True
         listener, reader, self._listener, self._reader = self._listener, self._reader, None, None
         await self._drop(listener)
         await self._drop(reader)
+
+
+async def _answered(conn: _Connection, work: Coroutine[Any, Any, _T], seconds: float) -> _T:
+    """What `work` (a query on `conn`) returns, or TimeoutError after `seconds` with `conn` closed.
+
+    Not `asyncio.timeout`: cancelled mid-query, psycopg asks the server to cancel the query and waits
+    up to 10 s more for the answer, from a connection that has already stopped answering. Closing
+    the connection instead ends the query at once; so does the feed's own closing."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        await conn.close()
+        await _ended(task)
+        raise
+    if done:
+        return task.result()
+    await conn.close()
+    await _ended(task)
+    raise TimeoutError(f"no answer within {seconds:g} s")
+
+
+async def _ended(task: asyncio.Task[Any]) -> None:
+    """Let a query whose connection was just closed end (it fails at its next look at the socket)."""
+    done, _ = await asyncio.wait({task}, timeout=1)
+    if not done:
+        task.cancel()
+        await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()  # retrieved: it is the closed connection's error, expected
 
 
 def postgres_change_feed(url: str, **options: float) -> ChangeFeed:

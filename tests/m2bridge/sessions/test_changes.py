@@ -380,3 +380,66 @@ async def test_an_unreachable_database_ends_the_feed_with_a_clear_error_that_nev
         assert postgres_db.owner_password not in str(raised.value)
     finally:
         await feed.aclose()
+
+
+class FreezableProxy:
+    """A TCP relay to the database on 127.0.0.1 whose open connections can be frozen: kept open, nothing
+    passing either way, as a connection dropped by a cable or a NAT looks to both ends. New ones pass."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._pumps: list[asyncio.Task[None]] = []
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [writer, up_writer]
+        self._pumps += [
+            asyncio.ensure_future(self._pump(reader, up_writer)),
+            asyncio.ensure_future(self._pump(up_reader, writer)),
+        ]
+
+    @staticmethod
+    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+
+    def freeze(self) -> None:
+        for pump in self._pumps:
+            pump.cancel()
+        self._pumps.clear()
+
+    async def close(self) -> None:
+        self.freeze()
+        if self._server is not None:
+            self._server.close()
+        for writer in self._writers:
+            writer.close()
+
+
+async def test_a_connection_that_silently_stops_answering_is_noticed_by_the_probe_and_replaced(
+    alice, postgres_db
+):
+    from m2bridge.sessions.postgres.changes import postgres_change_feed
+
+    session = new_session(alice)
+    proxy = FreezableProxy(postgres_db.server.port)
+    await proxy.start()
+    url = postgres_db.url.replace(f":{postgres_db.server.port}/", f":{proxy.port}/")
+    feed = postgres_change_feed(url, check_every=0.3, probe_timeout=0.5, reconnect_within=1)
+    try:
+        assert await feed.follow_now(session) == 0
+        await first_look_taken(feed)
+        proxy.freeze()  # no error, no notification: only the probe can tell
+        add_turn(alice, session)
+        assert await next_change(feed) == SessionChange(session, 1)
+    finally:
+        await feed.aclose()
+        await proxy.close()
