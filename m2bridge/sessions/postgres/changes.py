@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from m2bridge.errors import SessionError
+from m2bridge.errors import SessionError, StoreUnavailable
 from m2bridge.sessions.changes import ChangeFeed
 from m2bridge.sessions.postgres.schema import NOTIFY_CHANNEL
 from m2bridge.sessions.postgres.url import hide_password
@@ -112,7 +112,7 @@ class PostgresChangeSource:
                 return
             except (psycopg.Error, OSError, TimeoutError) as exc:
                 if time.monotonic() + pause > deadline:
-                    raise SessionError(
+                    raise StoreUnavailable(
                         f"lost the change feed of the session store {self.where} and could not reconnect "
                         f"within {self.reconnect_within:g} s: {exc}".rstrip()
                     ) from exc
@@ -136,7 +136,9 @@ class PostgresChangeSource:
             try:
                 await self._listen()
             except (psycopg.Error, OSError, TimeoutError) as exc:
-                raise SessionError(f"cannot follow the session store {self.where}: {exc}".rstrip()) from exc
+                raise StoreUnavailable(
+                    f"cannot follow the session store {self.where}: {exc}".rstrip()
+                ) from exc
             return
         while True:
             try:
@@ -174,7 +176,9 @@ class PostgresChangeSource:
                 reader, self._reader = self._reader, None
                 await self._drop(reader)
                 return await self._read_heads(ids)
-        except (psycopg.Error, OSError, TimeoutError) as exc:
+        except (psycopg.OperationalError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"cannot read the session store {self.where}: {exc}".rstrip()) from exc
+        except psycopg.Error as exc:  # a refusal (no grant on the table, say), not an outage
             raise SessionError(f"cannot read the session store {self.where}: {exc}".rstrip()) from exc
 
     async def _read_heads(self, ids: list[str]) -> dict[str, int]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from m2bridge.errors import StoreUnavailable
 from m2bridge.messages import UserTurn
 from m2bridge.sessions import Store
 from m2bridge.sessions.changes import (
@@ -375,7 +376,8 @@ async def test_an_unreachable_database_ends_the_feed_with_a_clear_error_that_nev
     feed = postgres_change_feed(url)
     feed.follow("abcdefabcdef", 0)
     try:
-        with pytest.raises(Exception, match=r"cannot (follow|read) the session store") as raised:
+        # An outage, not a refusal: what the store's other callers are told when the database is away.
+        with pytest.raises(StoreUnavailable, match=r"cannot (follow|read) the session store") as raised:
             await next_change(feed)
         assert postgres_db.owner_password not in str(raised.value)
     finally:
