@@ -94,7 +94,8 @@ class PostgresChangeSource:
     async def _listen(self) -> _Connection:
         conn = await self._connect()
         try:
-            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(NOTIFY_CHANNEL)))
+            listen = sql.SQL("LISTEN {}").format(sql.Identifier(NOTIFY_CHANNEL))
+            await _answered(conn, conn.execute(listen), self.probe_timeout)
         except BaseException:
             await conn.close()
             raise
