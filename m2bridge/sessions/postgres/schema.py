@@ -26,12 +26,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, LiteralString
 
+from m2bridge.errors import SessionError
 from m2bridge.sessions.schema import SchemaTooNew
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["MIGRATIONS", "NOTIFY_CHANNEL", "SCHEMA_VERSION", "check_version", "migrate"]
+__all__ = ["MIGRATIONS", "NOTIFY_CHANNEL", "SCHEMA_VERSION", "SchemaNeedsOwner", "check_version", "migrate"]
 
 # pg_advisory_xact_lock's key for migrations: ASCII "m2br" "migr".
 _MIGRATION_LOCK = 0x6D3262726D696772
@@ -252,6 +253,12 @@ def _read_version(conn: psycopg.Connection[tuple[object, ...]]) -> int:
     return int(str(row[0])) if row is not None else 0
 
 
+class SchemaNeedsOwner(SessionError):
+    """An older schema another role owns: only that role may upgrade it."""
+
+    code = "session_store_needs_upgrade"
+
+
 def check_version(conn: psycopg.Connection[tuple[object, ...]], where: str) -> int:
     """The schema version, refusing (without writing anything) a database from a newer m2bridge."""
     version = _read_version(conn)
@@ -274,7 +281,10 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]], where: str) -> None:
     # transaction that waited for the lock could still look names up in the catalog as it was
     # before the other's migration committed, and create the tables a second time. A session lock
     # dies with its connection, so a process killed half-way leaves no lock behind.
+    import psycopg.errors
+
     conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+    version = 0
     try:
         with conn.transaction():
             version = check_version(conn, where)
@@ -284,5 +294,15 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]], where: str) -> None:
             for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
                 step(conn)
                 conn.execute("INSERT INTO m2bridge.migrations (version) VALUES (%s)", (number,))
+    except psycopg.errors.InsufficientPrivilege:
+        if version == 0:
+            raise
+        # Only the role that owns the schema may change it; the others wait for it to open the store once.
+        raise SchemaNeedsOwner(
+            f"the session store {where} is at schema version {version} and this m2bridge needs version "
+            f"{SCHEMA_VERSION}; only the role that owns the m2bridge schema can upgrade it: run any "
+            "m2bridge command on the store as that role once (e.g. `m2bridge sessions list`), then try "
+            "again. Nothing was changed."
+        ) from None
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))

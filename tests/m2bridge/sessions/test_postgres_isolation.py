@@ -3,6 +3,8 @@ SQL as the other role (not only through m2bridge), and a session shared read-onl
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import psycopg
 import pytest
 
@@ -176,3 +178,23 @@ def test_removing_a_session_takes_its_turns_and_shares_with_it(alice, bob_url):
         assert conn.execute("SELECT count(*) FROM m2bridge.shares").fetchone() == (0,)
     with sessions_of(bob_url) as bob, pytest.raises(SessionNotFound):
         bob.load(session)
+
+
+def test_an_older_schema_another_role_owns_is_refused_saying_who_must_upgrade_it(postgres_db, monkeypatch):
+    from m2bridge.sessions.postgres import schema
+    from m2bridge.sessions.postgres.store import PostgresSessionStore
+
+    with monkeypatch.context() as before:  # what an m2bridge of schema version 1 made
+        before.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+        before.setattr(schema, "SCHEMA_VERSION", 1)
+        PostgresSessionStore(postgres_db.url, pool_size=1).close()
+    bob_url, _ = postgres_db.role("bob")
+    password = urlsplit(bob_url).password
+    with pytest.raises(schema.SchemaNeedsOwner) as refused:
+        PostgresSessionStore(bob_url, pool_size=1).close()
+    message = str(refused.value)
+    assert "version 1" in message and "owns the m2bridge schema" in message
+    assert password and password not in message
+    PostgresSessionStore(postgres_db.url, pool_size=1).close()  # the owner opens it once: upgraded
+    with PostgresSessionStore(bob_url, pool_size=1) as store:
+        assert store.list() == []
