@@ -58,11 +58,23 @@ def not_found(session_id: str) -> SessionNotFound:
     )
 
 
-def busy(session_id: str) -> SessionBusy:
+def busy(session_id: str, held_by: str | None = None) -> SessionBusy:
+    """Refused: another holder's live lease. Says where that turn runs when the lease tells (the surface's
+    label, its process and machine), so a user sees which window or machine to wait for."""
+    where = _where(held_by)
     return SessionBusy(
-        f"another m2bridge process is in the middle of a turn on session {session_id}; "
+        f"another m2bridge process{where} is in the middle of a turn on session {session_id}; "
         "wait for it to finish, or fork the session"
     )
+
+
+def _where(held_by: str | None) -> str:
+    if not held_by:
+        return ""
+    holder = LeaseOwner.decode(held_by)
+    if holder.process is None:
+        return f" ({holder.label})" if holder.label else ""
+    return f" ({holder.label}, pid {holder.process.pid} on {holder.process.host})"
 
 
 def moved_on(session_id: str) -> SessionMovedOn:

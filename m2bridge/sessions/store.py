@@ -466,7 +466,7 @@ class SessionStore:
                 raise _not_found(session_id)
             owner, expires = row
             if not force and _held_by_live_other(owner, expires, time.time(), None):
-                raise _busy(session_id)
+                raise _busy(session_id, owner)
             conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     # -- turns ------------------------------------------------------------------------------------
@@ -533,7 +533,7 @@ class SessionStore:
             raise _not_found(session_id)
         head, owner, expires = found
         if _held_by_live_other(owner, expires, now, lease.token if lease is not None else None):
-            raise _busy(session_id)
+            raise _busy(session_id, owner)
         if head != expected_head:
             if expected_head > head:
                 raise ValueError(
@@ -640,7 +640,7 @@ class SessionStore:
             if held_by == token:
                 depth += 1
             elif _held_by_live_other(held_by, expires, now, token):
-                raise _busy(session_id)
+                raise _busy(session_id, held_by)
             else:
                 depth = 1  # free, expired, or its process is gone: take it over
             conn.execute(
@@ -668,7 +668,7 @@ class SessionStore:
                     "UPDATE sessions SET lease_expires = ? WHERE id = ?", (now + lease.ttl, lease.session_id)
                 )
             elif _held_by_live_other(held_by, expires, now, lease.token):
-                raise _busy(lease.session_id)  # it expired and someone else took it over
+                raise _busy(lease.session_id, held_by)  # it expired and someone else took it over
             else:
                 conn.execute(
                     "UPDATE sessions SET lease_owner = ?, lease_expires = ?, lease_depth = 1 WHERE id = ?",

@@ -305,7 +305,7 @@ class PostgresSessionStore:
         with self._transaction() as conn:
             owner, expires, _, _ = self._lease_row(conn, session_id)
             if not force and held_by_live_other(owner, expires, time.time(), None):
-                raise busy(session_id)
+                raise busy(session_id, owner)
             conn.execute("DELETE FROM m2bridge.sessions WHERE id = %s", (session_id,))
 
     def share(self, session_id: str, role: str) -> None:
@@ -363,7 +363,7 @@ class PostgresSessionStore:
             now = time.time()
             owner, expires, _, head = self._lease_row(conn, session_id)
             if held_by_live_other(owner, expires, now, lease.token if lease is not None else None):
-                raise busy(session_id)
+                raise busy(session_id, owner)
             if head != expected_head:
                 if expected_head > head:
                     raise ValueError(
@@ -423,7 +423,7 @@ class PostgresSessionStore:
             if held_by == token:
                 depth += 1
             elif held_by_live_other(held_by, expires, now, token):
-                raise busy(session_id)
+                raise busy(session_id, held_by)
             else:
                 depth = 1  # free, expired, or its process is gone: take it over
             conn.execute(
@@ -444,7 +444,7 @@ class PostgresSessionStore:
                     (now + lease.ttl, lease.session_id),
                 )
             elif held_by_live_other(held_by, expires, now, lease.token):
-                raise busy(lease.session_id)  # it expired and someone else took it over
+                raise busy(lease.session_id, held_by)  # it expired and someone else took it over
             else:
                 conn.execute(
                     "UPDATE m2bridge.sessions SET lease_owner = %s, lease_expires = %s, lease_depth = 1"

@@ -5,6 +5,8 @@ Every test runs on both backends (SQLite and PostgreSQL, see conftest.py): one s
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import string
 import time
 
@@ -190,8 +192,11 @@ def test_another_owner_holding_the_lease_makes_acquire_and_append_raise_session_
             terminal.acquire(session.id, "terminal")
         assert f"in the middle of a turn on session {session.id}" in str(caught.value)
         assert "fork the session" in str(caught.value)
-        with pytest.raises(SessionBusy):
+        # ... and where that turn runs: the holder's surface, process and machine.
+        assert f"(editor, pid {os.getpid()} on {socket.gethostname()})" in str(caught.value)
+        with pytest.raises(SessionBusy) as appending:
             terminal.append(session.id, [UserTurn(text="sneaky")], expected_head=0)
+        assert "(editor, pid" in str(appending.value)
         # The holder appends by showing its lease.
         assert editor.append(session.id, [UserTurn(text="a")], expected_head=0, lease=lease) == 1
     # Released: the other process may go.
