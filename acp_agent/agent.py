@@ -61,7 +61,7 @@ from acp_agent.replay import replay_updates
 from acp_agent.sessions import AcpSession, ToolPlace, checked_cwd, checked_folders, current_session
 from m2bridge import __version__
 from m2bridge.config import Settings, load_settings
-from m2bridge.conversation import ConversationService, TurnControl
+from m2bridge.conversation import Conversation, ConversationService, TurnControl
 from m2bridge.errors import ConfigError, M2BridgeError
 from m2bridge.sandbox_choice import SandboxChoice, choose_sandbox
 from m2bridge.tools import Tool
@@ -224,6 +224,7 @@ class M2Agent:
         service = self.service(settings, place)
         info = await service.sessions.create(service.workspace, settings.api, settings.model, "")
         session = self._open(AcpSession(info.id, place, settings, created_here=True))
+        session.chat = Conversation(service, info, service.workspace)  # its first prompt needs no lookup
         log.info("session %s opened in %s", info.id, place.cwd)
         return NewSessionResponse(
             session_id=info.id, modes=mode_state(session.mode), config_options=config_options(session.mode)
@@ -430,7 +431,6 @@ class M2Agent:
         if chat.info is not None and not chat.info.title:  # made by session/new: titled by its first prompt
             title = " ".join(text.split())[:_TITLE]
             chat.info = dataclasses.replace(chat.info, title=title)
-            self._announce(session_id, SessionInfoUpdate(session_update="session_info_update", title=title))
         approver = self._approvers[session_id]
         control = self._running[session_id] = TurnControl()
         current_session.set(session_id)  # this request's own task: the turn's tools inherit it
@@ -440,8 +440,10 @@ class M2Agent:
                 result = await chat.run(text, approver=approver, on_event=relay, control=control)
             finally:
                 del self._running[session_id]
-                if title is not None:  # stored after the turn: the first thought is not kept waiting
+                if title is not None:  # after the turn: nothing stands before M2's first thought
                     await (await service.sessions.store()).set_title(session.stored_id, title)
+                    info = SessionInfoUpdate(session_update="session_info_update", title=title)
+                    relay.put(info)
             session.turns_run += 1
             if result.error is not None:
                 relay.put(update_agent_message_text(f"\n\nm2bridge: {result.error}"))
