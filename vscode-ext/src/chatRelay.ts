@@ -51,8 +51,10 @@ export interface ServerEvents {
   /** The session the editor shows grew elsewhere (m2/sessionChanged). */
   sessionChanged(params: SessionChangedParams): void;
   started(state: ServerState): void;
-  /** The server could not start; true when a chat page shows the card, so no notification is needed. */
-  startFailed(error: unknown, command: readonly string[]): boolean;
+  /** The server could not start; true when a chat page shows the card (one open now, or one that opens
+   *  within a moment: the view that activated the extension may still be resolving), so no notification
+   *  is needed. */
+  startFailed(error: unknown, command: readonly string[]): Promise<boolean>;
   /** The server stopped: a turn it announced will not end by itself. */
   stopped(): void;
 }
@@ -98,6 +100,8 @@ export interface RelayEvents {
 export interface RelayOptions {
   /** How long Stop or a session switch waits for a server-started turn to end before ending it here. */
   graceMs?: number;
+  /** How long a failed start waits for a chat page to attach before a notification says it instead. */
+  pageWaitMs?: number;
 }
 
 export type Post = (message: ToPage) => unknown;
@@ -246,6 +250,8 @@ export class ChatRelay {
   private failed: FailedTurn | undefined;
   private editor: EditorActions | undefined;
   private readonly graceMs: number;
+  private readonly pageWaitMs: number;
+  private pageAttached: (() => void)[] = [];
   private readonly subscription: { dispose(): void };
   /** How many stored turns of the current session the page's last transcript held. */
   private shownTurns = 0;
@@ -260,6 +266,7 @@ export class ChatRelay {
     options: RelayOptions = {},
   ) {
     this.graceMs = options.graceMs ?? 10_000;
+    this.pageWaitMs = options.pageWaitMs ?? 3_000;
     this.subscription = server.listen({
       turnStarted: (params) => this.serverTurnStarted(params),
       turnEnded: (params) => this.serverTurnEnded(params),
@@ -302,6 +309,9 @@ export class ChatRelay {
   attach(post: Post): void {
     this.post = post;
     this.pageReady = false;
+    const waiting = this.pageAttached;
+    this.pageAttached = [];
+    for (const resolve of waiting) resolve();
   }
 
   /** The webview is gone; the next page gets the state replayed (transcript, cards, a running turn). */
@@ -633,9 +643,22 @@ export class ChatRelay {
     void this.refreshQuietly();
   }
 
-  private serverStartFailed(error: unknown, command: readonly string[]): boolean {
+  private async serverStartFailed(error: unknown, command: readonly string[]): Promise<boolean> {
     this.showCard(serverFailure(error, command));
-    return this.post !== undefined;
+    if (this.post !== undefined) return true;
+    // The chat view that activated the extension may not have resolved its page yet: the card is kept
+    // and replayed to it, so a notification is needed only if no page comes within a moment.
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pageAttached = this.pageAttached.filter((waiter) => waiter !== attached);
+        resolve(false);
+      }, this.pageWaitMs);
+      const attached = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.pageAttached.push(attached);
+    });
   }
 
   private serverStopped(): void {

@@ -245,7 +245,7 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
     output.info(`starting the language server: ${displayCommand(command)} (MINIMAX_API_KEY: ${keySource})`);
 
     if (!programExists(program, env["PATH"], canRun)) {
-      this.failed(spawnError(program), command);
+      void this.failed(spawnError(program), command);
       return false;
     }
     const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file");
@@ -281,7 +281,7 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
     try {
       await client.start();
     } catch (error) {
-      this.failed(error, command);
+      void this.failed(error, command);
       return false;
     }
     output.info("the language server is running");
@@ -295,13 +295,12 @@ export class ServerConnection implements ChatServer, vscode.Disposable {
   }
 
   /** A failed start shows as the chat view's card; only with no chat page open, as a notification. */
-  private failed(error: unknown, command: readonly string[]): void {
+  private async failed(error: unknown, command: readonly string[]): Promise<void> {
     const text = errorText(error);
     this.failure = `the language server could not start (${text})`;
     this.deps.output.error(`the language server could not start: ${text}`);
-    let shown = false;
-    for (const l of this.listeners) shown = l.startFailed(error, command) || shown;
-    if (shown) return;
+    const shown = await Promise.all([...this.listeners].map((l) => l.startFailed(error, command)));
+    if (shown.some(Boolean)) return;
     const advice = installAdvice(error, command);
     if (advice === undefined) return; // vscode-languageclient has shown its own message
     const copy = "Copy install command";

@@ -591,7 +591,7 @@ describe("errors as cards", () => {
 
   it("shows a failed start as a card with Open Settings, Show Log and Retry, and clears it once the server starts", async () => {
     const { relay, server, page } = await setUp();
-    const shown = server.events?.startFailed(Object.assign(new Error("spawn m2bridge ENOENT"), { code: "ENOENT" }), ["m2bridge", "lsp"]);
+    const shown = await server.events?.startFailed(Object.assign(new Error("spawn m2bridge ENOENT"), { code: "ENOENT" }), ["m2bridge", "lsp"]);
     assert.equal(shown, true); // a page shows it: no notification
     const [card] = cards(page);
     assert.equal(card?.id, "server");
@@ -602,10 +602,21 @@ describe("errors as cards", () => {
     assert.deepEqual(relay.openCards, []);
   });
 
-  it("asks for a notification when no chat page would show a failed start", () => {
+  it("asks for a notification when no chat page would show a failed start", async () => {
     const server = new FakeServer();
-    new ChatRelay(server);
-    assert.equal(server.events?.startFailed(new Error("spawn m2bridge ENOENT"), ["m2bridge", "lsp"]), false);
+    new ChatRelay(server, {}, { pageWaitMs: 20 });
+    assert.equal(await server.events?.startFailed(new Error("spawn m2bridge ENOENT"), ["m2bridge", "lsp"]), false);
+  });
+
+  it("needs no notification when the chat page that activated the extension attaches just after a failed start", async () => {
+    const server = new FakeServer();
+    const relay = new ChatRelay(server, {}, { pageWaitMs: 5_000 });
+    const shown = server.events?.startFailed(new Error("spawn m2bridge ENOENT"), ["m2bridge", "lsp"]);
+    await tick();
+    const page: ToPage[] = [];
+    relay.attach((message) => page.push(message));
+    assert.equal(await shown, true);
+    assert.deepEqual(relay.openCards, ["server"]); // kept for the page, which gets it once ready
   });
 
   it("clears an error from before the server started once it starts (the session list it could not read)", async () => {
