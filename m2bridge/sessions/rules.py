@@ -12,7 +12,7 @@ import re
 import secrets
 import string
 from collections.abc import Iterable
-from typing import cast, get_args
+from typing import LiteralString, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -26,7 +26,9 @@ __all__ = [
     "LOST_KIND",
     "MIN_PREFIX",
     "TURN_TYPES",
+    "append_row_changes",
     "busy",
+    "check_append",
     "check_turns",
     "held_by_live_other",
     "moved_on",
@@ -116,6 +118,54 @@ def held_by_live_other(held_by: str | None, expires: float | None, now: float, t
         )
         return False
     return True
+
+
+def check_append(
+    session_id: str,
+    *,
+    head: int,
+    expected_head: int,
+    held_by: str | None,
+    expires: float | None,
+    now: float,
+    token: str | None,
+) -> None:
+    """An append's admission, the same on every backend: SessionBusy for another holder's live lease,
+    ValueError for a head past the end, SessionMovedOn when the session has moved on."""
+    if held_by_live_other(held_by, expires, now, token):
+        raise busy(session_id, held_by)
+    if head != expected_head:
+        if expected_head > head:
+            raise ValueError(
+                f"expected_head {expected_head} is past the head of session {session_id} ({head})"
+            )
+        raise moved_on(session_id)
+
+
+def append_row_changes(
+    *,
+    now: float,
+    appended: bool,
+    context_tokens: int | None,
+    held_by: str | None,
+    lease_token: str | None,
+    lease_ttl: float | None,
+) -> list[tuple[LiteralString, object]]:
+    """What an append changes about its session's row, as (column, value) for one UPDATE: the time of
+    the last turn, the context size, and the appender's lease (`lease_token`/`lease_ttl`, None without
+    one). Appending is proof of life: the lease is extended, and taken back if it had expired and nobody
+    took it over (what `Lease.refresh` does), so no separate refresh is needed."""
+    changes: list[tuple[LiteralString, object]] = []
+    if appended:
+        changes.append(("updated", now))
+    if context_tokens is not None:
+        changes.append(("context_tokens", context_tokens))
+    if lease_token is not None and lease_ttl is not None:
+        changes.append(("lease_expires", now + lease_ttl))
+        if held_by != lease_token:
+            changes.append(("lease_owner", lease_token))
+            changes.append(("lease_depth", 1))
+    return changes
 
 
 def check_turns(turns: Iterable[object]) -> None:

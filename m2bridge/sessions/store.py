@@ -49,10 +49,16 @@ from m2bridge.messages import Turn, TurnAdapter
 from m2bridge.sessions.damage import store_errors
 from m2bridge.sessions.group_commit import GroupCommit
 from m2bridge.sessions.owner import LeaseOwner, this_process
-from m2bridge.sessions.rules import LOST_KIND, check_turns, prefix_problem, read_turns
+from m2bridge.sessions.rules import (
+    LOST_KIND,
+    append_row_changes,
+    check_append,
+    check_turns,
+    prefix_problem,
+    read_turns,
+)
 from m2bridge.sessions.rules import busy as _busy
 from m2bridge.sessions.rules import held_by_live_other as _held_by_live_other
-from m2bridge.sessions.rules import moved_on as _moved_on
 from m2bridge.sessions.rules import new_session_id as _new_id
 from m2bridge.sessions.rules import not_found as _not_found
 from m2bridge.sessions.schema import check_version, migrate
@@ -532,38 +538,33 @@ class SessionStore:
         if found is None:
             raise _not_found(session_id)
         head, owner, expires = found
-        if _held_by_live_other(owner, expires, now, lease.token if lease is not None else None):
-            raise _busy(session_id, owner)
-        if head != expected_head:
-            if expected_head > head:
-                raise ValueError(
-                    f"expected_head {expected_head} is past the head of session {session_id} ({head})"
-                )
-            raise _moved_on(session_id)
+        token = lease.token if lease is not None else None
+        check_append(
+            session_id,
+            head=head,
+            expected_head=expected_head,
+            held_by=owner,
+            expires=expires,
+            now=now,
+            token=token,
+        )
         if rows:
             conn.executemany(
                 "INSERT INTO turns (session_id, idx, kind, payload, created) VALUES (?, ?, ?, ?, ?)",
                 [(session_id, head + i, kind, payload, now) for i, (kind, payload) in enumerate(rows)],
             )
         # One UPDATE of the session row for everything the append changes about it.
-        sets: builtins.list[str] = []
-        params: builtins.list[object] = []
-        if rows:
-            sets.append("updated = ?")
-            params.append(now)
-        if context_tokens is not None:
-            sets.append("context_tokens = ?")
-            params.append(context_tokens)
-        if held is not None:
-            # Appending is proof of life: extend the lease, taking it back if it had expired and
-            # nobody took it over (what `Lease.refresh` does), so no separate refresh is needed.
-            sets.append("lease_expires = ?")
-            params.append(now + held.ttl)
-            if owner != held.token:
-                sets += ["lease_owner = ?", "lease_depth = 1"]
-                params.append(held.token)
-        if sets:
-            conn.execute(f"UPDATE sessions SET {', '.join(sets)} WHERE id = ?", (*params, session_id))
+        changes = append_row_changes(
+            now=now,
+            appended=bool(rows),
+            context_tokens=context_tokens,
+            held_by=owner,
+            lease_token=held.token if held is not None else None,
+            lease_ttl=held.ttl if held is not None else None,
+        )
+        if changes:
+            sets = ", ".join(f"{column} = ?" for column, _ in changes)
+            conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*(v for _, v in changes), session_id))
         return head + len(rows), now + (held.ttl if held is not None else 0.0)
 
     # -- moving sessions between stores -----------------------------------------------------------

@@ -40,10 +40,11 @@ from m2bridge.sessions.owner import LeaseOwner, this_process
 from m2bridge.sessions.postgres.schema import migrate
 from m2bridge.sessions.postgres.url import hide_password
 from m2bridge.sessions.rules import (
+    append_row_changes,
     busy,
+    check_append,
     check_turns,
     held_by_live_other,
-    moved_on,
     not_found,
     prefix_problem,
     read_turns,
@@ -362,14 +363,16 @@ class PostgresSessionStore:
         with self._transaction() as conn:
             now = time.time()
             owner, expires, _, head = self._lease_row(conn, session_id)
-            if held_by_live_other(owner, expires, now, lease.token if lease is not None else None):
-                raise busy(session_id, owner)
-            if head != expected_head:
-                if expected_head > head:
-                    raise ValueError(
-                        f"expected_head {expected_head} is past the head of session {session_id} ({head})"
-                    )
-                raise moved_on(session_id)
+            token = lease.token if lease is not None else None
+            check_append(
+                session_id,
+                head=head,
+                expected_head=expected_head,
+                held_by=owner,
+                expires=expires,
+                now=now,
+                token=token,
+            )
             if rows:
                 with conn.cursor() as cur:
                     cur.executemany(
@@ -380,26 +383,19 @@ class PostgresSessionStore:
                             for i, (kind, payload) in enumerate(rows)
                         ],
                     )
-            sets: builtins.list[LiteralString] = []
-            params: builtins.list[object] = []
-            if rows:
-                sets.append("updated = %s")
-                params.append(now)
-            if context_tokens is not None:
-                sets.append("context_tokens = %s")
-                params.append(context_tokens)
-            if held is not None:
-                # Appending is proof of life: extend the lease, taking it back if it had expired and
-                # nobody took it over, so no separate refresh is needed.
-                sets.append("lease_expires = %s")
-                params.append(now + held.ttl)
-                if owner != held.token:
-                    sets.append("lease_owner = %s, lease_depth = 1")
-                    params.append(held.token)
-            if sets:
+            changes = append_row_changes(
+                now=now,
+                appended=bool(rows),
+                context_tokens=context_tokens,
+                held_by=owner,
+                lease_token=held.token if held is not None else None,
+                lease_ttl=held.ttl if held is not None else None,
+            )
+            if changes:
+                sets = ", ".join(f"{column} = %s" for column, _ in changes)
                 conn.execute(
-                    "UPDATE m2bridge.sessions SET " + ", ".join(sets) + " WHERE id = %s",
-                    (*params, session_id),
+                    "UPDATE m2bridge.sessions SET " + sets + " WHERE id = %s",
+                    (*(value for _, value in changes), session_id),
                 )
         if held is not None:
             held.expires = now + held.ttl
