@@ -183,16 +183,17 @@ class Agent:
         self._cancel_requested = False
         try:
             opening: list[Turn] = []
-            unsaved = await anyio.to_thread.run_sync(
-                partial(spool.pending, self.settings.home, self.store.path, session_id)
-            )
+            home, where = self.settings.home, self.store.path
+            unsaved: spool.Unsaved | None = None
             restore = spool.Restore()
 
             def open_turn(loaded: LoadedSession) -> list[Turn]:
                 # What an earlier turn could not store goes first, if the session is still where it
                 # was; then a call left unanswered (by an interrupted turn, or by those turns) is
-                # answered; all in the one transaction that stores the prompt.
-                nonlocal restore
+                # answered; all in the one transaction that stores the prompt. The spool is read here,
+                # in the store's worker thread, so a turn still starts in one trip off the event loop.
+                nonlocal restore, unsaved
+                unsaved = spool.pending(home, where, session_id)
                 restore = spool.plan(unsaved.entries, loaded.turns, loaded.head)
                 stored = [s.turn for s in loaded.turns] + restore.turns
                 opening[:] = [*restore.turns, *_repair_dangling(stored), *context, UserTurn(text=prompt)]
@@ -203,7 +204,10 @@ class Agent:
                     session_id, self.owner, open_turn, ttl=max(60.0, self.settings.read_timeout)
                 )
             except StoreUnavailable as err:
+                if unsaved is None:  # the store failed before the opening was made: read it now
+                    unsaved = await anyio.to_thread.run_sync(partial(spool.pending, home, where, session_id))
                 raise _not_started(err, unsaved) from err
+            assert unsaved is not None  # begin_turn made the opening
             await self._settle_spool(session_id, unsaved, restore)
             try:
                 self._lease = lease
